@@ -75,7 +75,8 @@ def _to_boolean(values: pd.Series, *, where: str) -> pd.Series:
 def _categorical(values: pd.Series, dtype: object, *, where: str) -> pd.Series:
     fixed = isinstance(dtype, pd.CategoricalDtype)
     if isinstance(values.dtype, pd.CategoricalDtype):
-        if fixed and values.dtype == dtype:
+        # unordered CategoricalDtypes compare equal whatever their order: compare the lists
+        if fixed and list(values.cat.categories) == list(dtype.categories):  # type: ignore[attr-defined]
             return values
         used = values.cat.remove_unused_categories()
         cats = list(used.cat.categories)
@@ -160,7 +161,7 @@ def _canonical(
                 row = bad.idxmax()
                 raise EventLogError(f"{where}, row {row}: {v[row]!r} is not a number") from None
         else:
-            s = v.astype(dtype)  # type: ignore[call-overload]
+            s = v.astype(dtype)
         out[col] = s
     result = pd.DataFrame(out)
     for col in required:

@@ -25,7 +25,7 @@ from fcsim.eventlog.schema import (
     TICKET_TIMESTAMP_COLUMNS,
 )
 
-__all__ = ["read_log", "write_log", "write_bytes", "format_timestamps", "write_json"]
+__all__ = ["format_timestamps", "read_log", "write_bytes", "write_json", "write_log"]
 
 Format = Literal["csv", "csv.gz", "parquet"]
 
@@ -35,8 +35,8 @@ def format_timestamps(values: pd.Series) -> np.ndarray:
     arr = values.to_numpy(dtype="datetime64[ms]", na_value=np.datetime64("NaT"))
     whole = arr.astype("datetime64[s]").astype("datetime64[ms]")
     mask = np.isnat(arr)
-    unit = "s" if np.array_equal(arr[~mask], whole[~mask]) else "ms"
-    txt = np.datetime_as_string(arr, unit=unit)
+    exact_s = np.array_equal(arr[~mask], whole[~mask])
+    txt = np.datetime_as_string(arr, unit="s") if exact_s else np.datetime_as_string(arr, unit="ms")
     out = np.char.add(txt.astype(object).astype(str), "+00:00").astype(object)
     out[mask] = ""
     return out
@@ -76,7 +76,9 @@ def write_log(log: EventLog, directory: str | os.PathLike[str], *, fmt: Format =
         try:
             import pyarrow  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on extras
-            raise ImportError("parquet needs the 'parquet' extra: pip install fcsim[parquet]") from exc
+            raise ImportError(
+                "parquet needs the 'parquet' extra: pip install fcsim[parquet]"
+            ) from exc
         log.events.to_parquet(d / "events.parquet", index=False)
         log.tickets.to_parquet(d / "tickets.parquet", index=False)
     else:

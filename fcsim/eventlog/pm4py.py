@@ -59,7 +59,7 @@ def to_xes(log: EventLog, path: str | os.PathLike[str]) -> Path:
              '<extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>',
              '<extension name="Time" prefix="time" uri="http://www.xes-standard.org/time.xesext"/>',
              '<extension name="Organizational" prefix="org" uri="http://www.xes-standard.org/org.xesext"/>']
-    for case, g in df.groupby("case:concept:name", sort=True, observed=True):
+    for _case, g in df.groupby("case:concept:name", sort=True, observed=True):
         lines.append("<trace>")
         first = g.iloc[0]
         for c in case_cols:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["DURATIVE", "Activity", "Role", "ACTIVITY_LABELS"]
+__all__ = ["ACTIVITY_LABELS", "DURATIVE", "Activity", "Role"]
 
 
 class Activity(StrEnum):

@@ -14,10 +14,10 @@ from types import MappingProxyType
 
 __all__ = [
     "CLOCK_NAMES",
+    "SEED_CONTROL_POINTS",
     "Bounds",
     "ClockSpec",
     "ControlPoints",
-    "SEED_CONTROL_POINTS",
 ]
 
 
@@ -102,7 +102,9 @@ class ControlPoints:
     def bounds(self, name: str) -> Bounds:
         return self[name].bounds
 
-    def with_bounds(self, overrides: Mapping[str, Bounds | Mapping[str, float | None]]) -> ControlPoints:
+    def with_bounds(
+        self, overrides: Mapping[str, Bounds | Mapping[str, float | None]]
+    ) -> ControlPoints:
         """A copy with some clocks' bounds replaced.
 
         ``overrides`` maps clock ids to :class:`Bounds` or to ``{"lower_s": .., "upper_s": ..}``

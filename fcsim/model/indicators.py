@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["INDICATOR_IDS", "INDICATORS", "IndicatorSpec", "Target"]
+__all__ = ["INDICATORS", "INDICATOR_IDS", "IndicatorSpec", "Target"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ INDICATORS: dict[str, IndicatorSpec] = {
         IndicatorSpec("satisfaction", Target("above", 0.98), "客戶滿意率", "customer satisfaction"),
         IndicatorSpec("accuracy", Target("above", 0.98), "信息準確率", "information accuracy"),
         IndicatorSpec("pass_rate", Target("all"), "處理合格率", "processing pass rate"),
-        IndicatorSpec("recognition", Target("above", 0.99), "信息識別率", "information recognition rate"),
+        IndicatorSpec(
+            "recognition", Target("above", 0.99), "信息識別率", "information recognition rate"
+        ),
         IndicatorSpec("callback_rate", Target("all"), "回訪率", "callback rate"),
     )
 }

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 __all__ = [
+    "SOURCE_LABELS",
     "Category",
     "Mode",
     "Source",
-    "SOURCE_LABELS",
     "Taxonomy",
     "default_taxonomy",
 ]

@@ -1,0 +1,1 @@
+"""fcsim's benchmarks: ``python -m benchmarks [--quick] [NAME ...]`` (``make bench``)."""

@@ -1,0 +1,65 @@
+"""The ``fcsim`` command line: the only code in fcsim that prints.
+
+Each subcommand lives in its own module of this package and exposes
+``register(subparsers) -> None``, which adds its parser and sets ``func`` (a callable taking
+the parsed ``argparse.Namespace`` and returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from fcsim import __version__
+
+__all__ = ["main", "build_parser", "COMMAND_MODULES"]
+
+#: Subcommand modules, in the order ``fcsim --help`` lists them. A module that is not
+#: present (a part not yet built) is left out of the parser.
+COMMAND_MODULES: tuple[str, ...] = (
+    "run", "kpi", "record", "calibrate", "compare", "sweep", "staff", "sensitivity", "check",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fcsim",
+        description="Simulate and measure the first-contact responsibility procedure (首接負責制).",
+    )
+    parser.add_argument("--version", action="version", version=f"fcsim {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"fcsim.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"fcsim.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        print(f"fcsim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Plain-text tables for the terminal (bilingual indicator table)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pandas as pd
+
+from fcsim.model.indicators import INDICATORS
+
+__all__ = ["indicator_table", "text_width"]
+
+
+def text_width(s: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _pad(s: str, width: int, right: bool = False) -> str:
+    gap = " " * max(0, width - text_width(s))
+    return gap + s if right else s + gap
+
+
+def _fmt_pct(v: object) -> str:
+    return "" if v is None or pd.isna(v) else f"{float(v) * 100:.2f} %"  # type: ignore[arg-type]
+
+
+def indicator_table(ind: pd.DataFrame) -> str:
+    """The indicators (scenario or log level) as an aligned table with 中文 / English labels."""
+    level = "scenario" if (ind["level"] == "scenario").any() else "log"
+    rows = ind[ind["level"] == level]
+    header = ["指標 indicator", "場景 scenario", "值 value", "95 % CI", "目標 target",
+              "達標 met", "n"]
+    body = []
+    for r in rows.itertuples(index=False):
+        spec = INDICATORS[str(r.indicator)]
+        ci = "" if pd.isna(r.ci_low) else f"[{_fmt_pct(r.ci_low)}, {_fmt_pct(r.ci_high)}]"
+        met = "" if pd.isna(r.met) else ("是 yes" if bool(r.met) else "否 NO")
+        n = "" if pd.isna(r.denominator) else f"{int(r.numerator)}/{int(r.denominator)}"
+        scen = "" if pd.isna(r.scenario) else str(r.scenario)
+        body.append([f"{spec.label_zh} {spec.label_en}", scen, _fmt_pct(r.value), ci,
+                     str(r.target), met, n])
+    widths = [max(text_width(x) for x in col) for col in zip(header, *body, strict=False)]
+    lines = ["  ".join(_pad(c, w) for c, w in zip(header, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(_pad(c, w, right=i in (2, 6)) for i, (c, w) in
+                        enumerate(zip(row, widths, strict=True))) for row in body]
+    return "\n".join(lines)

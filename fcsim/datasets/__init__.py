@@ -1,0 +1,36 @@
+"""Small hand-made data shipped with fcsim.
+
+:func:`example_log` is a morning at a serviced apartment's front desk (times in UTC+08:00),
+seven tickets covering every activity of the log:
+
+====  ==========================================================================
+E01   engineering repair on time; its work is preempted by the emergency E02
+E02   emergency (burst pipe): reported in 70 s, technician on site first, signs afterwards;
+      a supervisor's sample callback after closing
+E03   cleaning relayed by a security guard; acceptance fails; second pass (attempt 2)
+E04   appointment kept by the book (called 19 min 40 s ahead, 4 min early); blocked,
+      escalated, referred to the manager meeting
+E05   complaint misrouted to engineering, found on site, re-dispatched; customer not reached
+      at callback (twice)
+E06   consultation answered at the desk
+E07   still open at the end of the log (dispatched, technician not yet there)
+====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fcsim.eventlog import EventLog, read_log
+
+__all__ = ["example_log", "example_log_path"]
+
+
+def example_log_path() -> str:
+    """Filesystem path of the example log directory."""
+    return str(resources.files("fcsim.datasets") / "data" / "example")
+
+
+def example_log() -> EventLog:
+    """The hand-made example log (see the module docstring for its stories)."""
+    return read_log(example_log_path())
