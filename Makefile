@@ -9,7 +9,7 @@ DAYS   ?= 365
 SEED   ?= 2026
 OUT    ?= results/apartment
 
-.PHONY: run test bench venv lint clean
+.PHONY: run test bench lint check-baselines clean
 
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check fcsim tests benchmarks
 	$(PY) -m mypy
+
+# after an intended change to a shipped scenario or to the model: refresh the CI baselines
+check-baselines: $(VENV)/.installed-test
+	for s in apartment hospital mmc mmc_priority; do \
+	  $(PY) -m fcsim check $$s --baseline baselines/$$s.json --update || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

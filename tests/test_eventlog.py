@@ -23,7 +23,7 @@ from fcsim.eventlog.io import format_timestamps
 
 # The contract's columns (KPI.md), written out independently of fcsim.eventlog.schema.
 CONTRACT_EVENTS = {
-    "ticket_id": "category", "seq": "int64", "activity": "category",
+    "ticket_id": "category", "seq": "int32", "activity": "category",
     "started_at": "datetime64[ms, UTC]", "timestamp": "datetime64[ms, UTC]",
     "resource": "category", "role": "category", "attempt": "int16", "scenario": "category",
     "replication": "Int32", "schema_version": "int8",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from fcsim import __version__
 
-__all__ = ["main", "build_parser", "COMMAND_MODULES"]
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 #: Subcommand modules, in the order ``fcsim --help`` lists them. A module that is not
 #: present (a part not yet built) is left out of the parser.

@@ -151,7 +151,7 @@ def _canonical(
             s = to_timestamps(v, where=where)
         elif dtype == "boolean":
             s = _to_boolean(v, where=where)
-        elif dtype in ("int64", "int16", "int8", "Int32"):
+        elif dtype in ("int64", "int32", "int16", "int8", "Int32"):
             s = _integers(v, str(dtype), where=where, nullable=dtype == "Int32")
         elif dtype == "Float64":
             try:

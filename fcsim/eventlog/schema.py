@@ -36,7 +36,7 @@ ROLE_DTYPE = pd.CategoricalDtype([r.value for r in Role], ordered=False)
 #: "category" means categorical with categories = the sorted distinct values.
 EVENT_COLUMNS: dict[str, object] = {
     "ticket_id": "category",
-    "seq": "int64",
+    "seq": "int32",
     "activity": ACTIVITY_DTYPE,
     "started_at": TIMESTAMP_DTYPE,
     "timestamp": TIMESTAMP_DTYPE,

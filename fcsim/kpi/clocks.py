@@ -16,9 +16,9 @@ Instances (per attempt; rules quoted from the contract):
 * ``plan``: first ``diagnosed`` → first ``planned``; ``route_site_visit``, every attempt.
 * ``escalate``: each ``blocked`` → the first ``escalated`` after it not already paired (FIFO,
   one-to-one within the attempt; ``occurrence`` = rank of the ``blocked`` in the attempt).
-* ``callback``: the accepted attempt's first ``slip_returned`` after ``accepted`` → first
-  ``callback`` or ``callback_failed``; ``route_callback``; a ticket closed without
-  ``accepted`` gets a missing row on its closing (last) attempt.
+* ``callback``: the accepted attempt's first ``slip_returned`` (in the attempt, so a slip tied
+  with ``accepted`` counts) → first ``callback`` or ``callback_failed``; ``route_callback``; a
+  ticket closed without ``accepted`` gets a missing row on its closing (last) attempt.
 
 Null flags count as false. A row exists once its start is known, or (appointment clocks) once
 the ticket is in the population, or once its attempt has ended. Status at ``as_of``, in order:
@@ -156,7 +156,7 @@ def _instances(p: Prepared) -> dict[str, np.ndarray]:
     tk_accepted = np.zeros(len(tk), dtype=bool)
     tk_accepted[p.a_tid[accepted >= 0]] = True
     cb_app = r_call & ((accepted >= 0) | ((closed >= 0) & ~tk_accepted[t]))
-    slip = first(Activity.SLIP_RETURNED, accepted)
+    slip = first(Activity.SLIP_RETURNED)  # the attempt's first slip (ties with accepted allowed)
     reached = (p.act == ACT[Activity.CALLBACK]) | (p.act == ACT[Activity.CALLBACK_FAILED])
     rows.add("callback", a[cb_app], m(slip)[cb_app], m(first(reached, slip))[cb_app])
     out = rows.concat()

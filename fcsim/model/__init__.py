@@ -12,6 +12,15 @@ from fcsim.model.control_points import (
     ControlPoints,
 )
 from fcsim.model.indicators import INDICATOR_IDS, INDICATORS, IndicatorSpec, Target
+from fcsim.model.lifecycle import (
+    TRANSITIONS,
+    VIOLATION_CODES,
+    EventRecord,
+    TicketFacts,
+    Violation,
+    check_append,
+    validate,
+)
 from fcsim.model.taxonomy import SOURCE_LABELS, Category, Mode, Source, Taxonomy, default_taxonomy
 
 __all__ = [
@@ -22,16 +31,23 @@ __all__ = [
     "INDICATOR_IDS",
     "SEED_CONTROL_POINTS",
     "SOURCE_LABELS",
+    "TRANSITIONS",
+    "VIOLATION_CODES",
     "Activity",
     "Bounds",
     "Category",
     "ClockSpec",
     "ControlPoints",
+    "EventRecord",
     "IndicatorSpec",
     "Mode",
     "Role",
     "Source",
     "Target",
     "Taxonomy",
+    "TicketFacts",
+    "Violation",
+    "check_append",
     "default_taxonomy",
+    "validate",
 ]

@@ -47,7 +47,8 @@ The rules (each violation names its code)
 6. ``signed`` is optional. For non-emergencies it comes before ``arrived``; an emergency's
    technician may sign late, directly after ``arrived``, ``diagnosed``, ``planned``,
    ``communicated`` or ``work_completed`` (never inside the work). A non-emergency ``signed``
-   after ``arrived`` (of the same routing) is ``late_signature``.
+   after ``arrived`` (of the same routing) is ``late_signature``. A signature is transparent
+   for ordering: the event after ``signed`` must be allowed after the event before it too.
 7. Appointments: ``contacted`` (optional) only for ``mode="appointment"``
    (``contact_not_appointment``); ``signed`` and ``contacted`` before ``arrived``, either
    order.

@@ -1,0 +1,326 @@
+"""Calibration: an observed event log → a scenario that ``fcsim run`` accepts.
+
+:func:`calibrate` starts from a base scenario (its roster, policies, control points and every
+number the log cannot tell) and replaces the calibrated numbers: per category the daily
+arrival rate and an hour-of-week profile, the branching probabilities, the diagnose and work
+durations; the desk and site stage durations; the callback unreachable share. The written
+file records, above each calibrated key, the fitted value, its 95 % interval, the sample size
+and the goodness of fit. The roster is never calibrated: it is the decision variable.
+
+Not calibrated (kept from the base, and said so in the file): ``sign_min`` and
+``escalate_min`` (only measurable with the queueing before them), call-out, supervisor
+resolution, appointment lead and pre-call times, satisfaction, ``reject_decay``,
+``supervisor_resolves_p`` and the source shares. The window's holidays and monthly occupancy
+are dropped: the fitted rates already contain them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fcsim.calibrate.arrivals import ArrivalFit, arrival_rates
+from fcsim.calibrate.durations import DurationFit, fit_duration
+from fcsim.calibrate.passes import stage_samples
+from fcsim.calibrate.probabilities import branch_probabilities
+from fcsim.calibrate.toml_out import _key, dumps
+from fcsim.eventlog import EventLog
+from fcsim.scenarios import Scenario, scenario_from_dict
+
+__all__ = ["NO_STARTED_AT", "Calibration", "calibrate", "write_scenario"]
+
+log_ = logging.getLogger(__name__)
+
+NO_STARTED_AT = ("the log has no started_at: it records completions only, so every duration "
+                 "includes waiting, not just work")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The calibrated scenario and everything it was estimated from."""
+
+    scenario: Scenario
+    toml: str
+    arrivals: ArrivalFit
+    durations: pd.DataFrame  # one row per (field, category) sample and fit
+    probabilities: pd.DataFrame
+    parameters: pd.DataFrame  # path, estimate, ci_low, ci_high, n, kind
+    fits: dict[tuple[str, str], DurationFit]
+    warnings: tuple[str, ...]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _fit_comment(field: str, fit: DurationFit, waiting: bool) -> str:
+    lines = [f"calibrated: n = {fit.n}, sample mean {_fmt(fit.mean)} min"
+             + (" (includes waiting)" if waiting else "")]
+    if fit.best is not None:
+        ranked = "; ".join(f"{f.family} AIC {f.aic:.1f} KS {f.ks:.3f} (p {f.ks_p:.2g}) "
+                           f"AD {f.ad:.2f}" for f in fit.fits)
+        lines.append(f"fits by AIC: {ranked}")
+        ci = ", ".join(f"{k} {_fmt(v)} [{_fmt(fit.best.ci[k][0])}, {_fmt(fit.best.ci[k][1])}]"
+                       for k, v in fit.best.params.items())
+        lines.append(f"best {fit.best.family}: {ci} (95 % Wald)")
+    if fit.reason:
+        lines.append(f"chosen {fit.dist['dist']}: {fit.reason}")
+    lines.extend(fit.notes)
+    return "\n".join(lines)
+
+
+def _template(base: Scenario, flags: tuple[bool, bool, bool]) -> tuple[str, dict[str, Any]]:
+    for name, c in base.categories.items():
+        if (c.route_dispatch, c.route_site_visit, c.route_callback) == flags:
+            return name, c.model_dump(mode="python", by_alias=True)
+    name, c = next(iter(base.categories.items()))
+    return name, c.model_dump(mode="python", by_alias=True)
+
+
+def _route_flags(log: EventLog) -> dict[str, tuple[bool, bool, bool]]:
+    tk = log.tickets
+    out: dict[str, tuple[bool, bool, bool]] = {}
+    for c, g in tk.groupby(tk["category"].astype(str), observed=True):
+        flags = [bool(g[f].astype("boolean").fillna(False).mean() >= 0.5)
+                 for f in ("route_dispatch", "route_site_visit", "route_callback")]
+        out[str(c)] = (flags[0], flags[1], flags[2])
+    return out
+
+
+def _departments(log: EventLog) -> dict[str, str]:
+    tk = log.tickets
+    dep = tk["department"].astype(object)
+    out: dict[str, str] = {}
+    for c, g in dep.groupby(tk["category"].astype(str)):
+        m = g.dropna().astype(str)
+        if len(m):
+            out[str(c)] = str(m.mode().iloc[0])
+    return out
+
+
+def _sources(log: EventLog, cats: dict[str, dict[str, Any]], com: dict[str, str]) -> None:
+    """Source shares per category; a log without sources or relays: all customer calls."""
+    tk = log.tickets
+    relayed = bool((log.events["activity"].astype(str) == "relayed").any())
+    for c, cfg in cats.items():
+        src = tk.loc[tk["category"].astype(str) == c, "source"].dropna().astype(str)
+        key = f"categories.{_key(c)}.sources"
+        if len(src):
+            shares = src.value_counts(normalize=True).sort_index()
+            vals = [round(float(v), 6) for v in shares]
+            vals[-1] = round(1.0 - sum(vals[:-1]), 6)
+            cfg["sources"] = dict(zip(shares.index, vals, strict=True))
+            com[key] = f"calibrated: shares of {len(src)} tickets with a known source"
+        elif not relayed:
+            cfg["sources"] = {"customer_call": 1.0}
+            com[key] = "the log records no source and no relay: all first contacts at the desk"
+
+
+def _drain(log: EventLog, data: dict[str, Any], com: dict[str, str]) -> None:
+    """Drain long enough for the observed cycle times (twice their 99th percentile)."""
+    from fcsim.calibrate.passes import cycle_times
+
+    ct = cycle_times(log)["cycle_min"]
+    if len(ct):
+        need = math.ceil(2 * float(ct.quantile(0.99)) / 1440.0)
+        if need > data["scenario"]["drain_max_days"]:
+            data["scenario"]["drain_max_days"] = float(need)
+            com["scenario.drain_max_days"] = "twice the observed 99th-percentile cycle time"
+
+
+def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
+              tz: tzinfo | None = None, window: tuple[Any, Any] | None = None,
+              min_n: int = 30, pooled_below: int = 200, source: str = "") -> Calibration:
+    """Estimate a scenario from ``log``, starting from ``base``.
+
+    Parameters
+    ----------
+    log
+        The observed (or simulated) event log.
+    base
+        Scenario whose roster, policies, bounds and uncalibrated numbers are kept.
+    name
+        Name of the new scenario (default ``<base>-calibrated``).
+    tz
+        Time zone of the hour-of-week profiles (default: the base's UTC offset).
+    window
+        Arrival window ``(start, end)``; default the manifest's or the arrivals' span.
+    min_n
+        Smallest sample fitted; smaller ones keep the base's value (a warning says so).
+    pooled_below
+        Categories with fewer arrivals share the profile fitted to all arrivals.
+    source
+        Where the log came from (written in the file's header).
+    """
+    warnings: list[str] = []
+
+    def warn(msg: str) -> None:
+        log_.warning(msg)
+        warnings.append(msg)
+
+    zone = tz or base.scenario.start.tzinfo or UTC
+    if not log.events["started_at"].notna().any():
+        warn(NO_STARTED_AT)
+    arr = arrival_rates(log, tz=zone, window=window, pooled_below=pooled_below)
+    meta = base.scenario
+    scale = meta.units * meta.occupancy
+    data = base.model_dump(mode="python", by_alias=True)
+    data["control_points"] = {k: b.model_dump(exclude_unset=True, exclude_none=True)
+                              for k, b in base.bounds.items()}
+    com: dict[str, str] = {}
+    params: list[dict[str, Any]] = []
+    start_local = arr.start.tz_convert(zone).to_pydatetime()
+    data["scenario"].update(
+        name=name or f"{base.name}-calibrated",
+        description=f"calibrated from {source or 'an event log'} on base {base.name!r}",
+        start=start_local, days=round(arr.days, 6), occupancy_by_month=None, holidays=[])
+    com["scenario.days"] = f"observed window [{arr.start}, {arr.end}) UTC"
+    com["scenario.holidays"] = "holidays and monthly occupancy are in the fitted rates"
+    flags = _route_flags(log)
+    depts = _departments(log)
+    new_cats: dict[str, dict[str, Any]] = {}
+    for c, ca in arr.categories.items():
+        if c in base.categories:
+            cfg = base.categories[c].model_dump(mode="python", by_alias=True)
+        else:
+            tname, cfg = _template(base, flags.get(c, (True, True, True)))
+            rd, rs, rc = flags.get(c, (True, True, True))
+            cfg.update(route_dispatch=rd, route_site_visit=rs, route_callback=rc,
+                       label_zh="", label_en=c, appointment_p=0.0 if not rs else
+                       cfg["appointment_p"])
+            if not rs and c in depts:
+                cfg["department"] = depts[c]
+            warn(f"category {c!r} is not in base {base.name!r}: its other numbers come from "
+                 f"{tname!r}")
+        prof = f"cal_{c}"
+        data["profiles"][prof] = {"hourly": [round(x, 4) for x in ca.hourly],
+                                  "weekly": [round(x, 4) for x in ca.weekly]}
+        com[f"profiles.{_key(prof)}"] = (
+            f"hour-of-week profile of {c!r} from {ca.n} arrivals"
+            + (f" (pooled over all categories: fewer than {pooled_below})"
+               if ca.n < pooled_below else "")
+            + f"; product form vs 168 slots: deviance {ca.deviance:.1f} on {ca.df} df"
+              f" (p {ca.p_value:.2g})")
+        cfg["profile"] = prof
+        rate = ca.per_day / scale
+        cfg["rate_per_unit_day"] = float(f"{rate:.6g}")
+        lo, hi = ca.per_day_ci
+        key = f"categories.{_key(c)}"
+        com[f"{key}.rate_per_unit_day"] = (
+            f"calibrated: {ca.n} arrivals in {arr.days:.2f} days = {_fmt(ca.per_day)} a day "
+            f"[{_fmt(lo)}, {_fmt(hi)}] (95 % exact Poisson) / ({meta.units} units × "
+            f"{meta.occupancy} occupancy)")
+        params.append({"path": f"{key}.rate_per_unit_day", "estimate": rate,
+                       "ci_low": lo / scale, "ci_high": hi / scale, "n": ca.n,
+                       "kind": "rate"})
+        new_cats[c] = cfg
+    _sources(log, new_cats, com)
+    _drain(log, data, com)
+    dropped = sorted(set(base.categories) - set(new_cats))
+    if dropped:
+        warn(f"categories of the base with no arrivals in the log are dropped: {dropped}")
+    data["categories"] = new_cats
+    used = {"flat"} | {c["profile"] for c in new_cats.values()}
+    data["profiles"] = {k: v for k, v in data["profiles"].items() if k in used}
+    probs = branch_probabilities(log)
+    for r in probs.itertuples(index=False):
+        if r.parameter == "outcomes.unreachable_p":
+            tbl, key = data["outcomes"], "outcomes.unreachable_p"
+            fld = "unreachable_p"
+        elif r.category in new_cats:
+            tbl, fld = new_cats[r.category], str(r.parameter)
+            key = f"categories.{_key(r.category)}.{fld}"
+        else:
+            continue
+        if r.n == 0:
+            com[key] = "not calibrated: the log never reaches this branch (base value kept)"
+            continue
+        if fld == "appointment_p" and r.k > 0 and not tbl.get("route_site_visit", True):
+            continue
+        tbl[fld] = float(f"{r.value:.6g}")
+        com[key] = (f"calibrated: {r.k} of {r.n} = {_fmt(r.value)} "
+                    f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] (95 % Wilson)")
+        params.append({"path": key, "estimate": r.value, "ci_low": r.ci_low,
+                       "ci_high": r.ci_high, "n": r.n, "kind": "probability"})
+    for cfg in new_cats.values():  # the intake split must stay a probability split
+        if cfg["emergency_p"] + cfg["appointment_p"] > 1:
+            cfg["appointment_p"] = 1 - cfg["emergency_p"]
+    samples = stage_samples(log)
+    fits: dict[tuple[str, str], DurationFit] = {}
+    drows: list[dict[str, Any]] = []
+    for (field, cat), g in samples.groupby(["field", "category"], sort=True):
+        waiting = bool(g["includes_waiting"].any())
+        if cat and cat not in new_cats:
+            continue
+        key = (f"categories.{_key(cat)}.{field}" if cat else field)
+        pooled: list[str] = []
+        if len(g) < min_n and cat:  # pool over the categories of the same route
+            rs = new_cats[cat]["route_site_visit"]
+            pooled = sorted(c for c in new_cats if new_cats[c]["route_site_visit"] == rs)
+            g = samples[(samples["field"] == field) & samples["category"].isin(pooled)]
+        if len(g) < min_n:
+            warn(f"{key}: only {len(g)} value(s) (< {min_n}): base value kept")
+            continue
+        if pooled:
+            own = int((samples["field"].eq(field) & samples["category"].eq(cat)).sum())
+            warn(f"{key}: only {own} value(s) (< {min_n}): fitted on {len(g)} values pooled "
+                 f"over categories {pooled}")
+        fit = fit_duration(g["value_min"].to_numpy(float))
+        target = new_cats[cat] if cat else data["stages"]
+        target[field.split(".")[-1]] = fit.dist
+        com[key] = (f"pooled over categories {pooled}\n" if pooled else "") + _fit_comment(
+            field, fit, waiting)
+        if pooled:
+            continue
+        fits[(field, cat)] = fit
+        drows.append({"field": field, "category": cat, "n": fit.n, "n_zero": fit.n_zero,
+                      "mean_min": fit.mean, "includes_waiting": waiting,
+                      "dist": fit.dist["dist"], "best": fit.best.family if fit.best else "",
+                      "reason": fit.reason,
+                      **({f"{f.family}_aic": f.aic for f in fit.fits}),
+                      **({f"{f.family}_ks_p": f.ks_p for f in fit.fits})})
+        if fit.best is not None and fit.dist["dist"] == fit.best.family:
+            for pname, v in fit.best.params.items():
+                lo, hi = fit.best.ci[pname]
+                params.append({"path": f"{key}.{pname}", "estimate": v, "ci_low": lo,
+                               "ci_high": hi, "n": fit.n, "kind": f"duration:{fit.dist['dist']}"})
+    if any(samples["includes_waiting"]) and NO_STARTED_AT not in warnings:
+        stages = sorted(set(samples.loc[samples["includes_waiting"], "field"]))
+        warn(f"durations measured between events, including waiting: {stages}")
+    for fld in ("stages.sign_min", "stages.escalate_min"):
+        com.setdefault(fld, "not calibrated: the log shows it only with the queue before it")
+    header = (f"{data['scenario']['name']} — written by fcsim calibrate from "
+              f"{source or 'an event log'} on base scenario {base.name!r}.\n"
+              f"Window [{arr.start}, {arr.end}) UTC; hours of the week in UTC offset "
+              f"{start_local.strftime('%z')}.\n"
+              "Calibrated keys carry their fitted values, 95 % intervals and sample sizes.\n"
+              "The roster is the base's (not calibrated).")
+    if warnings:
+        header += "\nWarnings:\n" + "\n".join(f"- {w}" for w in warnings)
+    text = dumps(data, comments=com, header=header)
+    scenario = scenario_from_dict(_reload(text), origin="calibrated scenario")
+    return Calibration(
+        scenario=scenario, toml=text, arrivals=arr, durations=pd.DataFrame(drows),
+        probabilities=probs, parameters=pd.DataFrame(
+            params, columns=["path", "estimate", "ci_low", "ci_high", "n", "kind"]),
+        fits=fits, warnings=tuple(warnings))
+
+
+def _reload(text: str) -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+def write_scenario(cal: Calibration, path: str | Path) -> Path:
+    """Write the calibrated scenario's TOML to ``path`` (``load_scenario`` reads it back)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(cal.toml, encoding="utf-8")
+    return p

@@ -1,0 +1,70 @@
+"""``fcsim calibrate LOG --out SCENARIO.toml``: estimate a scenario from an observed log."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import UTC, timedelta, timezone
+from pathlib import Path
+
+__all__ = ["parse_utc_offset", "register"]
+
+
+def parse_utc_offset(text: str) -> timezone:
+    """``+08:00`` / ``-0330`` / ``UTC`` → a fixed-offset time zone."""
+    if text.upper() in ("UTC", "Z"):
+        return UTC
+    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"UTC offset {text!r}: expected e.g. +08:00")
+    sign = 1 if m.group(1) == "+" else -1
+    return timezone(sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3))))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("calibrate", help="estimate a scenario from an observed event log",
+                       description=__doc__)
+    p.add_argument("log", type=Path, help="log directory (events.csv[.gz], tickets.csv[.gz])")
+    p.add_argument("--out", type=Path, required=True, help="scenario TOML to write")
+    p.add_argument("--base", default="apartment",
+                   help="base scenario (name or TOML): roster, policies, uncalibrated numbers")
+    p.add_argument("--name", help="name of the calibrated scenario")
+    p.add_argument("--utc-offset", type=parse_utc_offset, default=None,
+                   help="local time of the hour-of-week profiles (default: the base's)")
+    p.add_argument("--min-n", type=int, default=30, help="smallest sample fitted (default 30)")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="PATH=VALUE", help="override a field of the base first")
+    p.add_argument("--tables", type=Path, help="also write the fit tables (CSV) here")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from fcsim.calibrate import calibrate, write_scenario
+    from fcsim.eventlog import read_log
+    from fcsim.scenarios import apply_overrides, load_scenario
+
+    base = load_scenario(args.base)
+    if args.overrides:
+        base = apply_overrides(base, args.overrides)
+    log = read_log(args.log)
+    cal = calibrate(log, base, name=args.name, tz=args.utc_offset, min_n=args.min_n,
+                    source=str(args.log))
+    path = write_scenario(cal, args.out)
+    if args.tables:
+        args.tables.mkdir(parents=True, exist_ok=True)
+        cal.arrivals.table.to_csv(args.tables / "arrivals.csv", index=False)
+        cal.durations.to_csv(args.tables / "durations.csv", index=False)
+        cal.probabilities.to_csv(args.tables / "probabilities.csv", index=False)
+        cal.parameters.to_csv(args.tables / "parameters.csv", index=False)
+    a = cal.arrivals
+    print(f"{len(log.tickets)} tickets, window {a.start} .. {a.end} ({a.days:.1f} days)")
+    for c, ca in a.categories.items():
+        print(f"  {c}: {ca.n} arrivals, {ca.per_day:.3g} a day "
+              f"[{ca.per_day_ci[0]:.3g}, {ca.per_day_ci[1]:.3g}]")
+    if not cal.durations.empty:
+        print(cal.durations[["field", "category", "n", "dist", "best", "reason"]]
+              .to_string(index=False))
+    for w in cal.warnings:
+        print(f"warning: {w}")
+    print(f"→ {path}")
+    return 0

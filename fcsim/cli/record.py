@@ -1,0 +1,275 @@
+"""``fcsim record``: record real tickets, correct them, see open clocks, export and import.
+
+Subcommands: open, event, close, correct, show, status, export, import. The store is
+``--db URL`` (default ``$FCSIM_RECORD_DB`` or ``sqlite:///fcsim-records.sqlite``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["format_report", "register"]
+
+_BOOL = {"yes": True, "true": True, "y": True, "1": True,
+         "no": False, "false": False, "n": False, "0": False}
+
+
+def _yes_no(text: str) -> bool:
+    try:
+        return _BOOL[text.strip().lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not yes/no") from None
+
+
+def _facts_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("ticket facts known at this step")
+    g.add_argument("--materials")
+    g.add_argument("--charge", type=float)
+    g.add_argument("--satisfied", type=_yes_no, metavar="yes|no")
+    g.add_argument("--charge-confirmed", type=_yes_no, metavar="yes|no")
+    g.add_argument("--record-accurate", type=_yes_no, metavar="yes|no")
+    g.add_argument("--recognised-correctly", type=_yes_no, metavar="yes|no")
+
+
+def _facts(args: argparse.Namespace) -> dict[str, Any]:
+    keys = ("materials", "charge", "satisfied", "charge_confirmed", "record_accurate",
+            "recognised_correctly")
+    return {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
+
+
+def register(subparsers: Any) -> None:
+    """Add ``record`` and its subcommands to the ``fcsim`` parser."""
+    rec = subparsers.add_parser("record", help="record real tickets; import other logs",
+                                description=__doc__)
+    rec.add_argument("--db", default=os.environ.get("FCSIM_RECORD_DB",
+                                                    "sqlite:///fcsim-records.sqlite"),
+                     help="SQLAlchemy URL of the store (default: %(default)s)")
+    sub = rec.add_subparsers(dest="record_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("open", help="open a ticket (intake) with its received event")
+    p.add_argument("ticket_id")
+    p.add_argument("--category", required=True)
+    p.add_argument("--at", required=True, help="receipt time, ISO 8601 with offset")
+    p.add_argument("--emergency", action="store_true")
+    p.add_argument("--mode", choices=["immediate", "appointment"], default="immediate")
+    p.add_argument("--appointment-at")
+    p.add_argument("--booked-at")
+    for name in ("source", "location", "content", "contact", "phone", "department",
+                 "resource"):
+        p.add_argument(f"--{name}")
+    p.add_argument("--role", default="desk")
+    p.add_argument("--by")
+    p.set_defaults(func=_open)
+
+    p = sub.add_parser("event", help="append one event (checked against the lifecycle)")
+    p.add_argument("ticket_id")
+    p.add_argument("activity")
+    p.add_argument("--at", required=True, help="completion time, ISO 8601 with offset")
+    p.add_argument("--started-at")
+    p.add_argument("--resource")
+    p.add_argument("--role")
+    p.add_argument("--attempt", type=int)
+    p.add_argument("--by")
+    _facts_args(p)
+    p.set_defaults(func=_event)
+
+    p = sub.add_parser("close", help="close a ticket")
+    p.add_argument("ticket_id")
+    p.add_argument("--at", required=True)
+    p.add_argument("--resource")
+    p.add_argument("--role", default="desk")
+    p.add_argument("--by")
+    _facts_args(p)
+    p.set_defaults(func=_close)
+
+    p = sub.add_parser("correct", help="void or amend an event (--seq) or a ticket")
+    p.add_argument("ticket_id")
+    act = p.add_mutually_exclusive_group(required=True)
+    act.add_argument("--void", action="store_true")
+    act.add_argument("--amend", nargs="+", metavar="FIELD=VALUE")
+    p.add_argument("--seq", type=int, help="the event to correct (omit: the ticket)")
+    p.add_argument("--by", required=True)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--when", help="when the correction was made (default: now)")
+    p.set_defaults(func=_correct)
+
+    p = sub.add_parser("show", help="a ticket's facts, events and corrections")
+    p.add_argument("ticket_id")
+    p.set_defaults(func=_show)
+
+    p = sub.add_parser("status", help="open tickets with their running clocks")
+    p.add_argument("--as-of", required=True, help="ISO 8601 instant with offset")
+    p.add_argument("--margin-s", type=float, default=60.0,
+                   help="'about to breach' margin in seconds (default %(default)s)")
+    p.set_defaults(func=_status)
+
+    p = sub.add_parser("export", help="write the standard event log")
+    p.add_argument("out", type=Path)
+    p.add_argument("--anonymise", action="store_true", help="pseudonymise contact and phone")
+    p.add_argument("--salt", default="")
+    p.add_argument("--format", choices=["csv.gz", "csv", "parquet"], default="csv.gz")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("import", help="import a CSV/Excel export (or an fcsim log directory)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--mapping", help="mapping TOML, or a built-in name: helpdesk, bpic14 "
+                                     "(omit for an fcsim log directory)")
+    p.add_argument("--tickets", type=Path, help="case table (overrides the mapping's)")
+    p.add_argument("--by")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_import)
+
+
+def _recorder(args: argparse.Namespace) -> Any:
+    from fcsim.recorder import Recorder
+
+    return Recorder(args.db)
+
+
+def _open(args: argparse.Namespace) -> int:
+    rec = _recorder(args)
+    rec.open_ticket(
+        args.ticket_id, category=args.category, received_at=args.at, emergency=args.emergency,
+        mode=args.mode, source=args.source, booked_at=args.booked_at,
+        appointment_at=args.appointment_at, location=args.location, content=args.content,
+        contact=args.contact, phone=args.phone, department=args.department,
+        resource=args.resource, role=args.role, by=args.by,
+    )
+    print(f"opened {args.ticket_id}")
+    return 0
+
+
+def _event(args: argparse.Namespace) -> int:
+    seq = _recorder(args).append(
+        args.ticket_id, args.activity, args.at, started_at=args.started_at,
+        resource=args.resource, role=args.role, attempt=args.attempt, facts=_facts(args),
+        by=args.by,
+    )
+    print(f"{args.ticket_id}: {args.activity} appended (seq {seq})")
+    return 0
+
+
+def _close(args: argparse.Namespace) -> int:
+    seq = _recorder(args).close(args.ticket_id, args.at, resource=args.resource,
+                                role=args.role, facts=_facts(args), by=args.by)
+    print(f"{args.ticket_id}: closed (seq {seq})")
+    return 0
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _correct(args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {}
+    for item in args.amend or []:
+        if "=" not in item:
+            raise ValueError(f"--amend {item!r}: expected FIELD=VALUE")
+        key, _, val = item.partition("=")
+        changes[key] = _value(val)
+    cid = _recorder(args).correct(
+        args.ticket_id, action="void" if args.void else "amend", seq=args.seq,
+        changes=changes or None, by=args.by, reason=args.reason, at=args.when,
+    )
+    print(f"{args.ticket_id}: correction {cid} recorded")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    view = _recorder(args).show(args.ticket_id)
+    print(f"ticket {args.ticket_id}")
+    for k, v in view.ticket.items():
+        if k not in ("tid",) and v is not None:
+            print(f"  {k}: {v}")
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print("\nevents:")
+        print(view.events.to_string(index=False))
+        if len(view.corrections):
+            print("\ncorrections:")
+            print(view.corrections.to_string(index=False))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    table = _recorder(args).status(args.as_of, margin_s=args.margin_s)
+    if len(table) == 0:
+        print("no open clocks")
+        return 0
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(table.to_string(index=False))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from fcsim.eventlog import write_log
+
+    log = _recorder(args).export(anonymise=args.anonymise, salt=args.salt)
+    write_log(log, args.out, fmt=args.format)
+    print(f"wrote {len(log.tickets)} tickets, {len(log.events)} events to {args.out}")
+    return 0
+
+
+def format_report(report: Any) -> str:
+    """The data-quality report of an import as text."""
+    lines = [f"import of {report.source}" + (f" (mapping {report.mapping})"
+                                             if report.mapping else "")]
+    lines.append(f"  rows read: {report.rows_read}")
+    lines.append(f"  loaded: {report.tickets_loaded} tickets, {report.events_loaded} events"
+                 + (f" (import id {report.import_id})" if report.import_id else ""))
+    for title, data in (("ignored source activities", report.ignored),
+                        ("duplicates dropped (keep rule)", report.dropped),
+                        ("synthesised", report.synthesised)):
+        if data:
+            lines.append(f"  {title}: " + ", ".join(f"{k} {v}" for k, v in data.items()))
+    q = report.quarantine_counts()
+    lines.append(f"  quarantined: {len(report.quarantined_tickets)} tickets"
+                 + (" — " + ", ".join(f"{c} {n}" for c, n in q.items()) if q else ""))
+    for code in q:
+        first = next(x for x in report.quarantined if x.code == code)
+        lines.append(f"    e.g. {first.ticket_id}: {first.message}")
+    lines.append("  measurable:")
+    for m in report.measurable:
+        mark = "yes" if m.measurable else "NO "
+        lines.append(f"    [{mark}] {m.kind:9s} {m.name:20s} {m.reason}")
+    for note in report.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from fcsim.recorder import ImportFailed
+
+    rec = _recorder(args)
+    try:
+        if args.mapping is None:
+            if not args.file.is_dir():
+                raise ValueError(f"{args.file}: give --mapping, or an fcsim log directory")
+            from fcsim.eventlog import read_log
+
+            report = rec.import_eventlog(read_log(args.file), source=str(args.file),
+                                         by=args.by)
+        else:
+            report = rec.import_log(args.file, args.mapping, tickets_path=args.tickets,
+                                    by=args.by)
+    except ImportFailed as exc:
+        print(format_report(exc.report), file=sys.stderr)
+        raise ValueError(str(exc)) from None
+    if args.json:
+        print(json.dumps(asdict(report), default=str, indent=1))
+    else:
+        print(format_report(report))
+    return 0

@@ -1,0 +1,189 @@
+"""``fcsim staff SCENARIO --role GROUP``: the recommended roster of one staff group.
+
+Analytic start (SIPP / lagged SIPP / ISA on the group's Erlang model, the cheapest cover by the
+group's shift patterns), then a roster search with the full simulator (common random numbers,
+early elimination; the number of simulated weeks is shown), the recommended roster's cost and
+KPIs with 95 % intervals, and the weekly risk view of the 100 % targets: P(week meets),
+expected breaches per week, and optionally the cheapest roster reaching a chosen P(zero-breach
+week). Shift costs: ``--costs FILE`` (``[roster.<group>] shifts = [{name, start_h, end_h,
+cost}]``), else the group's own shifts at ``--cost-per-hour`` × hours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["format_report", "register"]
+
+
+def _positive_int(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _probability(text: str) -> float:
+    v = float(text)
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must lie in (0, 1), got {text}")
+    return v
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("staff", help="recommended roster of a staff group, its KPIs and risk",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", help="a shipped scenario name or a TOML file")
+    p.add_argument("--role", required=True, metavar="GROUP",
+                   help="staff group to roster (e.g. desk, engineering)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   dest="overrides", help="override a scenario field (TOML syntax)")
+    p.add_argument("--costs", type=Path, default=None, help="TOML file of shift patterns/costs")
+    p.add_argument("--cost-per-hour", type=float, default=1.0)
+    p.add_argument("--target", action="append", default=[], metavar="KPI>=VALUE",
+                   help="a target the roster must meet (repeat); default by role")
+    p.add_argument("--confidence", type=_probability, default=0.95)
+    p.add_argument("--method", choices=("sipp", "lagged_sipp", "isa"), default="isa",
+                   help="analytic start")
+    p.add_argument("--max-p-wait", type=_probability, default=0.2,
+                   help="P(delay) target of the analytic start")
+    p.add_argument("--spread", type=int, default=1, help="grid: start ± SPREAD per shift")
+    p.add_argument("--replications", "-r", type=_positive_int, default=10,
+                   help="simulated weeks per roster")
+    p.add_argument("--days", type=float, default=7.0, help="days per replication")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--zero-breach", default=None, metavar="TARGET",
+                   help="e.g. clock:record or timeliness: also find the cheapest roster whose "
+                        "P(zero-breach week) >= --probability")
+    p.add_argument("--probability", type=_probability, default=0.8)
+    p.add_argument("--out", type=Path, default=None, help="write CSV tables here")
+    p.set_defaults(func=_run)
+
+
+def _pct(v: object) -> str:
+    return "" if v is None or pd.isna(v) else f"{float(v) * 100:.1f} %"  # type: ignore[arg-type]
+
+
+def _num(v: object) -> str:
+    return "" if v is None or pd.isna(v) else f"{float(v):.3g}"  # type: ignore[arg-type]
+
+
+def _table(df: pd.DataFrame) -> str:
+    cells = [[str(x) for x in row] for row in df.itertuples(index=False)]
+    cols = [str(c) for c in df.columns]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+def format_report(rep: object) -> str:
+    """The staffing report as text."""
+    from fcsim.staffing.staff_report import StaffingReport
+
+    assert isinstance(rep, StaffingReport)
+    out = []
+    d = rep.demand
+    out.append(f"staff group {rep.group}: {d.rate_per_h.sum() / 7:.1f} tickets/day, "
+               f"{d.mean_service_h * 60:.1f} min of work each, mean load "
+               f"{d.rate_per_h.mean() * d.mean_service_h:.3f} Erlang")
+    if rep.comparison is not None:
+        s = rep.comparison.summary.copy()
+        s["max |P(delay)-target| (sim)"] = s["max_dev_sim"].map(_num)
+        out.append("\ntime-varying staffing on the Erlang model (hour of week):")
+        out.append(_table(s[["method", "agent_hours", "max |P(delay)-target| (sim)",
+                             "bins_within_sim"]]))
+    pats = ", ".join(f"{p.name} ({p.start_h:02d}-{p.end_h:02d}, {p.cost:g})"
+                     for p in rep.patterns)
+    out.append(f"\nshift patterns (cost per head per day): {pats}")
+    out.append(f"analytic start ({rep.method}): {rep.start}")
+    sr = rep.search
+    if sr.best is None:
+        out.append("\nrecommended roster: NONE in the grid meets the targets (widen --spread)")
+    else:
+        heads = ", ".join(f"{p.name}: {c}" for p, c in zip(rep.patterns, sr.best, strict=True))
+        out.append(f"\nrecommended roster: {heads}   cost/day {sr.cost:g}")
+    out.append(f"simulated weeks: {sr.replications_used} of the grid's {sr.grid_replications} "
+               f"({sr.share_of_grid * 100:.1f} %), + {rep.extra_replications} to report")
+    k = rep.kpis.copy()
+    k["mean"] = k["mean"].map(lambda v: _num(v))
+    k["95 % CI"] = [f"[{_num(a)}, {_num(b)}]" for a, b in zip(rep.kpis["ci_low"],
+                                                              rep.kpis["ci_high"], strict=True)]
+    out.append("\nKPIs of the " + ("recommended" if sr.best is not None else "analytic")
+               + " roster (per week):")
+    out.append(_table(k[["kpi", "mean", "95 % CI", "replications"]]))
+    r = rep.risk
+    view = pd.DataFrame({
+        "100 % target": r["target"],
+        "P(week meets)": r["p_meet"].map(_pct),
+        "95 % CI (Wilson)": [f"[{_pct(a)}, {_pct(b)}]" for a, b in
+                             zip(r["p_meet_wilson_low"], r["p_meet_wilson_high"], strict=True)],
+        "breaches/week": r["breaches_mean"].map(_num),
+        "95 % CI (t)": [f"[{_num(a)}, {_num(b)}]" for a, b in
+                        zip(r["breaches_low"], r["breaches_high"], strict=True)],
+        "weeks": r["weeks"],
+    })
+    out.append("\nrisk view (random arrivals never guarantee 100 %):")
+    out.append(_table(view))
+    if rep.zero_breach is not None:
+        zb = rep.zero_breach
+        p = rep.zero_breach_probability
+        if zb.best is None:
+            out.append(f"\nno roster in the grid has P(zero-breach week of "
+                       f"{rep.zero_breach_target}) >= {p} at the stated confidence")
+        else:
+            heads = ", ".join(f"{q.name}: {c}" for q, c in zip(rep.patterns, zb.best,
+                                                                 strict=True))
+            out.append(f"\nminimum staffing for P(zero-breach week of {rep.zero_breach_target})"
+                       f" >= {p}: {heads}   cost/day {zb.cost:g} "
+                       f"({zb.replications_used} simulated weeks)")
+    return "\n".join(out)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from fcsim.scenarios import apply_overrides, load_scenario
+    from fcsim.staffing.roster import load_shift_costs, patterns_from_group
+    from fcsim.staffing.staff_report import staff_group
+
+    scen = load_scenario(args.scenario)
+    if args.overrides:
+        scen = apply_overrides(scen, args.overrides)
+    if args.role not in scen.staff:
+        raise ValueError(f"--role {args.role!r}: no such staff group "
+                         f"(groups: {', '.join(scen.staff)})")
+    if args.costs is not None:
+        table = load_shift_costs(args.costs)
+        if args.role not in table:
+            raise ValueError(f"{args.costs}: no [roster.{args.role}] table")
+        patterns = table[args.role]
+    else:
+        if not (math.isfinite(args.cost_per_hour) and args.cost_per_hour >= 0):
+            raise ValueError("--cost-per-hour must be finite and >= 0")
+        patterns = patterns_from_group(scen.staff[args.role], cost_per_hour=args.cost_per_hour)
+
+    def progress(msg: str) -> None:
+        print(f"… {msg}", file=sys.stderr, flush=True)
+
+    rep = staff_group(scen, args.role, patterns, seed=args.seed,
+                      replications=max(args.replications, 2), days=args.days,
+                      targets=args.target or None, confidence=args.confidence,
+                      method=args.method, max_p_wait=args.max_p_wait, spread=args.spread,
+                      zero_breach_target=args.zero_breach,
+                      zero_breach_probability=args.probability if args.zero_breach else None,
+                      progress=progress)
+    print(format_report(rep))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        rep.search.table.to_csv(args.out / "roster_search.csv", index=False)
+        rep.kpis.to_csv(args.out / "roster_kpis.csv", index=False)
+        rep.risk.to_csv(args.out / "risk.csv", index=False)
+        if rep.comparison is not None:
+            rep.comparison.table.to_csv(args.out / "time_varying.csv", index=False)
+        print(f"\ntables → {args.out}")
+    return 0

@@ -1,0 +1,427 @@
+"""The recorder's Python API: real tickets in a real database.
+
+:class:`Recorder` opens tickets (the intake half of the paper record form), appends events
+(each one checked against the lifecycle inside the write transaction: an invalid event is
+refused and nothing is written), closes them, corrects mistakes by append-only corrections,
+shows a ticket's history, lists open tickets with their running clocks, exports the standard
+event log and imports other systems' logs (:mod:`fcsim.recorder.importer`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from fcsim.eventlog import EventLog
+from fcsim.model.activities import Activity
+from fcsim.model.control_points import ControlPoints
+from fcsim.model.taxonomy import Mode, Taxonomy, default_taxonomy
+from fcsim.recorder import checks, values
+from fcsim.recorder.checks import LifecycleError, RecorderError, datetime_to_ms
+from fcsim.recorder.quality import QualityReport
+from fcsim.recorder.store import (
+    CORRECTIONS,
+    DEFAULT_URL,
+    EVENTS,
+    TICKETS,
+    create_schema,
+    insert_row,
+    lock_ticket,
+    make_engine,
+    now_ms,
+    read_transaction,
+    write_transaction,
+)
+from fcsim.recorder.views import (
+    effective_events,
+    export_log,
+)
+
+__all__ = ["LifecycleError", "Recorder", "RecorderError", "TicketRecord"]
+
+logger = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    """One ticket's full history, as :meth:`Recorder.show` returns it.
+
+    Attributes
+    ----------
+    ticket:
+        The ticket's current facts (timestamps as aware datetimes).
+    events:
+        Every event ever written, in write order, with corrections applied and ``voided`` /
+        ``amended`` flags.
+    corrections:
+        The audit trail: one row per correction (action, changes, previous, by, at, reason).
+    """
+
+    ticket: dict[str, Any]
+    events: pd.DataFrame
+    corrections: pd.DataFrame
+
+
+class Recorder:
+    """Real tickets in a SQLite file or any SQLAlchemy database.
+
+    Parameters
+    ----------
+    url:
+        SQLAlchemy URL; ``sqlite:///path.sqlite`` (default ``sqlite:///fcsim-records.sqlite``)
+        or ``postgresql+psycopg://user@host/db`` for several desks.
+    taxonomy:
+        Categories whose route flags and department are copied onto tickets at intake.
+    create:
+        Create the tables if they do not exist.
+    """
+
+    def __init__(
+        self, url: str = DEFAULT_URL, *, taxonomy: Taxonomy | None = None, create: bool = True
+    ) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.taxonomy = taxonomy or default_taxonomy()
+        if create:
+            create_schema(self.engine)
+
+    def close_connections(self) -> None:
+        """Release the engine's pooled connections."""
+        self.engine.dispose()
+
+    # -- intake ---------------------------------------------------------------------------
+    def open_ticket(
+        self,
+        ticket_id: str,
+        *,
+        category: str,
+        received_at: Any,
+        emergency: bool = False,
+        mode: str = "immediate",
+        source: str | None = None,
+        booked_at: Any = None,
+        appointment_at: Any = None,
+        location: str | None = None,
+        content: str | None = None,
+        contact: str | None = None,
+        phone: str | None = None,
+        department: str | None = None,
+        route_dispatch: bool | None = None,
+        route_site_visit: bool | None = None,
+        route_callback: bool | None = None,
+        resource: str | None = None,
+        role: str | None = "desk",
+        by: str | None = None,
+    ) -> int:
+        """Open a ticket with its intake facts and its ``received`` event; returns that seq.
+
+        Route flags and department default to the category's in the recorder's taxonomy;
+        a category outside the taxonomy must give all three route flags.
+        """
+        if not ticket_id:
+            raise RecorderError("ticket_id is empty")
+        if mode not in {m.value for m in Mode}:
+            raise RecorderError(f"mode {mode!r} is not immediate or appointment")
+        if mode == Mode.APPOINTMENT and appointment_at is None:
+            raise RecorderError(f"ticket {ticket_id}: an appointment needs appointment_at")
+        flags = {"route_dispatch": route_dispatch, "route_site_visit": route_site_visit,
+                 "route_callback": route_callback}
+        if category in self.taxonomy:
+            cat = self.taxonomy[category]
+            flags = {k: getattr(cat, k) if v is None else v for k, v in flags.items()}
+            department = department or cat.department
+        elif any(v is None for v in flags.values()):
+            raise RecorderError(
+                f"ticket {ticket_id}: category {category!r} is not in the taxonomy "
+                f"({', '.join(self.taxonomy.names)}); give route_dispatch, route_site_visit "
+                "and route_callback"
+            )
+        row: dict[str, Any] = {
+            "ticket_id": ticket_id, "category": category, "emergency": bool(emergency),
+            "source": source, "mode": mode,
+            "booked_at": values.ms_or_none(booked_at, "booked_at"),
+            "appointment_at": values.ms_or_none(appointment_at, "appointment_at"),
+            "location": location, "content": content, "contact": contact, "phone": phone,
+            "department": department, **flags, "voided": False, "opened_by": by,
+            "written_at": now_ms(),
+        }
+        received = {"activity": Activity.RECEIVED.value, "timestamp":
+                    datetime_to_ms(received_at, field="received_at"), "started_at": None,
+                    "resource": resource, "role": values.role(role), "attempt": 1, "seq": 0}
+        with write_transaction(self.engine) as conn:
+            violations = checks.check_append([], received, row)
+            if violations:
+                raise LifecycleError(
+                    checks.format_violations(ticket_id, violations, "opening"), violations
+                )
+            try:
+                tid = insert_row(conn, TICKETS, **row)
+            except IntegrityError:
+                raise RecorderError(f"ticket {ticket_id} already exists") from None
+            conn.execute(insert(EVENTS).values(
+                tid=tid, written_by=by, written_at=row["written_at"], **received
+            ))
+        logger.info("opened ticket %s", ticket_id)
+        return 0
+
+    # -- events ---------------------------------------------------------------------------
+    def append(
+        self,
+        ticket_id: str,
+        activity: str,
+        timestamp: Any,
+        *,
+        started_at: Any = None,
+        resource: str | None = None,
+        role: str | None = None,
+        attempt: int | None = None,
+        facts: Mapping[str, Any] | None = None,
+        by: str | None = None,
+    ) -> int:
+        """Append one event, checked against the lifecycle; returns its ``seq``.
+
+        ``attempt`` defaults to 1 + the number of ``rejected`` events before it. ``facts``
+        fills in ticket facts known at this step (``materials``, ``charge`` at completion;
+        ``satisfied``, ``charge_confirmed`` at callback …); a fact already set to another
+        value must be changed with :meth:`correct`. An invalid event raises
+        :class:`LifecycleError` and nothing is written.
+        """
+        try:
+            act = Activity(activity)
+        except ValueError:
+            raise RecorderError(
+                f"unknown activity {activity!r} (known: {', '.join(a.value for a in Activity)})"
+            ) from None
+        ts = datetime_to_ms(timestamp, field="timestamp")
+        st = values.ms_or_none(started_at, "started_at")
+        if st is not None and st > ts:
+            raise RecorderError(f"ticket {ticket_id}: started_at is after timestamp")
+        fact_values = values.check_facts(facts or {})
+        with write_transaction(self.engine) as conn:
+            ticket = _locked_ticket(conn, ticket_id)
+            existing = effective_events(conn, ticket["tid"])
+            seq = _next_seq(conn, ticket["tid"])
+            if attempt is None:
+                attempt = 1 + sum(
+                    e["activity"] == Activity.REJECTED.value for e in existing
+                    if (e["timestamp"], e["seq"]) < (ts, seq)
+                )
+            new = {"activity": act.value, "timestamp": ts, "started_at": st,
+                   "resource": resource, "role": values.role(role), "attempt": int(attempt),
+                   "seq": seq, "scenario": ticket["scenario"],
+                   "replication": ticket["replication"]}
+            updates = values.fact_updates(ticket, fact_values)
+            facts_after = {**ticket, **updates}
+            violations = checks.check_append(existing, new, facts_after)
+            if violations:
+                raise LifecycleError(
+                    checks.format_violations(ticket_id, violations, f"event {act.value}"),
+                    violations,
+                )
+            conn.execute(insert(EVENTS).values(
+                tid=ticket["tid"], written_by=by, written_at=now_ms(), **new
+            ))
+            if updates:
+                conn.execute(update(TICKETS).where(TICKETS.c.tid == ticket["tid"])
+                             .values(**updates))
+        return seq
+
+    def close(
+        self,
+        ticket_id: str,
+        timestamp: Any,
+        *,
+        resource: str | None = None,
+        role: str | None = "desk",
+        facts: Mapping[str, Any] | None = None,
+        by: str | None = None,
+    ) -> int:
+        """Append the ``closed`` event (checked like any other); returns its ``seq``."""
+        return self.append(ticket_id, Activity.CLOSED.value, timestamp, resource=resource,
+                           role=role, facts=facts, by=by)
+
+    # -- corrections ----------------------------------------------------------------------
+    def correct(
+        self,
+        ticket_id: str,
+        *,
+        action: str,
+        by: str,
+        reason: str,
+        seq: int | None = None,
+        changes: Mapping[str, Any] | None = None,
+        at: Any = None,
+    ) -> int:
+        """Void or amend an event (``seq`` given) or a ticket (``seq`` None); returns its id.
+
+        History is never edited: the correction is a row of its own with who, when, why and
+        the values before. The ticket's corrected history must still obey the lifecycle, or
+        the correction is refused and nothing is written.
+        """
+        if action not in ("void", "amend"):
+            raise RecorderError(f"action {action!r} is not void or amend")
+        if not by or not reason:
+            raise RecorderError("a correction needs who (by) and why (reason)")
+        if action == "amend" and not changes:
+            raise RecorderError("amend needs changes")
+        if action == "void" and changes:
+            raise RecorderError("void takes no changes")
+        at_ms = now_ms() if at is None else datetime_to_ms(at, field="at")
+        with write_transaction(self.engine) as conn:
+            ticket = _locked_ticket(conn, ticket_id)
+            events = effective_events(conn, ticket["tid"], include_voided=True)
+            eid, previous, new_changes = None, {}, dict(changes or {})
+            after_ticket = dict(ticket)
+            if seq is not None:
+                target = next((e for e in events if e["seq"] == seq), None)
+                if target is None:
+                    raise RecorderError(f"ticket {ticket_id}: no event with seq {seq}")
+                if target["voided"]:
+                    raise RecorderError(f"ticket {ticket_id}: event seq {seq} is already void")
+                eid = target["eid"]
+                new_changes = values.event_changes(ticket_id, new_changes)
+                previous = {k: target[k] for k in new_changes}
+                if action == "void":
+                    target["voided"] = True
+                else:
+                    target.update(new_changes)
+            else:
+                if action == "amend":
+                    new_changes = values.ticket_changes(ticket_id, new_changes)
+                    previous = {k: ticket[k] for k in new_changes}
+                    after_ticket.update(new_changes)
+            live = [e for e in events if not e["voided"]]
+            if not (seq is None and action == "void"):
+                violations = checks.check_sequence(live, after_ticket) if live else []
+                if violations:
+                    raise LifecycleError(
+                        checks.format_violations(ticket_id, violations, f"correction {action}"),
+                        violations,
+                    )
+            cid = insert_row(
+                conn, CORRECTIONS, tid=ticket["tid"], eid=eid, action=action,
+                changes=json.dumps(new_changes) if new_changes else None,
+                previous=json.dumps(previous) if previous else None,
+                corrected_by=by, corrected_at=at_ms, reason=reason, written_at=now_ms(),
+            )
+            if seq is None:
+                row_values = {"voided": True} if action == "void" else new_changes
+                conn.execute(update(TICKETS).where(TICKETS.c.tid == ticket["tid"])
+                             .values(**row_values))
+        return int(cid)
+
+    # -- reading --------------------------------------------------------------------------
+    def show(self, ticket_id: str) -> TicketRecord:
+        """A ticket's facts, every event (voided and amended flagged) and its corrections."""
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(TICKETS).where(TICKETS.c.ticket_id == ticket_id)).first()
+            if row is None:
+                raise RecorderError(f"no ticket {ticket_id!r}")
+            ticket = dict(row._mapping)
+            events = effective_events(conn, ticket["tid"], include_voided=True)
+            corr = [dict(r._mapping) for r in conn.execute(
+                select(CORRECTIONS).where(CORRECTIONS.c.tid == ticket["tid"])
+                .order_by(CORRECTIONS.c.cid)
+            )]
+        seq_of = {e["eid"]: e["seq"] for e in events}
+        for k in ("booked_at", "appointment_at", "written_at"):
+            ticket[k] = checks.ms_to_datetime(ticket[k])
+        for e in events:
+            for col in ("started_at", "timestamp", "written_at"):
+                e[col] = checks.ms_to_datetime(e[col])
+        ev = pd.DataFrame(events, columns=[
+            "seq", "activity", "started_at", "timestamp", "resource", "role", "attempt",
+            "voided", "amended", "written_by", "written_at", "eid",
+        ])
+        cr = pd.DataFrame(corr, columns=[
+            "cid", "eid", "action", "changes", "previous", "corrected_by", "corrected_at",
+            "reason",
+        ])
+        cr.insert(1, "seq", cr["eid"].map(seq_of).astype("Int64"))
+        cr["corrected_at"] = [checks.ms_to_datetime(v) for v in cr["corrected_at"]]
+        return TicketRecord(ticket, ev.drop(columns=["eid"]), cr.drop(columns=["eid"]))
+
+    def export(self, *, anonymise: bool = False, salt: str = "") -> EventLog:
+        """The standard event log of every ticket (contacts pseudonymised if ``anonymise``)."""
+        with read_transaction(self.engine) as conn:
+            return export_log(conn, anonymise=anonymise, salt=salt)
+
+    def status(
+        self,
+        as_of: Any,
+        *,
+        margin_s: float = 60.0,
+        bounds: ControlPoints | None = None,
+    ) -> pd.DataFrame:
+        """Open tickets' clocks at ``as_of``: running, about_to_breach or breached.
+
+        Returns one row per censored or breached clock instance of a ticket without a
+        ``closed`` event: ticket_id, attempt, occurrence, control_point, state, start,
+        deadline, elapsed_s, remaining_s, upper_s, lateness_s. ``about_to_breach`` = running
+        with at most ``margin_s`` left.
+        """
+        from fcsim.recorder.status import open_clocks
+
+        log = self.export()
+        return open_clocks(log, as_of, margin_s=margin_s, bounds=bounds)
+
+    def import_log(
+        self,
+        path: str | Path,
+        mapping: Any,
+        *,
+        tickets_path: str | Path | None = None,
+        by: str | None = None,
+    ) -> QualityReport:
+        """Import another system's CSV/Excel export through a mapping (one transaction).
+
+        See :func:`fcsim.recorder.importer.import_file`.
+        """
+        from fcsim.recorder.importer import import_file
+
+        return import_file(self.engine, path, mapping, tickets_path=tickets_path, by=by)
+
+    def import_eventlog(
+        self,
+        log: EventLog,
+        *,
+        source: str = "eventlog",
+        policy: Mapping[str, str] | None = None,
+        default_policy: str = "fail",
+        by: str | None = None,
+    ) -> QualityReport:
+        """Import a log already in the standard format (e.g. a simulated run), keeping seq."""
+        from fcsim.recorder.importer import import_eventlog
+
+        return import_eventlog(self.engine, log, source=source, policy=policy or {},
+                               default_policy=default_policy, by=by)
+
+    def ticket_count(self) -> int:
+        """Number of tickets in the store (voided ones included)."""
+        with read_transaction(self.engine) as conn:
+            return int(conn.execute(select(func.count()).select_from(TICKETS)).scalar_one())
+
+
+def _locked_ticket(conn: Connection, ticket_id: str) -> dict[str, Any]:
+    row = lock_ticket(conn, ticket_id)
+    if row is None:
+        raise RecorderError(f"no ticket {ticket_id!r} (open it first)")
+    ticket = dict(row._mapping)
+    if ticket["voided"]:
+        raise RecorderError(f"ticket {ticket_id} is void")
+    return ticket
+
+
+
+def _next_seq(conn: Connection, tid: int) -> int:
+    top = conn.execute(select(func.max(EVENTS.c.seq)).where(EVENTS.c.tid == tid)).scalar()
+    return 0 if top is None else int(top) + 1

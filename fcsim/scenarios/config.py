@@ -1,0 +1,351 @@
+"""The typed, frozen configuration of a scenario, organised by entity.
+
+A :class:`Scenario` holds one table per category (its route, department, arrival rate and
+probabilities), one per staff group (role, department, shifts), the stage durations, the
+outcome models and the policies. Every value is validated here, once; the simulator trusts it.
+Units are in the names (``*_min`` minutes, ``*_h`` hours, ``*_p`` probabilities).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fcsim.model.activities import Role
+from fcsim.model.control_points import SEED_CONTROL_POINTS, ControlPoints
+from fcsim.model.indicators import INDICATORS, Target
+from fcsim.model.taxonomy import Category, Source, Taxonomy
+from fcsim.scenarios.distributions import Distribution, Fixed, Uniform
+
+__all__ = [
+    "CategoryConfig",
+    "Meta",
+    "Outcomes",
+    "Policy",
+    "Profile",
+    "Scenario",
+    "Shift",
+    "StaffGroup",
+    "Stages",
+]
+
+Prob = float  # documented alias; bounds are enforced with Field(ge=0, le=1)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Meta(_Frozen):
+    """What the scenario is: name, window start, length, size and calendar."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    start: datetime
+    days: float = Field(gt=0)
+    units: int = Field(gt=0, description="serviced units (hospital: beds); scales arrival rates")
+    occupancy: float = Field(gt=0, le=1)
+    occupancy_by_month: tuple[float, ...] | None = None
+    holidays: tuple[date, ...] = ()
+    holiday_factor: float = Field(default=1.0, ge=0)
+    drain_max_days: float = Field(default=30.0, gt=0)
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None or v.utcoffset() is None:
+            raise ValueError("start needs a UTC offset, e.g. 2026-03-02T00:00:00+08:00")
+        if v.minute or v.second or v.microsecond:
+            raise ValueError("start must be on a whole hour")
+        return v
+
+    @field_validator("occupancy_by_month")
+    @classmethod
+    def _months(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is not None and (len(v) != 12 or any(not 0 < x <= 1 for x in v)):
+            raise ValueError("occupancy_by_month needs 12 values in (0, 1]")
+        return v
+
+
+class Profile(_Frozen):
+    """Relative arrival weights by hour of day (24) and day of week (7, Monday first)."""
+
+    hourly: tuple[float, ...] = (1.0,) * 24
+    weekly: tuple[float, ...] = (1.0,) * 7
+
+    @model_validator(mode="after")
+    def _shape(self) -> Profile:
+        if len(self.hourly) != 24 or len(self.weekly) != 7:
+            raise ValueError("a profile needs 24 hourly and 7 weekly weights")
+        if min(self.hourly) < 0 or min(self.weekly) < 0:
+            raise ValueError("profile weights must be >= 0")
+        if sum(self.hourly) <= 0 or sum(self.weekly) <= 0:
+            raise ValueError("profile weights must not all be 0")
+        return self
+
+
+class CategoryConfig(_Frozen):
+    """Everything about one request category (分類), as in the department responsibility table."""
+
+    department: str = Field(min_length=1)
+    label_zh: str = ""
+    label_en: str = ""
+    route_dispatch: bool = True
+    route_site_visit: bool = True
+    route_callback: bool = True
+    rate_per_unit_day: float = Field(ge=0, description="requests per occupied unit per day")
+    profile: str = "flat"
+    emergency_p: float = Field(default=0.0, ge=0, le=1)
+    appointment_p: float = Field(default=0.0, ge=0, le=1)
+    misroute_p: float = Field(default=0.0, ge=0, le=1)
+    block_p: float = Field(default=0.0, ge=0, le=1)
+    supervisor_resolves_p: float = Field(default=1.0, ge=0, le=1)
+    reject_p: float = Field(default=0.0, ge=0, le=1)
+    reject_decay: float = Field(default=1.0, ge=0, le=1,
+                                description="pass k is rejected with reject_p × decay**(k-1)")
+    record_error_p: float = Field(default=0.0, ge=0, le=1)
+    sources: dict[Source, float] = Field(default_factory=lambda: {Source.CUSTOMER_CALL: 1.0})
+    diagnose_min: Distribution = Fixed(value=0.0)
+    work_min: Distribution = Fixed(value=0.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> CategoryConfig:
+        if self.route_site_visit and not self.route_dispatch:
+            raise ValueError("route_site_visit needs route_dispatch = true")
+        shares = list(self.sources.values())
+        if not shares or any(not 0 <= s <= 1 for s in shares) or abs(sum(shares) - 1) > 1e-9:
+            raise ValueError(f"sources shares must be in [0, 1] and sum to 1, got {self.sources}")
+        if self.route_callback and not self.route_site_visit:
+            raise ValueError("route_callback needs route_site_visit = true (a callback follows "
+                             "the returned slip of site work)")
+        if self.appointment_p > 0 and not self.route_site_visit:
+            raise ValueError("appointment_p > 0 needs route_site_visit = true")
+        if self.emergency_p + self.appointment_p > 1 + 1e-12:
+            raise ValueError("emergency_p + appointment_p must not exceed 1")
+        return self
+
+
+class Shift(_Frozen):
+    """``count`` staff on duty from ``start_h`` to ``end_h`` every day (may pass midnight).
+
+    ``on_call`` staff are at home: they answer emergencies only, after a call-out delay.
+    """
+
+    start_h: float = Field(ge=0, lt=24)
+    end_h: float = Field(gt=0, le=48)
+    count: int = Field(ge=0)
+    on_call: bool = False
+
+    @model_validator(mode="after")
+    def _order(self) -> Shift:
+        if not self.start_h < self.end_h <= self.start_h + 24:
+            raise ValueError(f"need start_h < end_h <= start_h + 24, got {self.start_h}, "
+                             f"{self.end_h}")
+        if self.start_h != int(self.start_h) or self.end_h != int(self.end_h):
+            raise ValueError("shift boundaries must be whole hours")
+        return self
+
+
+class StaffGroup(_Frozen):
+    """A staff group with its roster: the desk, a department's technicians, supervisors."""
+
+    role: Literal[Role.DESK, Role.TECHNICIAN, Role.SUPERVISOR]
+    department: str | None = None
+    prefix: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
+    shifts: tuple[Shift, ...] = Field(min_length=1)
+    around_the_clock: bool = False
+    callout_min: Distribution = Fixed(value=0.0)
+
+    def hourly(self, *, on_call: bool) -> tuple[int, ...]:
+        """Staff on duty (or on call) in each hour of the day, 0–23."""
+        out = [0] * 24
+        for s in self.shifts:
+            if s.on_call != on_call:
+                continue
+            for h in range(int(s.start_h), int(s.end_h)):
+                out[h % 24] += s.count
+        return tuple(out)
+
+    @model_validator(mode="after")
+    def _check(self) -> StaffGroup:
+        if self.role == Role.TECHNICIAN and not self.department:
+            raise ValueError("a technician group needs a department")
+        if self.role == Role.DESK and any(s.on_call for s in self.shifts):
+            raise ValueError("the front desk has no on-call shifts (it is the 24/7 hub)")
+        if self.around_the_clock or self.role == Role.DESK:
+            reg, call = self.hourly(on_call=False), self.hourly(on_call=True)
+            gaps = [h for h in range(24) if reg[h] + call[h] == 0
+                    or (self.role == Role.DESK and reg[h] == 0)]
+            if gaps:
+                raise ValueError(f"roster leaves this 24/7 role uncovered at hour(s) {gaps}")
+        return self
+
+
+class Stages(_Frozen):
+    """Durations of the stages that do not depend on the category (minutes)."""
+
+    relay_min: Distribution = Fixed(value=0.0)
+    record_min: Distribution = Fixed(value=0.0)
+    emergency_record_min: Distribution = Fixed(value=0.0)
+    classify_min: Distribution = Fixed(value=0.0)
+    dispatch_min: Distribution = Fixed(value=0.0)
+    misroute_return_min: Distribution = Fixed(value=0.0)
+    sign_min: Distribution = Fixed(value=0.0)
+    travel_min: Distribution = Fixed(value=0.0)
+    plan_min: Distribution = Fixed(value=0.0)
+    communicate_min: Distribution = Fixed(value=0.0)
+    escalate_min: Distribution = Fixed(value=0.0)
+    supervisor_resolve_min: Distribution = Fixed(value=0.0)
+    acceptance_min: Distribution = Fixed(value=0.0)
+    slip_return_min: Distribution = Fixed(value=0.0)
+    callback_min: Distribution = Fixed(value=0.0)
+    close_min: Distribution = Fixed(value=0.0)
+    appointment_lead_min: Distribution = Fixed(value=120.0)
+    precall_min: Distribution = Uniform(low=16.0, high=29.0)
+    early_arrival_min: Distribution = Uniform(low=3.0, high=5.0)
+    sample_callback_delay_min: Distribution = Fixed(value=60.0)
+
+
+class Outcomes(_Frozen):
+    """Callback and outcome models (satisfaction, sample checks).
+
+    P(satisfied) = ``satisfaction_base`` × exp(−lateness / ``lateness_scale_min``) ×
+    ``rework_factor`` ** (passes − 1), where lateness is the ticket's total time outside its
+    control-point bounds (minutes) as the simulator measured it.
+    """
+
+    satisfaction_base: float = Field(default=1.0, ge=0, le=1)
+    lateness_scale_min: float = Field(default=60.0, gt=0)
+    rework_factor: float = Field(default=1.0, ge=0, le=1)
+    unreachable_p: float = Field(default=0.0, ge=0, le=1)
+    callback_max_tries: int = Field(default=1, ge=1)
+    callback_retry_min: Distribution = Fixed(value=30.0)
+    sample_callback_p: float = Field(default=0.0, ge=0, le=1)
+
+
+class Policy(_Frozen):
+    """Documented modelling choices."""
+
+    end_of_shift: Literal["finish", "handover"] = "finish"
+    preempted_position: Literal["front", "back"] = "front"
+    meeting_h: float = Field(default=9.0, ge=0, lt=24)
+    appointment_open_h: float = Field(default=9.0, ge=0, lt=24)
+    appointment_close_h: float = Field(default=18.0, gt=0, le=24)
+
+    @model_validator(mode="after")
+    def _hours(self) -> Policy:
+        if self.appointment_open_h >= self.appointment_close_h:
+            raise ValueError("appointment_open_h must be before appointment_close_h")
+        return self
+
+
+class _BoundsIn(_Frozen):
+    lower_s: float | None = Field(default=None, ge=0)
+    upper_s: float | None = Field(default=None, ge=0)
+
+
+class _TargetIn(_Frozen):
+    kind: Literal["all", "above"]
+    threshold: float = Field(default=1.0, ge=0, le=1)
+
+
+class Scenario(_Frozen):
+    """A whole scenario: plain validated data, never mutated (use :meth:`model_copy`).
+
+    In the file, the table ``[control_points.<clock>]`` (``lower_s``, ``upper_s``) overrides
+    the seed's bounds; ``[targets.<indicator>]`` (``kind``, ``threshold``) the targets.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    scenario: Meta
+    profiles: dict[str, Profile] = Field(default_factory=lambda: {"flat": Profile()})
+    categories: dict[str, CategoryConfig] = Field(min_length=1)
+    staff: dict[str, StaffGroup] = Field(min_length=1)
+    stages: Stages = Stages()
+    outcomes: Outcomes = Outcomes()
+    policy: Policy = Policy()
+    bounds: dict[str, _BoundsIn] = Field(default_factory=dict, alias="control_points")
+    targets: dict[str, _TargetIn] = Field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @model_validator(mode="after")
+    def _cross(self) -> Scenario:
+        if "flat" not in self.profiles:
+            raise ValueError("profiles: the 'flat' profile may not be redefined away")
+        desks = [k for k, g in self.staff.items() if g.role == Role.DESK]
+        if len(desks) != 1:
+            raise ValueError(f"staff: need exactly one desk group, got {desks}")
+        tech_depts = {g.department for g in self.staff.values() if g.role == Role.TECHNICIAN}
+        dup = [d for d in tech_depts if sum(
+            1 for g in self.staff.values() if g.role == Role.TECHNICIAN and g.department == d
+        ) > 1]
+        if dup:
+            raise ValueError(f"staff: more than one technician group for department(s) {dup}")
+        prefixes = [g.prefix for g in self.staff.values()]
+        if len(set(prefixes)) != len(prefixes):
+            raise ValueError(f"staff: prefixes must be unique, got {prefixes}")
+        for name, cat in self.categories.items():
+            where = f"categories.{name}"
+            if cat.profile not in self.profiles:
+                raise ValueError(f"{where}.profile: unknown profile {cat.profile!r} "
+                                 f"(known: {', '.join(self.profiles)})")
+            if cat.route_site_visit and cat.department not in tech_depts:
+                raise ValueError(f"{where}.department: no technician group for department "
+                                 f"{cat.department!r}")
+            if cat.emergency_p > 0 and cat.route_site_visit:
+                grp = next(g for g in self.staff.values()
+                           if g.role == Role.TECHNICIAN and g.department == cat.department)
+                reg, call = grp.hourly(on_call=False), grp.hourly(on_call=True)
+                gaps = [h for h in range(24) if reg[h] + call[h] == 0]
+                if gaps:
+                    raise ValueError(f"{where}: emergencies need department {cat.department!r} "
+                                     f"covered 24/7 (on duty or on call); uncovered hours {gaps}")
+            if cat.block_p > 0 and not any(g.role == Role.SUPERVISOR for g in self.staff.values()):
+                raise ValueError(f"{where}.block_p > 0 needs a supervisor staff group")
+        for clock in self.bounds:
+            if clock not in SEED_CONTROL_POINTS.specs:
+                raise ValueError(f"control_points: unknown control point {clock!r}")
+        self.control_points()  # bounds consistency
+        for ind in self.targets:
+            if ind not in INDICATORS:
+                raise ValueError(f"targets: unknown indicator {ind!r}")
+        if not math.isfinite(self.scenario.days):
+            raise ValueError("scenario.days must be finite")
+        return self
+
+    def control_points(self) -> ControlPoints:
+        """The seed's control points with this scenario's bound overrides."""
+        overrides: dict[str, dict[str, float | None]] = {}
+        for k, b in self.bounds.items():
+            overrides[k] = {f: getattr(b, f) for f in ("lower_s", "upper_s")
+                            if f in b.model_fields_set}
+        return SEED_CONTROL_POINTS.with_bounds(overrides)
+
+    def taxonomy(self) -> Taxonomy:
+        """The scenario's categories as a domain :class:`~fcsim.model.Taxonomy`."""
+        return Taxonomy(tuple(
+            Category(n, c.department, c.route_dispatch, c.route_site_visit, c.route_callback,
+                     c.label_zh, c.label_en)
+            for n, c in self.categories.items()
+        ))
+
+    def indicator_targets(self) -> dict[str, Target]:
+        """The six indicator targets: the seed's, overridden by the ``[targets]`` table."""
+        out = {k: s.target for k, s in INDICATORS.items()}
+        for k, t in self.targets.items():
+            out[k] = Target(t.kind, t.threshold)
+        return out
+
+    def desk_group(self) -> StaffGroup:
+        return next(g for g in self.staff.values() if g.role == Role.DESK)
+
+    def as_json(self) -> dict[str, Any]:
+        """The configuration as JSON-compatible data (for the run manifest)."""
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,267 @@
+"""The run report: built from a small hand-built run directory, then opened in headless chromium.
+
+Browser checks use Debian's ``chromium`` alone (no driver, no extra Python package):
+
+* ``--dump-dom`` on a copy of the report with a small inline probe script (the copy's
+  Content-Security-Policy additionally allows inline scripts, nothing else) that records
+  console errors, window / resource errors and CSP violations, counts the images that loaded
+  and the indicator rows, and writes the result into the DOM;
+* the untouched report with ``--enable-logging=stderr``: no console message at all;
+* ``--screenshot`` of the untouched report: not blank (pixel variance).
+
+A negative control proves the probe can fail: an external image is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import need
+from logbuilder import LogBuilder
+
+from fcsim.eventlog import write_log
+from fcsim.model.indicators import INDICATOR_IDS
+from fcsim.report import build_report, write_workbook
+from fcsim.report.html import CSP
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists()
+                                        else None)
+T0 = pd.Timestamp("2026-03-02T08:00:00+00:00")
+VALUES = [0.5, 0.9, 1.0, 0.75, 0.95, 1.0]
+
+
+def write_run(d: Path) -> Path:
+    """A tiny run: two tickets (one preempted by the other, one second pass), hand-made
+    KPI tables and a manifest."""
+    b = LogBuilder(t0=T0.isoformat(), scenario="tiny", replication=0,
+                   manifest={"scenario": "tiny", "seed": 7, "days": 1})
+    (b.ticket("A").at(0, "received").at(60, "recorded", started_at=20)
+     .at(100, "classified", started_at=70).at(120, "dispatched")
+     .at(180, "signed", resource="tech-1").at(600, "arrived", started_at=300, resource="tech-1")
+     .at(1200, "work_started", resource="tech-1").at(1500, "preempted", resource="tech-1")
+     .at(1920, "resumed", resource="tech-1")
+     .at(2400, "work_completed", started_at=1200, resource="tech-1")
+     .at(2500, "rejected", role="supervisor", resource="sup-1")
+     .at(2600, "recorded", started_at=2550).at(2700, "closed"))
+    (b.ticket("E", emergency=True, route=(True, True, False)).at(1490, "received")
+     .at(1500, "recorded", started_at=1492)
+     .at(1700, "arrived", started_at=1500, resource="tech-1")
+     .at(1700, "work_started", resource="tech-1")
+     .at(1900, "work_completed", started_at=1700, resource="tech-1").at(1950, "closed"))
+    write_log(b.build(), d, fmt="csv")
+    pd.DataFrame({
+        "level": "replication", "scenario": "tiny", "replication": 0,
+        "indicator": list(INDICATOR_IDS), "value": VALUES,
+        "ci_low": [0.1, 0.6, 0.3, 0.3, 0.7, 0.3], "ci_high": [0.9, 0.99, 1.0, 0.95, 0.99, 1.0],
+        "target": ["= 100 %", "> 98 %", "> 98 %", "= 100 %", "> 99 %", "= 100 %"],
+        "met": [False, False, True, False, False, True],
+        "numerator": [1, 9, 2, 3, 19, 1], "denominator": [2, 10, 2, 4, 20, 1],
+        "n_censored": [0, None, None, None, None, None],
+    }).to_csv(d / "indicators.csv", index=False)
+    pd.DataFrame({
+        "scenario": "tiny", "replication": 0, "period_start": "2026-03-02 00:00:00+00:00",
+        "period_end": "2026-03-09 00:00:00+00:00", "partial": True,
+        "indicator": list(INDICATOR_IDS), "value": VALUES,
+        "numerator": [1, 9, 2, 3, 19, 1], "denominator": [2, 10, 2, 4, 20, 1],
+    }).to_csv(d / "periods.csv", index=False)
+    # on_site of A: dispatched 120 s -> arrived 600 s = 480 s; with a 300 s bound, 180 s late
+    pd.DataFrame([{
+        "scenario": "tiny", "replication": 0, "ticket_id": "A", "attempt": 1,
+        "occurrence": 1, "control_point": "on_site", "status": "breached",
+        "start": "2026-03-02 08:02:00+00:00", "end": "2026-03-02 08:10:00+00:00",
+        "duration_s": 480.0, "lower_s": None, "upper_s": 300.0, "lateness_s": 180.0,
+    }, {
+        "scenario": "tiny", "replication": 0, "ticket_id": "A", "attempt": 1,
+        "occurrence": 1, "control_point": "record", "status": "met",
+        "start": "2026-03-02 08:00:00+00:00", "end": "2026-03-02 08:01:00+00:00",
+        "duration_s": 60.0, "lower_s": None, "upper_s": 60.0, "lateness_s": None,
+    }]).to_csv(d / "control_points.csv", index=False)
+    return d
+
+
+class _Scan(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.imgs: list[str] = []
+        self.rows: list[str] = []
+        self.external: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "img":
+            self.imgs.append(a.get("src") or "")
+        if tag == "tr" and "indicator-row" in (a.get("class") or ""):
+            self.rows.append(a.get("data-indicator") or "")
+        if tag == "script":
+            self.scripts += 1
+        for k in ("src", "href"):
+            v = a.get(k)
+            if v and not v.startswith("data:"):
+                self.external.append(v)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    return write_run(tmp_path_factory.mktemp("run"))
+
+
+@pytest.fixture(scope="module")
+def reports(run: Path) -> dict[str, Path]:
+    """The report in both languages (Chinese at the default path)."""
+    return {"zh": build_report(run, lang="zh"),
+            "en": build_report(run, lang="en", out=run / "report-en.html")}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_is_one_self_contained_page(reports: dict[str, Path], lang: str) -> None:
+    html = reports[lang].read_text(encoding="utf-8")
+    scan = _Scan()
+    scan.feed(html)
+    assert scan.rows == list(INDICATOR_IDS)  # six indicator rows, in the seed's order
+    assert scan.external == [] and scan.scripts == 0
+    assert len(scan.imgs) >= 8 and all(s.startswith("data:image/png;base64,") for s in scan.imgs)
+    assert "50.0 %" in html and "1/2" in html and "= 100 %" in html  # timeliness row
+    assert ("及時率" in html) == (lang == "zh")
+    assert ("timeliness rate" in html) == (lang == "en")
+    assert '"seed"' not in html and ">7<" in html  # the manifest's seed is shown
+    assert 'id="period-table"' in html and "95.0 % (19/20)" in html
+
+
+def test_default_report_path_and_missing_indicators(run: Path, reports: dict[str, Path],
+                                                     tmp_path: Path) -> None:
+    assert reports["zh"] == run / "report.html"
+    empty = tmp_path / "bare"
+    shutil.copytree(run, empty)
+    (empty / "indicators.csv").unlink()
+    with pytest.raises(FileNotFoundError, match=r"indicators\.csv"):
+        build_report(empty)
+
+
+def test_workbook_has_the_kpi_tables(run: Path) -> None:
+    import importlib.util
+
+    need(importlib.util.find_spec("openpyxl") is not None,
+         "openpyxl not installed (the 'excel' extra)")
+    path = write_workbook(run)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["indicators", "periods", "control_points", "compliance", "lateness"]
+    assert sheets["indicators"]["value"].tolist() == VALUES
+    lat = sheets["lateness"]
+    assert lat["ticket_id"].tolist() == ["A"] and lat["travel"].tolist() == [180.0]
+
+
+def test_workbook_without_openpyxl_names_the_extra(run: Path, monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "openpyxl" else real(name, *a))
+    with pytest.raises(ImportError, match=r"fcsim\[excel\]"):
+        write_workbook(run)
+
+
+# --- headless chromium -----------------------------------------------------------------------
+
+PROBE = """<script>
+window.__errs = [];
+window.addEventListener('error', function (e) {
+  var t = e.target; __errs.push('error: ' + (e.message || (t && (t.src || t.href)) || '?'));
+}, true);
+document.addEventListener('securitypolicyviolation', function (e) {
+  __errs.push('csp: ' + e.blockedURI); });
+['error', 'warn'].forEach(function (k) { var f = console[k];
+  console[k] = function () { __errs.push(k + ': ' + Array.prototype.join.call(arguments, ' '));
+                             f.apply(console, arguments); }; });
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var r = {errors: __errs, images: imgs.length,
+           loaded: imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length,
+           rows: document.querySelectorAll('#indicator-table tbody tr.indicator-row').length};
+  var pre = document.createElement('pre'); pre.id = 'probe-result';
+  pre.textContent = JSON.stringify(r); document.body.appendChild(pre);
+});
+</script>"""
+
+
+def chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr",
+           "--v=0", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "HOME": str(tmp)})
+
+
+def probe(html_path: Path, tmp: Path) -> dict[str, object]:
+    """Open a probed copy of a page and return what the probe saw."""
+    page = html_path.read_text(encoding="utf-8")
+    assert CSP in page
+    allowed = CSP + "; script-src 'unsafe-inline'"
+    page = page.replace(CSP, allowed, 1)
+    end = page.index(">", page.index(allowed)) + 1  # just after the CSP meta, which applies
+    page = page[:end] + PROBE.replace("\n", " ") + page[end:]
+    probed = tmp / "probed.html"
+    probed.write_text(page, encoding="utf-8")
+    res = chromium(["--virtual-time-budget=5000", "--dump-dom", probed.as_uri()], tmp)
+    m = re.search(r'<pre id="probe-result">(.*?)</pre>', res.stdout, re.S)
+    assert m, f"probe result missing; chromium rc={res.returncode}, stderr={res.stderr[-2000:]}"
+    import html as _html
+
+    return json.loads(_html.unescape(m.group(1)))
+
+
+def console_lines(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
+
+
+@pytest.fixture
+def browser() -> str:
+    need(CHROMIUM is not None, "chromium not installed (apt-get install chromium)")
+    assert CHROMIUM is not None
+    return CHROMIUM
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_opens_in_headless_chromium(browser: str, reports: dict[str, Path],
+                                           tmp_path: Path, lang: str) -> None:
+    report = tmp_path / "report.html"
+    shutil.copyfile(reports[lang], report)
+    seen = probe(report, tmp_path)
+    assert seen["errors"] == []
+    assert seen["images"] == seen["loaded"] and int(seen["images"]) >= 8  # type: ignore[call-overload]
+    assert seen["rows"] == 6
+    shot = tmp_path / "shot.png"
+    res = chromium(["--window-size=1200,1600", "--hide-scrollbars", f"--screenshot={shot}",
+                    report.as_uri()], tmp_path)
+    assert shot.exists(), res.stderr[-2000:]
+    assert console_lines(res.stderr) == []  # the untouched page logs nothing at all
+    from PIL import Image
+
+    px = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert px.shape == (1600, 1200)
+    assert px.std() > 20  # text, tables and figures, not a blank page
+    assert (px < 128).mean() > 0.005  # a fair amount of dark ink
+
+
+@pytest.mark.slow
+def test_probe_catches_an_external_image(browser: str, reports: dict[str, Path],
+                                         tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    bad = reports["en"].read_text(encoding="utf-8").replace(
+        "</body>", '<img src="http://127.0.0.1:9/x.png" alt="x"></body>')
+    report.write_text(bad, encoding="utf-8")
+    seen = probe(report, tmp_path)
+    assert seen["loaded"] == int(seen["images"]) - 1  # type: ignore[call-overload]
+    assert any("127.0.0.1" in e for e in seen["errors"])  # type: ignore[union-attr]
