@@ -26,8 +26,16 @@ def _fmt_pct(v: object) -> str:
 
 
 def indicator_table(ind: pd.DataFrame) -> str:
-    """The indicators (scenario or log level) as an aligned table with 中文 / English labels."""
-    level = "scenario" if (ind["level"] == "scenario").any() else "log"
+    """The indicators as an aligned table with 中文 / English labels.
+
+    An observed log shows its ``log`` rows; a simulated run its ``scenario`` rows (mean and
+    t-interval over replications), or its ``replication`` rows (Wilson interval) when every
+    scenario has a single replication.
+    """
+    reps = ind[ind["level"] == "replication"]
+    per_scenario = reps.groupby("scenario", observed=True)["replication"].nunique()
+    single = len(reps) > 0 and per_scenario.max() == 1
+    level = "log" if (ind["level"] == "log").any() else ("replication" if single else "scenario")
     rows = ind[ind["level"] == level]
     header = ["指標 indicator", "場景 scenario", "值 value", "95 % CI", "目標 target",
               "達標 met", "n"]

@@ -67,6 +67,8 @@ _T: dict[str, tuple[str, str]] = {
     "key": ("項目", "item"),
     "entry": ("內容", "value"),
     "observed": ("觀測日誌", "observed log"),
+    "full_config": ("完整場景設定與各控制點界限見 manifest.json",
+                    "the scenario as run and every control point's bounds are in manifest.json"),
     "clocks_absent": ("缺少 control_points.csv，無法繪製控制點圖表",
                       "no control_points.csv: clock figures left out"),
     "first_rep": ("每個場景只列出第一個重複", "first replication of each scenario only"),
@@ -104,15 +106,23 @@ def _esc(v: Any) -> str:
     return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else html.escape(str(v))
 
 
+#: Manifest entries too long for the page (the scenario as run, bounds per scenario, seeds).
+_LONG_MANIFEST_KEYS = frozenset({"scenario_config", "scenario_configs", "control_points",
+                                 "replication_seeds", "tasks"})
+
+
 def _scenario_section(log: EventLog, manifest: dict[str, Any] | None, lang: Lang) -> str:
     rows: list[tuple[str, str]] = []
     if manifest:
         for k, v in manifest.items():
+            if k in _LONG_MANIFEST_KEYS:  # the full configuration stays in manifest.json
+                continue
             if isinstance(v, dict | list):
                 v = json.dumps(v, ensure_ascii=False, sort_keys=True)
                 if len(v) > 300:
                     v = v[:300] + " …"
             rows.append((str(k), str(v)))
+        rows.append(("manifest.json", _t("full_config", lang)))
     else:
         rows.append((_t("scenario", lang), _t("observed", lang)))
     rows.append((_t("tickets", lang), str(len(log.tickets))))
