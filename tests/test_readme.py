@@ -17,7 +17,7 @@ def test_readme_python_example_runs() -> None:
     code = blocks[0].replace("replications=10, days=28)", "replications=2, days=3, workers=0)")
     assert "workers=0" in code
     ns: dict[str, object] = {}
-    exec(compile(code, "README.md", "exec"), ns)  # noqa: S102
+    exec(compile(code, "README.md", "exec"), ns)
     table = ns["res"].kpi.indicators.query("level == 'scenario'")  # type: ignore[attr-defined]
     assert set(table["scenario"].astype(str)) == {"apartment", "apartment-evening"}
     assert len(table) == 12
