@@ -32,3 +32,18 @@ def test_several_replications_show_the_scenario_row() -> None:
 
 def test_cjk_width() -> None:
     assert text_width("及時率 ab") == 9
+
+
+def test_argument_types_name_the_bad_value() -> None:
+    import argparse
+
+    import pytest
+
+    from fcsim.cli._args import int_at_least, positive_float, unit_interval
+
+    assert int_at_least(2)("3") == 3 and positive_float("0.5") == 0.5
+    for parse, text, msg in [(int_at_least(2), "1", "must be >= 2, got 1"),
+                             (positive_float, "0", "must be > 0, got 0"),
+                             (unit_interval, "1", "must be in (0, 1), got 1")]:
+        with pytest.raises(argparse.ArgumentTypeError, match=msg.replace("(", r"\(").replace(")", r"\)")):
+            parse(text)

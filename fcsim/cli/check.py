@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fcsim.cli.run import _non_negative_int, _positive_float
+from fcsim.cli._args import int_at_least, non_negative_int, positive_float, unit_interval
 
 if TYPE_CHECKING:
     from fcsim.scenarios import Scenario
@@ -39,20 +39,6 @@ EXIT_BASELINE_MISSING = 3
 _NEW_SEED, _NEW_REPLICATIONS = 2026, 10
 
 
-def _replications(text: str) -> int:
-    v = int(text)
-    if v < 2:
-        raise argparse.ArgumentTypeError(f"must be >= 2, got {v}")
-    return v
-
-
-def _alpha(text: str) -> float:
-    v = float(text)
-    if not 0.0 < v < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
-    return v
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="compare scenarios' KPIs with a stored baseline "
                                      "(regression check for CI)",
@@ -63,14 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="baseline JSON file")
     p.add_argument("--update", action="store_true",
                    help="simulate and write the baseline for these scenarios instead of checking")
-    p.add_argument("--seed", type=_non_negative_int, default=None,
+    p.add_argument("--seed", type=non_negative_int, default=None,
                    help="root seed (check: default baseline seed + 1; --update: default the "
                         f"baseline's, else {_NEW_SEED})")
-    p.add_argument("--replications", "-r", type=_replications, default=None,
+    p.add_argument("--replications", "-r", type=int_at_least(2), default=None,
                    help=f"replications (default: the baseline's; new baseline {_NEW_REPLICATIONS})")
-    p.add_argument("--days", type=_positive_float, default=None,
+    p.add_argument("--days", type=positive_float, default=None,
                    help="simulated days (default: the baseline's; new baseline: the scenario's)")
-    p.add_argument("--alpha", type=_alpha, default=0.01,
+    p.add_argument("--alpha", type=unit_interval, default=0.01,
                    help="family-wise error rate over all KPIs checked (default 0.01)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    dest="overrides", help="override a field of every scenario (repeatable)")
@@ -78,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write the report as JSON ('-' for stdout)")
     p.add_argument("--junit", type=Path, default=None, metavar="FILE",
                    help="write the report as JUnit XML")
-    p.add_argument("--workers", type=_non_negative_int, default=0,
+    p.add_argument("--workers", type=non_negative_int, default=0,
                    help="worker processes (default 0: run in this process)")
     p.set_defaults(func=_run)
 

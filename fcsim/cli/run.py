@@ -12,28 +12,9 @@ import argparse
 import time
 from pathlib import Path
 
+from fcsim.cli._args import non_negative_int, positive_float, positive_int
+
 __all__ = ["register"]
-
-
-def _positive_int(text: str) -> int:
-    v = int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
-def _non_negative_int(text: str) -> int:
-    v = int(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    v = float(text)
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,11 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", help="a shipped scenario name (apartment, hospital, mmc, "
                                     "mmc_priority) or a TOML file")
-    p.add_argument("--days", type=_positive_float, default=None,
+    p.add_argument("--days", type=positive_float, default=None,
                    help="arrival window in days (default: the scenario's)")
-    p.add_argument("--seed", type=_non_negative_int, default=2026)
-    p.add_argument("--replications", "-r", type=_positive_int, default=1)
-    p.add_argument("--workers", type=_non_negative_int, default=None,
+    p.add_argument("--seed", type=non_negative_int, default=2026)
+    p.add_argument("--replications", "-r", type=positive_int, default=1)
+    p.add_argument("--workers", type=non_negative_int, default=None,
                    help="worker processes for several replications (default: CPU count)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    dest="overrides", help="override a scenario field, e.g. "

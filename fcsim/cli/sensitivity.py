@@ -16,16 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from fcsim.cli._args import positive_int
 from fcsim.cli._tables import text_width
 
 __all__ = ["format_tornado", "register"]
-
-
-def _positive_int(text: str) -> int:
-    v = int(text)
-    if v < 2:
-        raise argparse.ArgumentTypeError(f"must be >= 2, got {v}")
-    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--relative", type=float, default=0.2, help="default ± relative range")
     p.add_argument("--kpi", action="append", default=[],
                    help="KPI to rank (repeat; default: the six indicators)")
-    p.add_argument("--replications", "-r", type=_positive_int, default=5)
+    p.add_argument("--replications", "-r", type=positive_int, default=5)
     p.add_argument("--days", type=float, default=7.0)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--workers", type=int, default=None,

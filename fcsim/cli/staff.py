@@ -18,21 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from fcsim.cli._args import positive_int, unit_interval
+
 __all__ = ["format_report", "register"]
-
-
-def _positive_int(text: str) -> int:
-    v = int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
-def _probability(text: str) -> float:
-    v = float(text)
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must lie in (0, 1), got {text}")
-    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,20 +35,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cost-per-hour", type=float, default=1.0)
     p.add_argument("--target", action="append", default=[], metavar="KPI>=VALUE",
                    help="a target the roster must meet (repeat); default by role")
-    p.add_argument("--confidence", type=_probability, default=0.95)
+    p.add_argument("--confidence", type=unit_interval, default=0.95)
     p.add_argument("--method", choices=("sipp", "lagged_sipp", "isa"), default="isa",
                    help="analytic start")
-    p.add_argument("--max-p-wait", type=_probability, default=0.2,
+    p.add_argument("--max-p-wait", type=unit_interval, default=0.2,
                    help="P(delay) target of the analytic start")
     p.add_argument("--spread", type=int, default=1, help="grid: start ± SPREAD per shift")
-    p.add_argument("--replications", "-r", type=_positive_int, default=10,
+    p.add_argument("--replications", "-r", type=positive_int, default=10,
                    help="simulated weeks per roster")
     p.add_argument("--days", type=float, default=7.0, help="days per replication")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--zero-breach", default=None, metavar="TARGET",
                    help="e.g. clock:record or timeliness: also find the cheapest roster whose "
                         "P(zero-breach week) >= --probability")
-    p.add_argument("--probability", type=_probability, default=0.8)
+    p.add_argument("--probability", type=unit_interval, default=0.8)
     p.add_argument("--out", type=Path, default=None, help="write CSV tables here")
     p.set_defaults(func=_run)
 

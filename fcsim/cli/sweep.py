@@ -14,30 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from fcsim.cli._args import non_negative_int, positive_float, positive_int
 from fcsim.eventlog.io import write_bytes
 
 __all__ = ["format_sweep_table", "register"]
-
-
-def _positive_int(text: str) -> int:
-    v = int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
-def _non_negative_int(text: str) -> int:
-    v = int(text)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    v = float(text)
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return v
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,20 +28,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="values of one field (TOML syntax); repeat for a factorial design")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    dest="overrides", help="a fixed override applied to every variant")
-    p.add_argument("--replications", "-r", type=_positive_int, default=10,
+    p.add_argument("--replications", "-r", type=positive_int, default=10,
                    help="replications per variant (default: 10)")
-    p.add_argument("--days", type=_positive_float, default=None,
+    p.add_argument("--days", type=positive_float, default=None,
                    help="simulated days (default: the scenario's)")
-    p.add_argument("--seed", type=_non_negative_int, default=2026,
+    p.add_argument("--seed", type=non_negative_int, default=2026,
                    help="root seed; replication i uses the same streams in every variant")
-    p.add_argument("--workers", type=_non_negative_int, default=None,
+    p.add_argument("--workers", type=non_negative_int, default=None,
                    help="local worker processes (default: CPU count; 0: no pool)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster (needs the 'dask' extra)")
     p.add_argument("--warmup", choices=("none", "auto", "mser5", "weeks"), default="none",
                    help="warm-up rule for the KPI window (auto: MSER-5 when stationary, "
                         "else whole weeks)")
-    p.add_argument("--warmup-weeks", type=_non_negative_int, default=1,
+    p.add_argument("--warmup-weeks", type=non_negative_int, default=1,
                    help="weeks dropped by the whole-week rule (default: 1)")
     p.add_argument("--keep-log", action="store_true", help="also write the combined event log")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
