@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+import pandas as pd
+
 __all__ = [
     "int_at_least",
     "non_negative_int",
     "positive_float",
     "positive_int",
     "unit_interval",
+    "utc_timestamp",
 ]
 
 
@@ -44,3 +47,15 @@ def unit_interval(text: str) -> float:
     if not 0.0 < v < 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
     return v
+
+
+def utc_timestamp(text: str) -> pd.Timestamp:
+    """An ISO 8601 instant with a UTC offset, converted to UTC."""
+    try:
+        ts = pd.Timestamp(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 timestamp") from None
+    if ts.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} needs a UTC offset, e.g. {text.replace(' ', 'T')}+08:00")
+    return ts.tz_convert("UTC")

@@ -14,16 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from fcsim.cli._args import utc_timestamp
 from fcsim.cli.calibrate import parse_utc_offset
 
 __all__ = ["register"]
-
-
-def _timestamp(text: str) -> pd.Timestamp:
-    ts = pd.Timestamp(text)
-    if ts.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"timestamp {text!r} needs a UTC offset")
-    return ts.tz_convert("UTC")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,8 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--scenario", required=True, help="scenario name or TOML")
     r.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="PATH=VALUE", help="the changed roster (or any field)")
-    r.add_argument("--from", dest="start", type=_timestamp, help="window start (with offset)")
-    r.add_argument("--to", dest="end", type=_timestamp, help="window end (with offset)")
+    r.add_argument("--from", dest="start", type=utc_timestamp, help="window start (with offset)")
+    r.add_argument("--to", dest="end", type=utc_timestamp, help="window end (with offset)")
     r.add_argument("--replications", type=int, default=10)
     r.add_argument("--seed", type=int, default=1)
     r.add_argument("--out", type=Path, help="write differences.csv here")

@@ -7,8 +7,7 @@ import json
 import tomllib
 from pathlib import Path
 
-import pandas as pd
-
+from fcsim.cli._args import utc_timestamp
 from fcsim.cli._tables import indicator_table
 from fcsim.eventlog import read_log
 from fcsim.model.control_points import SEED_CONTROL_POINTS, ControlPoints
@@ -37,20 +36,13 @@ def load_control_points(path: Path) -> ControlPoints:
         raise ValueError(f"{path}: {exc}") from None
 
 
-def _timestamp(text: str) -> pd.Timestamp:
-    ts = pd.Timestamp(text)
-    if ts.tzinfo is None:
-        raise ValueError(f"timestamp {text!r} needs a UTC offset, e.g. {text}+08:00")
-    return ts.tz_convert("UTC")
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("kpi", help="evaluate an event log against the control points",
                        description=__doc__)
     p.add_argument("log", type=Path, help="log directory (events.csv[.gz], tickets.csv[.gz])")
-    p.add_argument("--as-of", type=_timestamp, default=None,
+    p.add_argument("--as-of", type=utc_timestamp, default=None,
                    help="evaluate at this instant (default: the log's latest event)")
-    p.add_argument("--window", nargs=2, type=_timestamp, metavar=("START", "END"),
+    p.add_argument("--window", nargs=2, type=utc_timestamp, metavar=("START", "END"),
                    help="tickets whose attempt-1 receipt is in [START, END)")
     p.add_argument("--period", choices=("week", "month"), default="week")
     p.add_argument("--period-by", choices=("receipt", "closing"), default="receipt")

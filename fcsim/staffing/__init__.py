@@ -4,6 +4,13 @@
 probabilities, waits, service levels and required agents, stable for hundreds of agents.
 :mod:`fcsim.staffing.time_varying` — offered load of a periodic arrival rate, SIPP, lagged
 SIPP, square-root / modified-offered-load staffing and the iterative staffing algorithm (ISA).
+
+Built on the simulator (import them from their modules; they pull in SimPy and the experiment
+runner): :mod:`~fcsim.staffing.isa_sim` (ISA driven by a time-varying queue simulation, SIPP
+versus ISA), :mod:`~fcsim.staffing.roster` (shift patterns, costs, the exact sequential roster
+search), :mod:`~fcsim.staffing.risk` (the weekly risk view of the "= 100 %" targets),
+:mod:`~fcsim.staffing.sensitivity` (tornado tables), :mod:`~fcsim.staffing.scenario_staffing`
+and :mod:`~fcsim.staffing.staff_report` (what ``fcsim staff`` prints).
 """
 
 from fcsim.staffing.erlang import (
