@@ -4,11 +4,13 @@ of the two real logs."""
 
 from __future__ import annotations
 
+import importlib.util
 import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import need
 from pg import pg_server, store_url  # noqa: F401
 
 from fcsim.eventlog.lifecycle_check import validate_log
@@ -178,7 +180,7 @@ def test_mapping_errors_name_file_and_field(tmp_path: Path) -> None:
 
 
 def test_excel_source_gives_the_same_log(tmp_path: Path) -> None:
-    pytest.importorskip("openpyxl")
+    need(importlib.util.find_spec("openpyxl") is not None, "openpyxl (the excel extra) is absent")
     csv = write(tmp_path, SOURCE, "log.csv")
     xlsx = tmp_path / "log.xlsx"
     pd.read_csv(csv, dtype=str).to_excel(xlsx, index=False)
