@@ -175,7 +175,8 @@ def test_erlang_c_unstable_and_required_agents() -> None:
     assert erlang_c(13, 10.0) == pytest.approx(0.28527, abs=1e-5)
     assert erlang_c_required_agents(10.0, max_p_wait=0.2) == 14
     # service level 80 % in 20 s with 180 s handling: 13 agents give 1 - 0.28527 e^{-1/3}
-    assert 1 - 0.28527 * math.exp(-1 / 3) < 0.8
+    assert erlang_c_service_level(13, 10.0, 180.0, 20.0) == pytest.approx(
+        1 - 0.28527 * math.exp(-1 / 3), abs=1e-5)  # = 0.7956 < 0.8: 13 agents are too few
     assert erlang_c_required_agents(10.0, min_service_level=0.8, target_wait=20.0,
                                     mean_service=180.0) == 14
     # mean wait <= 20 s: 13 agents wait 0.28527*180/3 = 17.1 s, 12 wait 0.4494*180/2 = 40 s

@@ -67,10 +67,9 @@ class Exponential(_Dist):
         return rng.exponential(self.mean_, size)
 
 
-class LogNormal(_Dist):
-    """Log-normal parameterised by its mean and coefficient of variation."""
+class _MeanCv(_Dist):
+    """A positive distribution given by its mean and coefficient of variation."""
 
-    dist: Literal["lognormal"] = "lognormal"
     mean_: float = Field(gt=0, alias="mean")
     cv: float = Field(gt=0)
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -78,6 +77,12 @@ class LogNormal(_Dist):
     @property
     def mean(self) -> float:
         return self.mean_
+
+
+class LogNormal(_MeanCv):
+    """Log-normal parameterised by its mean and coefficient of variation."""
+
+    dist: Literal["lognormal"] = "lognormal"
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         s2 = math.log1p(self.cv**2)
@@ -85,17 +90,10 @@ class LogNormal(_Dist):
         return rng.lognormal(mu, math.sqrt(s2), size)
 
 
-class Gamma(_Dist):
+class Gamma(_MeanCv):
     """Gamma with the given mean and coefficient of variation."""
 
     dist: Literal["gamma"] = "gamma"
-    mean_: float = Field(gt=0, alias="mean")
-    cv: float = Field(gt=0)
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         shape = 1.0 / self.cv**2
