@@ -19,11 +19,11 @@ import json
 import platform
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+from _timing import median_time
 
 from fcsim.eventlog import read_log, write_log
 from fcsim.recorder import Recorder
@@ -32,13 +32,6 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data"
 
 
-def _median(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), times
 
 
 def _bench(name: str, files: list[Path], do_import: Callable[[Recorder], object],
@@ -59,8 +52,8 @@ def _bench(name: str, files: list[Path], do_import: Callable[[Recorder], object]
     # interleave so both see the same machine load
     imp_t, read_t = [], []
     for _ in range(runs):
-        imp_t.append(_median(one_import, 1)[0])
-        read_t.append(_median(one_read, 1)[0])
+        imp_t.append(median_time(one_import, 1)[0])
+        read_t.append(median_time(one_read, 1)[0])
     imp_s, read_s = statistics.median(imp_t), statistics.median(read_t)
     imp_all, read_all = imp_t, read_t
     rep = reports[-1]

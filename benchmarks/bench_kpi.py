@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import median_time
 
 from fcsim.eventlog import EventLog, read_log, write_log
 from fcsim.kpi import evaluate
@@ -56,13 +55,6 @@ def synthetic_log(n_events: int, seed: int = 20260302) -> EventLog:
     return EventLog.from_frames(ev, tk)
 
 
-def _median_time(fn, runs: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), times
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -77,14 +69,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     log = synthetic_log(n)
     with tempfile.TemporaryDirectory() as tmp:
         write_log(log, tmp, fmt="csv.gz")
-        read_s, read_all = _median_time(lambda: read_log(tmp), runs)
+        read_s, read_all = median_time(lambda: read_log(tmp), runs)
         loaded = read_log(tmp)
         holder: dict[str, object] = {}
 
         def run() -> None:
             holder["r"] = evaluate(loaded)
 
-        eval_s, eval_all = _median_time(run, runs)
+        eval_s, eval_all = median_time(run, runs)
     res = holder["r"]
     result = {
         "events": len(loaded.events), "tickets": len(loaded.tickets),

@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
 
+from fcsim.staffing._toml import read_table
 from fcsim.staffing.criteria import Criterion
 
 __all__ = [
@@ -113,14 +113,7 @@ def load_shift_costs(path: str | Path) -> dict[str, tuple[ShiftPattern, ...]]:
         [roster.desk]
         shifts = [{ name = "night", start_h = 0, end_h = 8, cost = 960.0 }, ...]
     """
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{p}: invalid TOML: {exc}") from None
-    table = data.get("roster")
-    if not isinstance(table, dict) or not table:
-        raise ValueError(f"{p}: needs a [roster.<group>] table")
+    p, table = read_table(path, "roster", "needs a [roster.<group>] table")
     out: dict[str, tuple[ShiftPattern, ...]] = {}
     for group, spec in table.items():
         shifts = spec.get("shifts") if isinstance(spec, dict) else None

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import math
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ import pandas as pd
 
 from fcsim.kpi import t_interval
 from fcsim.scenarios import Scenario, apply_overrides
+from fcsim.staffing._toml import read_table
 from fcsim.staffing.risk import replication_metrics
 
 __all__ = [
@@ -134,14 +134,7 @@ def default_uncertain_parameters(scenario: Scenario, *, relative: float = 0.2
 def load_uncertain_parameters(path: str | Path, scenario: Scenario | None = None
                               ) -> tuple[UncertainParameter, ...]:
     """Read ``[uncertain.<name>]`` tables (``path``, ``low``, ``high``, optional labels)."""
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{p}: invalid TOML: {exc}") from None
-    table = data.get("uncertain")
-    if not isinstance(table, dict) or not table:
-        raise ValueError(f"{p}: needs [uncertain.<name>] tables")
+    p, table = read_table(path, "uncertain", "needs [uncertain.<name>] tables")
     out = []
     for name, spec in table.items():
         where = f"{p}: uncertain.{name}"
