@@ -95,6 +95,26 @@ VALID = {
     "abandoned early": ("received recorded closed sample_callback", ENG),
     "open ticket": ("received recorded classified dispatched", ENG),
     "closed right after receipt": ("received closed", ENG),
+    "desk preempted while recording (emergency call)": (
+        FULL.replace("received", "received preempted resumed"), ENG),
+    "clerk's ownership handed over while the technician works": (
+        FULL.replace("planned", "planned handed_over taken_over"), ENG),
+    "work handed over at the shift change, preempted before take-over": (
+        FULL.replace("work_started", "work_started handed_over preempted resumed taken_over"),
+        ENG),
+    "second pass re-recorded after a preemption": (
+        f"received recorded classified dispatched arrived {SITE_WORK} rejected "
+        f"preempted:2 resumed recorded dispatched arrived {SITE_WORK} accepted closed", ENG),
+    "not satisfied at callback: a second pass": (
+        FULL.replace("callback closed", "callback rejected recorded:2 dispatched arrived "
+                     f"{SITE_WORK} accepted slip_returned callback closed"), ENG),
+    "meeting carries it over to the next day": (
+        FULL.replace("work_started", "work_started blocked escalated referred_to_meeting "
+                     "referred_to_meeting"), ENG),
+    "desk-answered emergency, reported, escalated": (
+        "received recorded classified emergency_reported blocked escalated closed",
+        TicketFacts(emergency=True, route_dispatch=False, route_site_visit=False,
+                    route_callback=False, recognised_correctly=True)),
 }
 
 
@@ -172,6 +192,18 @@ INVALID: dict[str, tuple[str, TicketFacts, str, int]] = {
         ENG, "rework_in_same_attempt", 11),
     "resumed without preemption": (
         FULL.replace("work_started", "work_started resumed"), ENG, "unpaired_resume", 10),
+    "taken over without a handover": (
+        FULL.replace("work_started", "work_started taken_over"), ENG, "unpaired_takeover", 10),
+    "a step inside a desk preemption": (
+        "received preempted recorded resumed", ENG, "ordering", 2),
+    "preempted twice without resuming": (
+        FULL.replace("work_started", "work_started preempted preempted"), ENG, "ordering", 11),
+    "preemption in an attempt not yet opened": (
+        "received recorded preempted:2", ENG, "attempt_skipped", 2),
+    "handover after close": ("received recorded closed handed_over", ENG,
+                             "event_after_close", 3),
+    "callback failed, then rejected": (
+        FULL.replace("callback closed", "callback_failed rejected"), ENG, "ordering", 14),
     "escalated without block": (
         FULL.replace("work_started", "work_started escalated"), ENG, "unpaired_escalation", 10),
     "non-emergency signs after arrival": (

@@ -6,7 +6,12 @@ four combinators that also give the expression's prefix closure), and accepts
 
 * an open ticket: a prefix of a complete path;
 * a closed ticket: a non-empty prefix, then ``closed`` in the same attempt, then any number of
-  ``sample_callback`` in that attempt.
+  ``sample_callback`` in that attempt;
+
+after taking out the interruptions (``preempted``/``resumed``, ``handed_over``/``taken_over``),
+which may come anywhere between receipt and close with the attempt of the event before them
+(or the next one directly after ``rejected``): a preemption is closed by ``resumed`` before any
+other step (``closed`` aside) and never nested; a ``taken_over`` needs an open ``handed_over``.
 
 A mutation (swap two events' activities, drop an event, duplicate an event) must be flagged
 by :func:`validate` exactly when the oracle rejects it.
@@ -27,7 +32,8 @@ LETTER = {
     "received": "R", "relayed": "L", "recorded": "D", "emergency_reported": "E",
     "classified": "C", "misrouted": "M", "dispatched": "P", "signed": "S", "contacted": "K",
     "arrived": "A", "diagnosed": "G", "planned": "N", "communicated": "O", "work_started": "W",
-    "preempted": "X", "resumed": "Y", "blocked": "B", "escalated": "U",
+    "preempted": "X", "resumed": "Y", "handed_over": "x", "taken_over": "y",
+    "blocked": "B", "escalated": "U",
     "referred_to_meeting": "F", "work_completed": "Q", "accepted": "V", "rejected": "J",
     "slip_returned": "T", "callback": "H", "callback_failed": "I", "closed": "Z",
     "sample_callback": "s",
@@ -75,12 +81,16 @@ MAX_ATTEMPT = 3
 
 
 def work(k: int) -> Rx:
-    return seq(lit("W", k), star(alt(lit("XY", k), seq(lit("BU", k), opt(lit("F", k))))),
-               lit("Q", k))
+    return seq(lit("W", k), star(seq(lit("BU", k), star(lit("F", k)))), lit("Q", k))
 
 
 def decision(k: int, callback: bool, nxt: Rx) -> Rx:
-    accept = seq(lit("VT", k), star(lit("I", k)), opt(lit("H", k))) if callback else lit("VT", k)
+    """Accepted (then slip, callbacks; a reached callback may reopen) or rejected."""
+    if callback:
+        accept = seq(lit("VT", k), star(lit("I", k)),
+                     opt(seq(lit("H", k), opt(seq(lit("J", k), nxt)))))
+    else:
+        accept = lit("VT", k)
     return alt(accept, seq(lit("J", k), nxt))
 
 
@@ -129,7 +139,7 @@ def emergency(k: int) -> Rx:
 def desk(k: int) -> Rx:
     """Answered at the desk (no dispatch, site visit or callback), may escalate."""
     return seq(lit("R", 1), opt(lit("L", 1)), lit("DC", 1),
-               star(seq(lit("BU", 1), opt(lit("F", 1)))))
+               star(seq(lit("BU", 1), star(lit("F", 1)))))
 
 
 GRAMMARS = {"engineering": engineering, "appointment": appointment, "emergency": emergency,
@@ -151,8 +161,44 @@ def prefix_rx(kind: str) -> re.Pattern[str]:
 Token = tuple[str, int]  # (letter, attempt)
 
 
+def without_interruptions(tokens: list[Token]) -> list[Token] | None:
+    """The steps of the procedure, or None when an interruption is out of place."""
+    out: list[Token] = []
+    preempted, handovers = False, 0
+    for c, k in tokens:
+        if c in "XYxy":
+            if not out or out[-1][0] == "Z":
+                return None
+            pc, pk = out[-1]
+            if not (k == pk or (k == pk + 1 and pc == "J")):
+                return None
+            if c == "X":
+                if preempted:
+                    return None
+                preempted = True
+            elif c == "Y":
+                if not preempted:
+                    return None
+                preempted = False
+            elif c == "x":
+                handovers += 1
+            elif handovers == 0:
+                return None
+            else:
+                handovers -= 1
+            continue
+        if preempted and c != "Z":
+            return None
+        out.append((c, k))
+    return out
+
+
 def oracle(kind: str, tokens: list[Token]) -> bool:
     """Whether ``tokens`` is a valid ticket of route type ``kind``."""
+    steps = without_interruptions(tokens)
+    if steps is None:
+        return False
+    tokens = steps
     letters = [c for c, _ in tokens]
     body = tokens
     if "Z" in letters:
@@ -182,8 +228,31 @@ def work_tokens(draw: st.DrawFn, k: int) -> list[Token]:
         if draw(st.booleans()):
             out += [("X", k), ("Y", k)]
         else:
-            out += [("B", k), ("U", k)] + ([("F", k)] if draw(st.booleans()) else [])
+            out += [("B", k), ("U", k)] + [("F", k)] * draw(st.integers(0, 2))
     return [*out, ("Q", k)]
+
+
+@st.composite
+def interrupted(draw: st.DrawFn, tokens: list[Token]) -> list[Token]:
+    """``tokens`` with preemptions and handovers at random places (after receipt, before
+    close), each with the attempt of the event before it."""
+    out = list(tokens)
+    for _ in range(draw(st.integers(0, 2))):
+        last = next((i for i, (c, _) in enumerate(out) if c == "Z"), len(out))
+        depth = [0]  # open preemptions before each boundary
+        for c, _ in out:
+            depth.append(depth[-1] + (c == "X") - (c == "Y"))
+        places = [i for i in range(1, last + 1) if depth[i] == 0]
+        if not places:
+            break
+        i = draw(st.sampled_from(places))
+        pair = draw(st.sampled_from(["XY", "xy", "x"]))
+        k = out[i - 1][1]
+        if pair == "x":  # a handover whose take-over comes later, around a preemption
+            out[i:i] = [("x", k), ("X", k), ("Y", k), ("y", k)]
+        else:
+            out[i:i] = [(pair[0], k), (pair[1], k)]
+    return out
 
 
 @st.composite
@@ -229,6 +298,10 @@ def ticket(draw: st.DrawFn, kind: str) -> list[Token]:
         out += [("V", k), ("T", k)] + [("I", k)] * draw(st.integers(0, 2))
         if draw(st.booleans()):
             out += [("H", k)]
+            if k < last and draw(st.integers(0, 3)) == 0:  # not satisfied: a second pass
+                out += [("J", k)]
+                k += 1
+                continue
         break
     cut = draw(st.integers(1, len(out)))  # open or closed early when cut < len(out)
     out = out[:cut] if draw(st.integers(0, 2)) == 0 else out
@@ -244,7 +317,7 @@ KINDS = st.sampled_from(sorted(GRAMMARS))
 @st.composite
 def kind_and_ticket(draw: st.DrawFn) -> tuple[str, list[Token]]:
     kind = draw(KINDS)
-    return kind, draw(ticket(kind))
+    return kind, draw(interrupted(draw(ticket(kind))))
 
 
 # ---- the oracle itself, on hand-picked strings --------------------------------------------
@@ -268,7 +341,19 @@ def test_oracle_on_hand_picked_tickets() -> None:
     assert oracle("appointment", toks("R1D1C1P1K1S1A1"))
     assert not oracle("appointment", toks("R1D1C1P1A1S1"))
     assert oracle("desk", toks("R1D1C1B1U1F1B1U1Z1"))
+    assert oracle("desk", toks("R1D1C1B1U1F1F1Z1"))  # a meeting carries it to the next
     assert not oracle("desk", toks("R1D1C1P1"))
+    # interruptions: anywhere, paired, with the attempt of the event before them
+    assert oracle("engineering", toks("R1X1Y1D1C1P1A1x1y1G1N1O1W1X1Y1Q1V1T1H1J1X2Y2D2"))
+    assert oracle("engineering", toks("R1D1C1P1A1G1N1O1W1x1X1Y1y1Q1"))
+    assert not oracle("engineering", toks("X1R1"))
+    assert not oracle("engineering", toks("R1D1X1C1Y1"))  # a step inside a preemption
+    assert not oracle("engineering", toks("R1D1X1X1Y1"))  # nested
+    assert not oracle("engineering", toks("R1D1Y1"))  # unpaired resume
+    assert not oracle("engineering", toks("R1D1y1"))  # unpaired take-over
+    assert not oracle("engineering", toks("R1D1X2Y2C1"))  # wrong attempt
+    assert not oracle("engineering", toks("R1D1C1Z1X1Y1"))  # after close
+    assert oracle("engineering", toks("R1D1C1X1Z1"))  # closed while preempted
 
 
 # ---- the properties --------------------------------------------------------------------------

@@ -28,10 +28,14 @@ KPI_ACTIVITIES = (
     "escalated referred_to_meeting work_completed accepted rejected slip_returned callback "
     "callback_failed closed sample_callback"
 ).split()
+#: fcsim's form of KPI.md's "handover logged so that it cannot be mistaken for a preemption"
+HANDOVER = ["handed_over", "taken_over"]
 
 
-def test_activities_are_exactly_kpi_md() -> None:
-    assert [a.value for a in Activity] == KPI_ACTIVITIES
+def test_activities_are_kpi_md_plus_the_handover() -> None:
+    got = [a.value for a in Activity]
+    assert [a for a in got if a not in HANDOVER] == KPI_ACTIVITIES
+    assert got[got.index("resumed") + 1:got.index("resumed") + 3] == HANDOVER
     assert {a.value for a in DURATIVE} == {
         "recorded", "classified", "arrived", "diagnosed", "planned", "communicated",
         "work_completed", "callback", "callback_failed",
@@ -114,3 +118,54 @@ def test_model_imports_no_pandas_simpy_or_io() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module.split(".")[0]]
             assert not banned.intersection(names), f"{path.name} imports {names}"
+
+
+# ---- bounds where the seed applies them; one definition of lateness; time zones --------------
+
+def test_bounds_resolve_emergency_then_category_then_scenario_then_seed() -> None:
+    cp = SEED_CONTROL_POINTS.with_bounds({"on_site": {"upper_s": 900}}).with_overrides({
+        "on_site": {"category": {"critical": {"upper_s": 300}, "slow": {"lower_s": 60}},
+                    "emergency": {"upper_s": 240}},
+    })
+    assert cp.resolve("on_site") == Bounds(upper_s=900)  # scenario-wide
+    assert cp.resolve("on_site", "other") == Bounds(upper_s=900)
+    assert cp.resolve("on_site", "critical") == Bounds(upper_s=300)  # category
+    assert cp.resolve("on_site", "slow") == Bounds(lower_s=60, upper_s=900)  # inherits a side
+    assert cp.resolve("on_site", "critical", emergency=True) == Bounds(upper_s=240)
+    assert cp.resolve("record", "critical", emergency=True) == Bounds(upper_s=60)  # seed
+    assert cp.overrides_dict() == {"on_site": {
+        "category": {"critical": {"lower_s": None, "upper_s": 300},
+                     "slow": {"lower_s": 60, "upper_s": 900}},
+        "emergency": {"lower_s": None, "upper_s": 240}}}
+    again = ControlPoints.from_dict(cp.to_dict(), cp.overrides_dict())
+    assert again == cp
+    with pytest.raises(ValueError, match=r"on_site.*unknown override keys"):
+        cp.with_overrides({"on_site": {"categories": {}}})
+
+
+def test_lateness_is_the_distance_outside_the_bounds() -> None:
+    b = Bounds(lower_s=180, upper_s=300)
+    assert [b.lateness_s(d) for d in (100, 180, 250, 300, 420)] == [80, 0, 0, 0, 120]
+    assert Bounds(upper_s=60).lateness_s(90.5) == 30.5
+    assert Bounds(lower_s=0).lateness_s(-5) == 5
+
+
+def test_time_zones_by_name_offset_or_hours() -> None:
+    from datetime import datetime, timedelta
+
+    from fcsim.model.timezone import TimeZoneError, parse_tz, tz_name
+
+    ams = parse_tz("Europe/Amsterdam")
+    assert tz_name(ams) == "Europe/Amsterdam"
+    assert datetime(2026, 7, 1, 12, tzinfo=ams).utcoffset() == timedelta(hours=2)  # DST
+    assert datetime(2026, 1, 1, 12, tzinfo=ams).utcoffset() == timedelta(hours=1)
+    for text, off in (("+08:00", 8 * 60), ("8", 8 * 60), ("-5", -5 * 60), ("5.5", 330),
+                      ("UTC", 0), ("-03:30", -210), (8, 480)):
+        got = parse_tz(text)
+        assert got.utcoffset(None) == timedelta(minutes=off), text
+    assert tz_name(parse_tz("8")) == "+08:00" and tz_name(parse_tz("0")) == "UTC"
+    for bad in ("Mars/Olympus", "eight", ""):
+        with pytest.raises(TimeZoneError, match="IANA name"):
+            parse_tz(bad)
+    with pytest.raises(TimeZoneError, match=r"'\+25:00'.*14:00"):
+        parse_tz("+25:00")

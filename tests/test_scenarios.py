@@ -49,7 +49,12 @@ def test_apartment_and_hospital_content() -> None:
     assert sum(eng.hourly(on_call=True)) > 0  # night on-call technicians
     assert eng.callout_min.mean > 0
     hos = load_scenario("hospital")
-    assert hos.control_points().bounds("on_site").upper_s == 300
+    cp = hos.control_points()  # 5 min on post for rescues only; ordinary visits 10 min
+    assert cp.bounds("on_site").upper_s == 600
+    assert cp.resolve("on_site", "critical").upper_s == 300
+    assert cp.resolve("on_site", "consultation", emergency=True).upper_s == 300
+    assert cp.resolve("on_site", "consultation").upper_s == 600
+    assert str(hos.scenario.tz) == "Asia/Shanghai"
     fi = hos.categories["first_inquiry"]
     assert not fi.route_dispatch and not fi.route_site_visit
     assert hos.categories["critical"].emergency_p == 1.0

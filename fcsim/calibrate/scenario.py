@@ -170,9 +170,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     arr = arrival_rates(log, tz=zone, window=window, pooled_below=pooled_below)
     meta = base.scenario
     scale = meta.units * meta.occupancy
-    data = base.model_dump(mode="python", by_alias=True)
-    data["control_points"] = {k: b.model_dump(exclude_unset=True, exclude_none=True)
-                              for k, b in base.bounds.items()}
+    data = base.to_data()
     com: dict[str, str] = {}
     params: list[dict[str, Any]] = []
     start_local = arr.start.tz_convert(zone).to_pydatetime()

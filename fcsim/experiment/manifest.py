@@ -69,12 +69,21 @@ def experiment_manifest(
         "days": days,
         "scenario_days": {s.name: (days if days is not None else s.scenario.days)
                           for s in scenarios},
-        "control_points": {s.name: s.control_points().to_dict() for s in scenarios},
+        **_merged([s.manifest_bounds() for s in scenarios]),
         "scenario_config": {s.name: s.as_json() for s in scenarios},
         "versions": versions(),
     }
     if extra:
         out.update(extra)
+    return out
+
+
+def _merged(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-scenario manifest entries of several scenarios, merged key by key."""
+    out: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for key, by_scenario in part.items():
+            out.setdefault(key, {}).update(by_scenario)
     return out
 
 

@@ -1,6 +1,10 @@
 """The activities of the event log (past tense) and the roles that perform them.
 
-Exactly the list in ``KPI.md``. Durative activities carry ``started_at``; the others are instants.
+The list in ``KPI.md``, plus ``handed_over`` / ``taken_over``: the log's way of saying that a
+shift change, not an emergency, passed a job or a ticket's ownership to the next shift
+(``KPI.md`` leaves the form to the project; ``docs/event-log.md``). ``preempted`` / ``resumed``
+therefore always mean an emergency took the member. Durative activities carry ``started_at``;
+the others are instants.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class Activity(StrEnum):
     WORK_STARTED = "work_started"
     PREEMPTED = "preempted"
     RESUMED = "resumed"
+    HANDED_OVER = "handed_over"
+    TAKEN_OVER = "taken_over"
     BLOCKED = "blocked"
     ESCALATED = "escalated"
     REFERRED_TO_MEETING = "referred_to_meeting"
@@ -86,6 +92,8 @@ ACTIVITY_LABELS: dict[Activity, tuple[str, str]] = {
     Activity.WORK_STARTED: ("開始處理", "work started"),
     Activity.PREEMPTED: ("被搶佔", "preempted"),
     Activity.RESUMED: ("恢復處理", "resumed"),
+    Activity.HANDED_OVER: ("交班", "handed over at shift end"),
+    Activity.TAKEN_OVER: ("接班", "taken over by the next shift"),
     Activity.BLOCKED: ("無法處理", "blocked"),
     Activity.ESCALATED: ("上報主管", "escalated"),
     Activity.REFERRED_TO_MEETING: ("提交經理會議", "referred to manager meeting"),

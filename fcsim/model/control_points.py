@@ -2,20 +2,33 @@
 
 A clock is met when ``lower_s <= end - start <= upper_s`` (inclusive; ``None`` = no bound).
 Which events start and end each clock, and to which tickets it applies, is implemented in
-:mod:`fcsim.kpi.clocks`; this module holds the names, bounds and labels, which a scenario may
-override (the hospital variant: staff on post within 300 s).
+:mod:`fcsim.kpi.clocks` (vectorised) and read by the simulator; this module holds the names,
+the bounds, the one definition of lateness (:meth:`Bounds.lateness_s`) and the labels.
+
+Bounds resolve per ticket, most specific first (:meth:`ControlPoints.resolve`):
+
+1. the **emergency** override of the clock (an emergency ticket; e.g. the hospital's rule that
+   staff rescuing critical patients and emergencies are on post within 5 minutes);
+2. the ticket's **category** override of the clock;
+3. the **scenario-wide** bounds of the clock (``[control_points.<clock>]``);
+4. the seed's bounds (:data:`SEED_CONTROL_POINTS`).
+
+An override replaces the whole pair (``lower_s``, ``upper_s``) of the level below, except for
+a side it leaves out, which it inherits from that level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "CLOCK_NAMES",
     "SEED_CONTROL_POINTS",
     "Bounds",
+    "ClockOverrides",
     "ClockSpec",
     "ControlPoints",
 ]
@@ -47,6 +60,30 @@ class Bounds:
         lo_ok = self.lower_s is None or duration_s >= self.lower_s
         hi_ok = self.upper_s is None or duration_s <= self.upper_s
         return lo_ok and hi_ok
+
+    def lateness_s(self, duration_s: float) -> float:
+        """How far outside the bounds a duration lies (0 when met) — ``KPI.md``'s lateness.
+
+        Above the upper bound: ``duration - upper_s``; below the lower bound:
+        ``lower_s - duration``. The KPI engine computes the same quantity vectorised
+        (:mod:`fcsim.kpi.clocks`), and the simulator's outcome models read this one.
+        """
+        if self.upper_s is not None and duration_s > self.upper_s:
+            return duration_s - self.upper_s
+        if self.lower_s is not None and duration_s < self.lower_s:
+            return self.lower_s - duration_s
+        return 0.0
+
+    def overridden(self, data: Mapping[str, float | None]) -> Bounds:
+        """These bounds with the sides given in ``data`` replaced (``None`` removes a side)."""
+        unknown = set(data) - {"lower_s", "upper_s"}
+        if unknown:
+            raise ValueError(f"unknown keys {sorted(unknown)} (expected lower_s, upper_s)")
+        return Bounds(lower_s=data.get("lower_s", self.lower_s),
+                      upper_s=data.get("upper_s", self.upper_s))
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {"lower_s": self.lower_s, "upper_s": self.upper_s}
 
 
 @dataclass(frozen=True)
@@ -85,11 +122,36 @@ _SPECS: tuple[ClockSpec, ...] = (
 CLOCK_NAMES: tuple[str, ...] = tuple(s.name for s in _SPECS)
 
 
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ClockOverrides:
+    """Per-category and emergency bounds of one clock (either may be absent)."""
+
+    category: Mapping[str, Bounds] = field(default_factory=_empty)
+    emergency: Bounds | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.category:
+            out["category"] = {c: b.to_dict() for c, b in sorted(self.category.items())}
+        if self.emergency is not None:
+            out["emergency"] = self.emergency.to_dict()
+        return out
+
+
 @dataclass(frozen=True)
 class ControlPoints:
-    """The full set of clocks with their bounds. Immutable; use :meth:`with_bounds`."""
+    """The full set of clocks with their bounds. Immutable; use :meth:`with_bounds`.
+
+    ``specs`` hold the scenario-wide bounds; ``overrides`` the per-category and emergency
+    bounds by clock (see the module docstring for the order in which they resolve).
+    """
 
     specs: Mapping[str, ClockSpec]
+    overrides: Mapping[str, ClockOverrides] = field(default_factory=_empty)
 
     def __getitem__(self, name: str) -> ClockSpec:
         try:
@@ -100,12 +162,36 @@ class ControlPoints:
             ) from None
 
     def bounds(self, name: str) -> Bounds:
+        """The scenario-wide bounds of clock ``name``."""
         return self[name].bounds
+
+    def resolve(self, name: str, category: str | None = None,
+                emergency: bool = False) -> Bounds:
+        """The bounds of clock ``name`` for a ticket of ``category`` (emergency or not).
+
+        Order: emergency override, else category override, else scenario-wide, else seed.
+        """
+        base = self.bounds(name)
+        ov = self.overrides.get(name)
+        if ov is None:
+            return base
+        if emergency and ov.emergency is not None:
+            return ov.emergency
+        if category is not None:
+            b = ov.category.get(category)
+            if b is not None:
+                return b
+        return base
+
+    @property
+    def has_overrides(self) -> bool:
+        """Whether any clock has a per-category or emergency override."""
+        return any(o.category or o.emergency is not None for o in self.overrides.values())
 
     def with_bounds(
         self, overrides: Mapping[str, Bounds | Mapping[str, float | None]]
     ) -> ControlPoints:
-        """A copy with some clocks' bounds replaced.
+        """A copy with some clocks' scenario-wide bounds replaced.
 
         ``overrides`` maps clock ids to :class:`Bounds` or to ``{"lower_s": .., "upper_s": ..}``
         (a key left out keeps its default; ``None`` removes that bound).
@@ -114,27 +200,58 @@ class ControlPoints:
         for name, b in overrides.items():
             spec = self[name]
             if not isinstance(b, Bounds):
-                unknown = set(b) - {"lower_s", "upper_s"}
-                if unknown:
-                    raise ValueError(f"control point {name!r}: unknown keys {sorted(unknown)}")
-                b = Bounds(
-                    lower_s=b.get("lower_s", spec.bounds.lower_s),
-                    upper_s=b.get("upper_s", spec.bounds.upper_s),
-                )
+                try:
+                    b = spec.bounds.overridden(b)
+                except ValueError as exc:
+                    raise ValueError(f"control point {name!r}: {exc}") from None
             specs[name] = replace(spec, bounds=b)
-        return ControlPoints(MappingProxyType(specs))
+        return ControlPoints(MappingProxyType(specs), self.overrides)
+
+    def with_overrides(self, data: Mapping[str, Mapping[str, Any]]) -> ControlPoints:
+        """A copy with per-category / emergency overrides added (replacing same keys).
+
+        ``data`` is ``{clock: {"category": {cat: {lower_s, upper_s}}, "emergency": {lower_s,
+        upper_s}}}``, as in a run manifest's ``control_point_overrides``; a side left out of a
+        category's or the emergency bounds is inherited from the clock's scenario-wide bounds.
+        """
+        merged = dict(self.overrides)
+        for name, entry in data.items():
+            base = self.bounds(name)
+            if not isinstance(entry, Mapping):
+                raise ValueError(f"control point {name!r}: overrides must be a table")
+            unknown = set(entry) - {"category", "emergency"}
+            if unknown:
+                raise ValueError(f"control point {name!r}: unknown override keys "
+                                 f"{sorted(unknown)} (expected category, emergency)")
+            old = merged.get(name, ClockOverrides())
+            cats = dict(old.category)
+            try:
+                for cat, b in (entry.get("category") or {}).items():
+                    cats[str(cat)] = b if isinstance(b, Bounds) else base.overridden(b)
+                em = entry.get("emergency")
+                emergency = old.emergency if em is None else (
+                    em if isinstance(em, Bounds) else base.overridden(em))
+            except ValueError as exc:
+                raise ValueError(f"control point {name!r}: {exc}") from None
+            merged[name] = ClockOverrides(MappingProxyType(cats), emergency)
+        return ControlPoints(self.specs, MappingProxyType(merged))
 
     def to_dict(self) -> dict[str, dict[str, float | None]]:
-        """``{clock: {"lower_s": .., "upper_s": ..}}`` as stored in a run's manifest."""
-        return {
-            n: {"lower_s": s.bounds.lower_s, "upper_s": s.bounds.upper_s}
-            for n, s in self.specs.items()
-        }
+        """``{clock: {"lower_s": .., "upper_s": ..}}`` (scenario-wide), as in a manifest."""
+        return {n: s.bounds.to_dict() for n, s in self.specs.items()}
+
+    def overrides_dict(self) -> dict[str, dict[str, Any]]:
+        """``{clock: {"category": {..}, "emergency": {..}}}`` — a manifest's
+        ``control_point_overrides`` entry (clocks without overrides left out)."""
+        return {n: d for n, o in sorted(self.overrides.items()) if (d := o.to_dict())}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Mapping[str, float | None]]) -> ControlPoints:
-        """Seed defaults overridden by a ``{clock: {lower_s, upper_s}}`` mapping."""
-        return SEED_CONTROL_POINTS.with_bounds(data)
+    def from_dict(cls, data: Mapping[str, Mapping[str, float | None]],
+                  overrides: Mapping[str, Mapping[str, Any]] | None = None) -> ControlPoints:
+        """Seed defaults overridden by a ``{clock: {lower_s, upper_s}}`` mapping, then by the
+        per-category / emergency ``overrides`` (see :meth:`with_overrides`)."""
+        cp = SEED_CONTROL_POINTS.with_bounds(data)
+        return cp.with_overrides(overrides) if overrides else cp
 
 
 #: The seed's limits (PROCEDURE.md, KPI.md).

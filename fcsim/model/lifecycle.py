@@ -56,10 +56,20 @@ The rules (each violation names its code)
    ``diagnosed``; after it comes ``classified`` or ``dispatched`` again, and the routing
    stages (dispatched, signed, contacted, arrived, diagnosed) must happen anew. On a ticket with
    ``recognised_correctly=True`` it is ``misroute_on_recognised``.
-9. Work: ``preempted -> resumed`` (nothing else but ``closed`` in between; a ``resumed``
-   without an open ``preempted`` is ``unpaired_resume``); ``blocked -> escalated ->
-   referred_to_meeting?`` (an ``escalated`` without an unpaired ``blocked`` is
-   ``unpaired_escalation``). ``work_completed`` needs no open preemption or block.
+9. Work: ``blocked -> escalated -> referred_to_meeting*`` (an ``escalated`` without an
+   unpaired ``blocked`` is ``unpaired_escalation``; a meeting that cannot resolve the ticket
+   that day refers it to the next one). ``work_completed`` needs no open block.
+   **Interruptions are transparent** (:data:`TRANSPARENT`): ``preempted -> resumed`` (an
+   emergency took the member) and ``handed_over -> taken_over`` (a shift change passed the
+   job or the ticket's ownership on) may come anywhere between receipt and close — in the
+   desk's stages, the technician's, a supervisor's — and the event after them must be
+   allowed after the event before them. Nothing but ``closed`` (and other interruptions)
+   comes while a preemption is open (``ordering``); a ``resumed`` without an open
+   ``preempted`` is ``unpaired_resume``, a ``taken_over`` without an open ``handed_over``
+   is ``unpaired_takeover``. They carry the attempt of the event before them, or the next
+   attempt directly after a ``rejected`` (the desk re-records the second pass).
+   A reached ``callback`` may be followed by ``rejected`` (the customer is not satisfied or
+   the fault is back: the seed closes only after a good callback, so a second pass opens).
 10. Routes (``route_violation``; a null flag counts as false): ``route_dispatch=False`` forbids
     ``dispatched``; ``route_site_visit=False`` forbids ``SITE_ACTIVITIES``; ``route_callback=
     False`` forbids ``callback`` / ``callback_failed``. A ticket without a site visit is
@@ -87,6 +97,7 @@ __all__ = [
     "REWORK_PREREQUISITES",
     "SITE_ACTIVITIES",
     "TRANSITIONS",
+    "TRANSPARENT",
     "VIOLATION_CODES",
     "EventRecord",
     "TicketFacts",
@@ -122,6 +133,7 @@ VIOLATION_CODES: frozenset[str] = frozenset(
         "route_violation",
         "started_at_on_instant",
         "started_after_completed",
+        "unpaired_takeover",
     }
 )
 
@@ -133,7 +145,7 @@ _FOLLOWERS: dict[str, frozenset[str]] = {
     A.RECEIVED: _fs(A.RELAYED, A.RECORDED, A.EMERGENCY_REPORTED),
     A.RELAYED: _fs(A.RECORDED, A.EMERGENCY_REPORTED),
     A.RECORDED: _fs(A.EMERGENCY_REPORTED, A.CLASSIFIED, A.DISPATCHED),  # dispatched: k >= 2
-    A.EMERGENCY_REPORTED: _fs(A.RECORDED, A.CLASSIFIED, A.DISPATCHED),
+    A.EMERGENCY_REPORTED: _fs(A.RECORDED, A.CLASSIFIED, A.DISPATCHED, A.BLOCKED),  # blocked: desk
     A.CLASSIFIED: _fs(A.EMERGENCY_REPORTED, A.MISROUTED, A.DISPATCHED, A.BLOCKED),  # blocked: desk
     A.MISROUTED: _fs(A.CLASSIFIED, A.DISPATCHED),
     A.DISPATCHED: _fs(A.SIGNED, A.CONTACTED, A.ARRIVED, A.MISROUTED, A.BLOCKED),  # blocked: no site
@@ -147,18 +159,21 @@ _FOLLOWERS: dict[str, frozenset[str]] = {
     A.DIAGNOSED: _fs(A.SIGNED, A.PLANNED, A.MISROUTED),
     A.PLANNED: _fs(A.SIGNED, A.COMMUNICATED),
     A.COMMUNICATED: _fs(A.SIGNED, A.WORK_STARTED),
-    A.WORK_STARTED: _fs(A.PREEMPTED, A.BLOCKED, A.WORK_COMPLETED),
-    A.PREEMPTED: _fs(A.RESUMED),
-    A.RESUMED: _fs(A.PREEMPTED, A.BLOCKED, A.WORK_COMPLETED),
+    A.WORK_STARTED: _fs(A.BLOCKED, A.WORK_COMPLETED),
     A.BLOCKED: _fs(A.ESCALATED),
-    A.ESCALATED: _fs(A.REFERRED_TO_MEETING, A.BLOCKED, A.PREEMPTED, A.WORK_COMPLETED),
-    A.REFERRED_TO_MEETING: _fs(A.BLOCKED, A.PREEMPTED, A.WORK_COMPLETED),
+    A.ESCALATED: _fs(A.REFERRED_TO_MEETING, A.BLOCKED, A.WORK_COMPLETED),
+    A.REFERRED_TO_MEETING: _fs(A.REFERRED_TO_MEETING, A.BLOCKED, A.WORK_COMPLETED),
+    # interruptions are transparent (TRANSPARENT): the walker skips them for ordering
+    A.PREEMPTED: _fs(),
+    A.RESUMED: _fs(),
+    A.HANDED_OVER: _fs(),
+    A.TAKEN_OVER: _fs(),
     A.WORK_COMPLETED: _fs(A.SIGNED, A.ACCEPTED, A.REJECTED),
     A.ACCEPTED: _fs(A.SLIP_RETURNED),
     A.REJECTED: _fs(A.RECORDED),  # the recorded of attempt k+1
     A.SLIP_RETURNED: _fs(A.CALLBACK, A.CALLBACK_FAILED),
     A.CALLBACK_FAILED: _fs(A.CALLBACK_FAILED, A.CALLBACK),
-    A.CALLBACK: _fs(),
+    A.CALLBACK: _fs(A.REJECTED),  # not satisfied / not fixed: a second pass
     A.CLOSED: _fs(A.SAMPLE_CALLBACK),
     A.SAMPLE_CALLBACK: _fs(A.SAMPLE_CALLBACK),
 }
@@ -186,7 +201,6 @@ PREREQUISITES: Mapping[str, _Groups] = MappingProxyType(
         str(A.PLANNED): (_fs(A.DIAGNOSED),),
         str(A.COMMUNICATED): (_fs(A.PLANNED),),
         str(A.WORK_STARTED): (_fs(A.COMMUNICATED),),
-        str(A.PREEMPTED): (_fs(A.WORK_STARTED),),
         str(A.BLOCKED): (_fs(A.WORK_STARTED),),
         str(A.REFERRED_TO_MEETING): (_fs(A.ESCALATED),),
         str(A.WORK_COMPLETED): (_fs(A.WORK_STARTED),),
@@ -209,9 +223,11 @@ DESK_PREREQUISITES: Mapping[str, _Groups] = MappingProxyType(
 
 #: May occur any number of times in an attempt.
 REPEATABLE: frozenset[str] = _fs(
-    A.MISROUTED, A.PREEMPTED, A.RESUMED, A.BLOCKED, A.ESCALATED, A.REFERRED_TO_MEETING,
-    A.CALLBACK_FAILED, A.SAMPLE_CALLBACK,
+    A.MISROUTED, A.PREEMPTED, A.RESUMED, A.HANDED_OVER, A.TAKEN_OVER, A.BLOCKED, A.ESCALATED,
+    A.REFERRED_TO_MEETING, A.CALLBACK_FAILED, A.SAMPLE_CALLBACK,
 )
+#: Interruptions: transparent for ordering, prerequisites and attempts (rule 9).
+TRANSPARENT: frozenset[str] = _fs(A.PREEMPTED, A.RESUMED, A.HANDED_OVER, A.TAKEN_OVER)
 #: May occur again after each ``misrouted`` (a new routing).
 REROUTED: frozenset[str] = _fs(A.CLASSIFIED, A.DISPATCHED, A.SIGNED, A.CONTACTED, A.ARRIVED,
                                A.DIAGNOSED)
@@ -223,7 +239,7 @@ _ONCE_PER_TICKET: frozenset[str] = _fs(A.RECEIVED, A.RELAYED, A.EMERGENCY_REPORT
 #: Forbidden when ``route_site_visit`` is false.
 SITE_ACTIVITIES: frozenset[str] = _fs(
     A.SIGNED, A.CONTACTED, A.ARRIVED, A.DIAGNOSED, A.PLANNED, A.COMMUNICATED, A.WORK_STARTED,
-    A.PREEMPTED, A.RESUMED, A.WORK_COMPLETED, A.ACCEPTED, A.REJECTED,
+    A.WORK_COMPLETED, A.ACCEPTED, A.REJECTED,
 )
 _CALLBACKS: frozenset[str] = _fs(A.CALLBACK, A.CALLBACK_FAILED)
 _KNOWN: frozenset[str] = frozenset(TRANSITIONS)
@@ -291,6 +307,8 @@ class _Walker:
     counts: dict[str, int] = field(default_factory=dict)  # for duplicates
     ticket_once: set[str] = field(default_factory=set)
     preempted_open: bool = False
+    preemption_reported: bool = False  # an ordering fault of the open preemption was reported
+    handovers_open: int = 0
     blocked_open: int = 0
     seqs: set[int] = field(default_factory=set)
     before_sign: str | None = None  # the activity directly before the last signed
@@ -311,6 +329,9 @@ class _Walker:
             self._v(out, "unknown_activity", ev, "not an activity of the contract")
             return out
         self._facts(out, ev, act, f)
+        if act in TRANSPARENT:
+            self._interruption(out, ev, act)
+            return out
         if self.closed:
             if act == _CLOSED:
                 self._v(out, "duplicate_close", ev, "ticket already closed")
@@ -345,6 +366,38 @@ class _Walker:
                 and self.attempt == ev.attempt):
             self._v(out, "late_signature", ev,
                     "signed after arrived (allowed only for emergencies)")
+
+    def _interruption(self, out: list[Violation], ev: EventRecord, act: str) -> None:
+        """A transparent event: checked, paired, but not a step of the procedure."""
+        prev = self.prev
+        if prev is None:
+            self._v(out, "first_not_received", ev, "the first event must be received")
+            return
+        if self.closed:
+            self._v(out, "event_after_close", ev, "only sample_callback may follow closed")
+            return
+        k, j = ev.attempt, prev.attempt
+        if k < j:
+            self._v(out, "attempt_went_back", ev, f"attempt {k} after attempt {j}")
+        elif k > j + 1 or (k == j + 1 and str(prev.activity) != _REJ):
+            self._v(out, "attempt_skipped", ev,
+                    f"attempt {k} after attempt {j} ({prev.activity}, seq {prev.seq})")
+        if act == A.PREEMPTED:
+            if self.preempted_open:
+                self._v(out, "ordering", ev, "a preemption is already open")
+                self.preemption_reported = True
+            else:
+                self.preempted_open, self.preemption_reported = True, False
+        elif act == A.RESUMED:
+            if not self.preempted_open:
+                self._v(out, "unpaired_resume", ev, "no open preempted")
+            self.preempted_open = False
+        elif act == A.HANDED_OVER:
+            self.handovers_open += 1
+        elif self.handovers_open == 0:
+            self._v(out, "unpaired_takeover", ev, "no open handed_over")
+        else:
+            self.handovers_open -= 1
 
     def _attempts(self, out: list[Violation], ev: EventRecord, act: str) -> None:
         k, prev = ev.attempt, self.prev
@@ -383,8 +436,9 @@ class _Walker:
         if act == A.EMERGENCY_REPORTED and (not f.emergency or ev.attempt != 1):
             self._v(out, "misplaced_emergency_report", ev,
                     "only in attempt 1 of an emergency ticket")
-        if act == A.RESUMED and not (same and self.preempted_open):
-            self._v(out, "unpaired_resume", ev, "no open preempted")
+        if self.preempted_open and act != _CLOSED and not self.preemption_reported:
+            self._v(out, "ordering", ev, "comes during an open preemption (resumed first)")
+            self.preemption_reported = True  # once per open preemption
         if act == A.ESCALATED and not (same and self.blocked_open > 0):
             self._v(out, "unpaired_escalation", ev, "no unpaired blocked")
         groups = PREREQUISITES.get(act, ())
@@ -402,7 +456,8 @@ class _Walker:
             self._v(out, "duplicate_activity", ev,
                     "repeated in the attempt" + (" without a misrouted" if act in REROUTED
                                                   else ""))
-        if self.prev is not None and not any(v.code in _STRUCTURAL for v in out):
+        if self.prev is not None and not any(v.code in _STRUCTURAL or v.code == "ordering"
+                                             for v in out):
             p = str(self.prev.activity)
             allowed = TRANSITIONS[p]
             if p == A.SIGNED and self.before_sign is not None:
@@ -415,7 +470,7 @@ class _Walker:
     def _advance(self, ev: EventRecord, act: str) -> None:
         if self.prev is None or ev.attempt != self.attempt:
             self.done, self.counts = set(), {}
-            self.preempted_open, self.blocked_open = False, 0
+            self.blocked_open = 0
             self.attempt = ev.attempt
         if act == A.SIGNED:
             self.before_sign = str(self.prev.activity) if self.prev is not None else None
@@ -427,11 +482,7 @@ class _Walker:
         self.counts[act] = self.counts.get(act, 0) + 1
         if act in _ONCE_PER_TICKET:
             self.ticket_once.add(act)
-        if act == A.PREEMPTED:
-            self.preempted_open = True
-        elif act == A.RESUMED:
-            self.preempted_open = False
-        elif act == A.BLOCKED:
+        if act == A.BLOCKED:
             self.blocked_open += 1
         elif act == A.ESCALATED and self.blocked_open > 0:
             self.blocked_open -= 1

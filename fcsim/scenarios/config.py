@@ -9,7 +9,7 @@ Units are in the names (``*_min`` minutes, ``*_h`` hours, ``*_p`` probabilities)
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -18,6 +18,7 @@ from fcsim.model.activities import Role
 from fcsim.model.control_points import SEED_CONTROL_POINTS, ControlPoints
 from fcsim.model.indicators import INDICATORS, Target
 from fcsim.model.taxonomy import Category, Source, Taxonomy
+from fcsim.model.timezone import parse_tz, tz_name
 from fcsim.scenarios.distributions import Distribution, Fixed, Uniform
 
 __all__ = [
@@ -40,11 +41,18 @@ class _Frozen(BaseModel):
 
 
 class Meta(_Frozen):
-    """What the scenario is: name, window start, length, size and calendar."""
+    """What the scenario is: name, window start, length, size, calendar and time zone.
+
+    ``time_zone`` (an IANA name such as ``Asia/Shanghai``, or a fixed offset ``+08:00``) is
+    where people read dates: rosters, hour-of-week profiles, weeks and months, figures. Without
+    it, the zone is ``start``'s fixed UTC offset. With it, ``start`` may be written without an
+    offset (it is then local time) or with the zone's offset at that instant.
+    """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     start: datetime
+    time_zone: str | None = None
     days: float = Field(gt=0)
     units: int = Field(gt=0, description="serviced units (hospital: beds); scales arrival rates")
     occupancy: float = Field(gt=0, le=1)
@@ -53,14 +61,49 @@ class Meta(_Frozen):
     holiday_factor: float = Field(default=1.0, ge=0)
     drain_max_days: float = Field(default=30.0, gt=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _zone(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("time_zone") is None:
+            return data
+        tz = parse_tz(data["time_zone"])
+        data = {**data, "time_zone": tz_name(tz)}
+        start = data.get("start")
+        if isinstance(start, str):
+            try:
+                start = datetime.fromisoformat(start)
+            except ValueError:
+                return data  # the field validator names it
+        if isinstance(start, datetime):
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=tz)
+            else:
+                local = start.astimezone(tz)
+                if local.utcoffset() != start.utcoffset():
+                    raise ValueError(
+                        f"start {start.isoformat()} has offset {start.utcoffset()}, but "
+                        f"time_zone {data['time_zone']} is at {local.utcoffset()} then")
+                start = local
+            data["start"] = start
+        return data
+
     @field_validator("start")
     @classmethod
     def _aware(cls, v: datetime) -> datetime:
         if v.tzinfo is None or v.utcoffset() is None:
-            raise ValueError("start needs a UTC offset, e.g. 2026-03-02T00:00:00+08:00")
+            raise ValueError("start needs a UTC offset (2026-03-02T00:00:00+08:00) or a "
+                             "time_zone")
         if v.minute or v.second or v.microsecond:
             raise ValueError("start must be on a whole hour")
         return v
+
+    @property
+    def tz(self) -> tzinfo:
+        """The site's time zone (``time_zone``, else ``start``'s offset)."""
+        if self.time_zone is not None:
+            return parse_tz(self.time_zone)
+        assert self.start.tzinfo is not None
+        return self.start.tzinfo
 
     @field_validator("occupancy_by_month")
     @classmethod
@@ -87,6 +130,19 @@ class Profile(_Frozen):
         return self
 
 
+class _Side(_Frozen):
+    """One clock's bounds in seconds (a side left out is inherited)."""
+
+    lower_s: float | None = Field(default=None, ge=0)
+    upper_s: float | None = Field(default=None, ge=0)
+
+
+class _BoundsIn(_Side):
+    """Scenario-wide bounds of a clock, with an optional override for emergencies."""
+
+    emergency: _Side | None = None
+
+
 class CategoryConfig(_Frozen):
     """Everything about one request category (分類), as in the department responsibility table."""
 
@@ -110,6 +166,8 @@ class CategoryConfig(_Frozen):
     sources: dict[Source, float] = Field(default_factory=lambda: {Source.CUSTOMER_CALL: 1.0})
     diagnose_min: Distribution = Fixed(value=0.0)
     work_min: Distribution = Fixed(value=0.0)
+    control_points: dict[str, _Side] = Field(
+        default_factory=dict, description="this category's clock bounds (seconds)")
 
     @model_validator(mode="after")
     def _check(self) -> CategoryConfig:
@@ -242,11 +300,6 @@ class Policy(_Frozen):
         return self
 
 
-class _BoundsIn(_Frozen):
-    lower_s: float | None = Field(default=None, ge=0)
-    upper_s: float | None = Field(default=None, ge=0)
-
-
 class _TargetIn(_Frozen):
     kind: Literal["all", "above"]
     threshold: float = Field(default=1.0, ge=0, le=1)
@@ -255,8 +308,11 @@ class _TargetIn(_Frozen):
 class Scenario(_Frozen):
     """A whole scenario: plain validated data, never mutated (use :meth:`model_copy`).
 
-    In the file, the table ``[control_points.<clock>]`` (``lower_s``, ``upper_s``) overrides
-    the seed's bounds; ``[targets.<indicator>]`` (``kind``, ``threshold``) the targets.
+    In the file, the table ``[control_points.<clock>]`` (``lower_s``, ``upper_s``, and an
+    ``emergency = {..}`` override) replaces the seed's bounds; ``[categories.<c>.control_points.
+    <clock>]`` sets a category's own; ``[targets.<indicator>]`` (``kind``, ``threshold``) the
+    targets. Bounds resolve emergency → category → scenario → seed (:mod:`fcsim.model.
+    control_points`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -312,6 +368,11 @@ class Scenario(_Frozen):
         for clock in self.bounds:
             if clock not in SEED_CONTROL_POINTS.specs:
                 raise ValueError(f"control_points: unknown control point {clock!r}")
+        for name, cat in self.categories.items():
+            for clock in cat.control_points:
+                if clock not in SEED_CONTROL_POINTS.specs:
+                    raise ValueError(f"categories.{name}.control_points: unknown control "
+                                     f"point {clock!r}")
         self.control_points()  # bounds consistency
         for ind in self.targets:
             if ind not in INDICATORS:
@@ -321,12 +382,42 @@ class Scenario(_Frozen):
         return self
 
     def control_points(self) -> ControlPoints:
-        """The seed's control points with this scenario's bound overrides."""
-        overrides: dict[str, dict[str, float | None]] = {}
+        """The seed's control points with this scenario's bounds and overrides."""
+        wide = {k: b.model_dump(exclude_unset=True, exclude={"emergency"})
+                for k, b in self.bounds.items()}
+        per: dict[str, dict[str, Any]] = {}
         for k, b in self.bounds.items():
-            overrides[k] = {f: getattr(b, f) for f in ("lower_s", "upper_s")
-                            if f in b.model_fields_set}
-        return SEED_CONTROL_POINTS.with_bounds(overrides)
+            if b.emergency is not None:
+                per.setdefault(k, {})["emergency"] = b.emergency.model_dump(exclude_unset=True)
+        for cat, c in self.categories.items():
+            for k, side in c.control_points.items():
+                per.setdefault(k, {}).setdefault("category", {})[cat] = side.model_dump(
+                    exclude_unset=True)
+        try:
+            return SEED_CONTROL_POINTS.with_bounds(wide).with_overrides(per)
+        except ValueError as exc:
+            raise ValueError(f"control_points: {exc}") from None
+
+    def manifest_bounds(self) -> dict[str, Any]:
+        """What a run's ``manifest.json`` says about this scenario's clocks and zone:
+        ``control_points`` (scenario-wide, ``KPI.md``), ``control_point_overrides`` (per
+        category / emergency) and ``time_zone``, each keyed by the scenario's name."""
+        cp = self.control_points()
+        return {"control_points": {self.name: cp.to_dict()},
+                "control_point_overrides": {self.name: cp.overrides_dict()},
+                "time_zone": {self.name: tz_name(self.scenario.tz)}}
+
+    def to_data(self) -> dict[str, Any]:
+        """Raw data (Python values, file names) that :func:`scenario_from_dict` turns back
+        into this scenario; bounds keep only the sides the file set (an unset side keeps the
+        level below, not None)."""
+        data = self.model_dump(mode="python", by_alias=True)
+        data["control_points"] = {k: b.model_dump(exclude_unset=True)
+                                  for k, b in self.bounds.items()}
+        for name, c in self.categories.items():
+            data["categories"][name]["control_points"] = {
+                k: side.model_dump(exclude_unset=True) for k, side in c.control_points.items()}
+        return data
 
     def taxonomy(self) -> Taxonomy:
         """The scenario's categories as a domain :class:`~fcsim.model.Taxonomy`."""

@@ -86,10 +86,7 @@ def apply_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
 
     The result is validated exactly like a file; an unknown path is an error.
     """
-    data = scenario.model_dump(mode="python", by_alias=True, exclude_unset=False)
-    # keep only the bounds a file set (an unset bound keeps the seed's, not None)
-    data["control_points"] = {k: b.model_dump(exclude_unset=True)
-                              for k, b in scenario.bounds.items()}
+    data = scenario.to_data()
     for item in overrides:
         if "=" not in item:
             raise ScenarioError(f"--set {item!r}: expected path.to.field=value")

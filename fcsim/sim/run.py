@@ -206,7 +206,7 @@ def _manifest(scenario: Scenario, seed: int, replication: int | None, days: floa
     man: dict[str, Any] = {
         "scenario": scenario.name, "seed": seed, "replication": replication, "days": days,
         "start": start.isoformat(), "window": [start.isoformat(), end.isoformat()],
-        "control_points": {scenario.name: scenario.control_points().to_dict()},
+        **scenario.manifest_bounds(),
         "scenario_config": scenario.as_json(),
         "versions": {"fcsim": __version__, "simpy": simpy.__version__,
                      "numpy": np.__version__, "pandas": pd.__version__,

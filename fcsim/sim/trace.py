@@ -123,8 +123,7 @@ def replay(observed: EventLog, scenario: Scenario, *, seed: int, replications: i
                     "days": sc.scenario.days, "start": start.isoformat(),
                     "window": [start.isoformat(),
                                (start + timedelta(days=sc.scenario.days)).isoformat()],
-                    "control_points": {sc.name: sc.control_points().to_dict()},
-                    "overrides": list(overrides)}
+                    **sc.manifest_bounds(), "overrides": list(overrides)}
         logs.append(EventLog.from_frames(events, tickets, manifest))
     return Replay(tuple(logs), sc, tuple(ids))
 

@@ -123,11 +123,7 @@ def with_roster(scenario: Scenario, group: str, patterns: Sequence[ShiftPattern]
         update: dict[str, object] = {"staff": staff}
         if name is not None:
             update["scenario"] = scenario.scenario.model_copy(update={"name": name})
-        return Scenario.model_validate({**scenario.model_dump(mode="python", by_alias=True,
-                                                              exclude={"bounds"}),
-                                        "control_points": {k: b.model_dump(exclude_unset=True)
-                                                           for k, b in scenario.bounds.items()},
-                                        **update})
+        return Scenario.model_validate({**scenario.to_data(), **update})
     except ValueError as exc:
         raise ScenarioError(f"staff.{group}: roster {config}: {exc}") from None
 
