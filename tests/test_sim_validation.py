@@ -83,7 +83,7 @@ def test_mmc_priority_high_class_and_conservation_law() -> None:
     reps = 24
     est = []
     for r in range(reps):
-        log = simulate(sc, seed=202, replication=r, days=30)
+        log = simulate(sc, seed=202, replication=r, days=50)
         ev = log.events
         emergency = log.tickets.set_index("ticket_id")["emergency"].astype(bool)
         disp = _times(ev, "dispatched")

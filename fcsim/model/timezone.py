@@ -9,10 +9,11 @@ refuses; :func:`tz_name` gives the canonical text stored in manifests and scenar
 from __future__ import annotations
 
 import re
-from datetime import UTC, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["TimeZoneError", "parse_tz", "tz_name"]
+__all__ = ["TimeZoneError", "daily_instants", "hour_slots", "local_dates", "parse_tz", "tz_name"]
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$")
 _HOURS = re.compile(r"^[+-]?\d{1,2}(?:\.\d+)?$")
@@ -73,3 +74,62 @@ def tz_name(tz: tzinfo) -> str:
     sign = "+" if minutes >= 0 else "-"
     minutes = abs(minutes)
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def hour_slots(start: datetime, tz: tzinfo, n_hours: int) -> list[int]:
+    """Local hour of the week (0 = Monday 00:00 … 167) of each hour slot after ``start``.
+
+    Slot ``k`` is ``[start + k h, start + (k+1) h)`` in absolute time; ``start`` must be
+    timezone-aware and on a whole local hour. Across a daylight-saving change a local hour is
+    skipped (spring) or repeated (autumn), as a person on that shift lives it.
+    """
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    return list(_hour_slots(start.astimezone(UTC), tz, n_hours))
+
+
+@lru_cache(maxsize=64)
+def _hour_slots(t0: datetime, tz: tzinfo, n_hours: int) -> tuple[int, ...]:
+    out = []
+    hour = timedelta(hours=1)
+    k = 0
+    while k < n_hours:
+        # a day at a time: where the offset is the same at both ends, count the hours on
+        day = min(24, n_hours - k)
+        a, b = t0 + k * hour, t0 + (k + day) * hour
+        off = a.astimezone(tz).utcoffset()
+        if off == b.astimezone(tz).utcoffset():
+            local = (a + off).replace(tzinfo=None) if off is not None else a
+            how0 = local.weekday() * 24 + local.hour
+            out.extend((how0 + h) % 168 for h in range(day))
+        else:  # the offset changes that day: every hour on its own
+            for h in range(day):
+                local = (a + h * hour).astimezone(tz)
+                out.append(local.weekday() * 24 + local.hour)
+        k += day
+    return tuple(out)
+
+
+def local_dates(start: datetime, tz: tzinfo, n_hours: int) -> list[date]:
+    """The local calendar date of each hour slot after ``start`` (see :func:`hour_slots`)."""
+    t0 = start.astimezone(UTC)
+    return [(t0 + timedelta(hours=k)).astimezone(tz).date() for k in range(n_hours)]
+
+
+def daily_instants(start: datetime, tz: tzinfo, hour_of_day: float, n_days: int) -> list[float]:
+    """Minutes after ``start`` of local ``hour_of_day`` on each local day from ``start``'s
+    date, for ``n_days`` days (instants before ``start`` left out). A time that does not exist
+    that day (a spring-forward gap) moves forward by the gap, one that exists twice takes the
+    first."""
+    d0 = start.astimezone(tz).date()
+    h = int(hour_of_day)
+    m = round((hour_of_day - h) * 60)
+    out = []
+    for i in range(n_days + 1):
+        day = d0 + timedelta(days=i)
+        local = datetime(day.year, day.month, day.day, h, m, tzinfo=tz)
+        at = (local.astimezone(UTC) - start.astimezone(UTC))
+        minutes = at.total_seconds() / 60.0
+        if minutes >= 0:
+            out.append(minutes)
+    return out

@@ -6,16 +6,17 @@ The rate of a category in an hour slot (per minute) is::
 
 where ``w`` is the profile's hourly × weekly weight normalised to a mean of 1 over the week,
 so ``rate_per_unit_day × units × occupancy`` is the mean number per day of an ordinary week.
-Hours and dates are local to the scenario's ``start`` (its UTC offset).
+Hours and dates are local to the scenario's time zone (``[scenario] time_zone``, else
+``start``'s offset), daylight-saving changes included.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 
 import numpy as np
 
+from fcsim.model.timezone import hour_slots, local_dates
 from fcsim.scenarios.config import Profile, Scenario
 
 __all__ = ["hour_of_week_weights", "hourly_rates", "window_hours"]
@@ -36,20 +37,15 @@ def hourly_rates(scenario: Scenario, days: float | None = None) -> dict[str, np.
     """Arrival rate per minute of each category in each hour slot of the window."""
     meta = scenario.scenario
     n = window_hours(meta.days if days is None else days)
-    start = meta.start
-    how0 = start.weekday() * 24 + start.hour
-    how = (how0 + np.arange(n)) % 168
-    scale = np.ones(n)
+    how = np.asarray(hour_slots(meta.start, meta.tz, n), dtype=np.int64)
+    scale = np.full(n, meta.occupancy)
     holidays = set(meta.holidays)
     if holidays or meta.occupancy_by_month is not None:
-        for k in range(0, n, 1):
-            local = start + timedelta(hours=k)
-            occ = (meta.occupancy_by_month[local.month - 1]
+        for k, day in enumerate(local_dates(meta.start, meta.tz, n)):
+            occ = (meta.occupancy_by_month[day.month - 1]
                    if meta.occupancy_by_month is not None else meta.occupancy)
-            hol = meta.holiday_factor if local.date() in holidays else 1.0
+            hol = meta.holiday_factor if day in holidays else 1.0
             scale[k] = occ * hol
-    else:
-        scale *= meta.occupancy
     out: dict[str, np.ndarray] = {}
     weights = {name: hour_of_week_weights(p) for name, p in scenario.profiles.items()}
     for name, cat in scenario.categories.items():

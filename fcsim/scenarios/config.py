@@ -27,6 +27,7 @@ __all__ = [
     "Outcomes",
     "Policy",
     "Profile",
+    "Quality",
     "Scenario",
     "Shift",
     "StaffGroup",
@@ -159,10 +160,18 @@ class CategoryConfig(_Frozen):
     misroute_p: float = Field(default=0.0, ge=0, le=1)
     block_p: float = Field(default=0.0, ge=0, le=1)
     supervisor_resolves_p: float = Field(default=1.0, ge=0, le=1)
-    reject_p: float = Field(default=0.0, ge=0, le=1)
+    meeting_resolves_p: float = Field(
+        default=1.0, ge=0, le=1,
+        description="a manager meeting resolves a referred ticket that day (else the next)")
+    reject_p: float = Field(default=0.0, ge=0, le=1,
+                            description="failed acceptance of a punctual, unhurried first pass")
     reject_decay: float = Field(default=1.0, ge=0, le=1,
-                                description="pass k is rejected with reject_p × decay**(k-1)")
-    record_error_p: float = Field(default=0.0, ge=0, le=1)
+                                description="pass k starts from reject_p × decay**(k-1)")
+    record_error_p: float = Field(default=0.0, ge=0, le=1,
+                                  description="a record error when nobody waits for the desk")
+    charge_p: float = Field(default=0.0, ge=0, le=1, description="share of paid jobs")
+    charge: Distribution = Fixed(value=0.0)
+    materials: tuple[str, ...] = ()
     sources: dict[Source, float] = Field(default_factory=lambda: {Source.CUSTOMER_CALL: 1.0})
     diagnose_min: Distribution = Fixed(value=0.0)
     work_min: Distribution = Fixed(value=0.0)
@@ -183,6 +192,9 @@ class CategoryConfig(_Frozen):
             raise ValueError("appointment_p > 0 needs route_site_visit = true")
         if self.emergency_p + self.appointment_p > 1 + 1e-12:
             raise ValueError("emergency_p + appointment_p must not exceed 1")
+        if self.charge_p > 0 and not self.route_site_visit:
+            raise ValueError("charge_p > 0 needs route_site_visit = true (charges are agreed "
+                             "when the plan is communicated on site)")
         return self
 
 
@@ -210,7 +222,7 @@ class Shift(_Frozen):
 class StaffGroup(_Frozen):
     """A staff group with its roster: the desk, a department's technicians, supervisors."""
 
-    role: Literal[Role.DESK, Role.TECHNICIAN, Role.SUPERVISOR]
+    role: Literal[Role.DESK, Role.TECHNICIAN, Role.SUPERVISOR, Role.MANAGER]
     department: str | None = None
     prefix: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
     shifts: tuple[Shift, ...] = Field(min_length=1)
@@ -250,13 +262,17 @@ class Stages(_Frozen):
     emergency_record_min: Distribution = Fixed(value=0.0)
     classify_min: Distribution = Fixed(value=0.0)
     dispatch_min: Distribution = Fixed(value=0.0)
+    emergency_report_min: Distribution = Fixed(value=0.0)
+    emergency_dispatch_min: Distribution = Fixed(value=0.0)
     misroute_return_min: Distribution = Fixed(value=0.0)
     sign_min: Distribution = Fixed(value=0.0)
     travel_min: Distribution = Fixed(value=0.0)
+    wrong_location_min: Distribution = Fixed(value=0.0)
     plan_min: Distribution = Fixed(value=0.0)
     communicate_min: Distribution = Fixed(value=0.0)
     escalate_min: Distribution = Fixed(value=0.0)
     supervisor_resolve_min: Distribution = Fixed(value=0.0)
+    meeting_min: Distribution = Fixed(value=0.0)
     acceptance_min: Distribution = Fixed(value=0.0)
     slip_return_min: Distribution = Fixed(value=0.0)
     callback_min: Distribution = Fixed(value=0.0)
@@ -284,10 +300,54 @@ class Outcomes(_Frozen):
     sample_callback_p: float = Field(default=0.0, ge=0, le=1)
 
 
+class Quality(_Frozen):
+    """How what a ticket lives through moves its outcomes (the indicators it earns).
+
+    Every mechanism multiplies the **odds** of an outcome, starting from the category's base
+    probability (``record_error_p``, ``misroute_p``, ``reject_p``), and reads only what the
+    ticket itself experienced: the callers waiting when the desk took its call, the jobs
+    waiting in the department when its work started, a preemption or hand-over of its work,
+    a night call-out, its lateness so far. None reads staff counts or scenario parameters.
+    A probability of 0 stays 0.
+    """
+
+    record_error_odds_per_waiting: float = Field(
+        default=1.3, ge=1, description="× per caller waiting for the desk at the record")
+    misroute_odds_per_waiting: float = Field(
+        default=1.3, ge=1, description="× per caller waiting for the desk at the classify")
+    waiting_cap: int = Field(default=10, ge=0, description="waiting counts above are capped")
+    record_error_location_share: float = Field(default=1 / 3, ge=0, le=1)
+    record_error_phone_share: float = Field(default=1 / 3, ge=0, le=1)
+    record_error_content_share: float = Field(default=1 / 3, ge=0, le=1)
+    reject_odds_per_waiting: float = Field(
+        default=1.15, ge=1, description="× per job waiting in the department at work start")
+    reject_odds_preempted: float = Field(default=2.0, ge=1)
+    reject_odds_handed_over: float = Field(default=1.5, ge=1)
+    reject_odds_night_callout: float = Field(default=1.5, ge=1)
+    reject_odds_per_late_hour: float = Field(
+        default=1.3, ge=1, description="× per hour of the ticket's lateness so far")
+    late_hours_cap: float = Field(default=4.0, ge=0, description="lateness above is capped")
+    reopen_dissatisfied_p: float = Field(
+        default=1.0, ge=0, le=1,
+        description="the first reached callback that finds the customer not satisfied opens a "
+                    "second pass (seed: close only after a good callback); later ones close")
+    charge_dispute_p: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _shares(self) -> Quality:
+        total = (self.record_error_location_share + self.record_error_phone_share
+                 + self.record_error_content_share)
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"record_error_*_share must sum to 1, got {total}")
+        return self
+
+
 class Policy(_Frozen):
     """Documented modelling choices."""
 
     end_of_shift: Literal["finish", "handover"] = "finish"
+    desk_preemption: bool = Field(
+        default=True, description="an emergency call preempts a clerk's routine desk work")
     preempted_position: Literal["front", "back"] = "front"
     meeting_h: float = Field(default=9.0, ge=0, lt=24)
     appointment_open_h: float = Field(default=9.0, ge=0, lt=24)
@@ -323,6 +383,7 @@ class Scenario(_Frozen):
     staff: dict[str, StaffGroup] = Field(min_length=1)
     stages: Stages = Stages()
     outcomes: Outcomes = Outcomes()
+    quality: Quality = Quality()
     policy: Policy = Policy()
     bounds: dict[str, _BoundsIn] = Field(default_factory=dict, alias="control_points")
     targets: dict[str, _TargetIn] = Field(default_factory=dict)

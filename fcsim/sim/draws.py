@@ -1,38 +1,41 @@
-"""Per-pass random draws, in blocks: every duration and decision of one pass of a ticket.
+"""A ticket's random numbers, keyed by the ticket, the attempt and the purpose.
 
-Each category has its own :class:`PassDraws`; each field has its own named stream
-(``"<field>.<category>"``). A pass takes the next row, whether or not it uses every value, so
-a ticket's numbers never depend on queue states: the same ticket gets the same numbers in
-every scenario variant (common random numbers). Drawing a block of rows at once with numpy
-keeps the cost per pass to a tuple.
+Each category has one :class:`TicketDraws`. A ticket with arrival index ``i`` (within its
+category) reads its pass-*k* row (every duration and decision of that pass), its callback
+try *j* and its *j*-th manager meeting from tables keyed by ``i`` (:class:`~fcsim.sim.streams.
+KeyedDraws`), so the same ticket gets the same numbers in every variant of a scenario
+whatever the queues did: common random numbers that hold under rework, retries and
+rosters. Each field is its own stream (``<purpose>.a<k>[.t<j>].<category>.<field>``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from fcsim.sim.streams import Streams
+from fcsim.sim.streams import KeyedDraws, Streams
 
-__all__ = ["DURATION_FIELDS", "UNIFORM_FIELDS", "Pass", "PassDraws"]
-
-_BLOCK = 256
+__all__ = ["DURATION_FIELDS", "CallbackTry", "Meeting", "Pass", "TicketDraws"]
 
 
 class Pass(NamedTuple):
-    """The draws of one pass (durations in minutes; ``u_*`` are U(0, 1) decisions)."""
+    """The draws of one pass (durations in minutes, money in the site's currency; ``u_*`` are
+    U(0, 1) decisions)."""
 
     relay: float
     record: float
     emergency_record: float
     classify: float
     dispatch: float
+    emergency_dispatch: float
+    emergency_report: float
     misroute_return: float
     redispatch: float
     precall: float
     sign: float
     callout: float
     travel: float
+    wrong_location: float
     early_arrival: float
     diagnose: float
     plan: float
@@ -45,7 +48,9 @@ class Pass(NamedTuple):
     callback: float
     close: float
     sample_delay: float
+    charge: float
     u_record_error: float
+    u_error_kind: float
     u_misroute: float
     u_block: float
     u_block_at: float
@@ -53,40 +58,76 @@ class Pass(NamedTuple):
     u_reject: float
     u_unreachable: float
     u_satisfaction: float
+    u_reopen: float
+    u_charge: float
+    u_charge_dispute: float
+    u_materials: float
     u_sample: float
 
 
-UNIFORM_FIELDS: tuple[str, ...] = tuple(f for f in Pass._fields if f.startswith("u_"))
+class CallbackTry(NamedTuple):
+    """A later callback try (*j* ≥ 2): the wait before it, the call, and whether reached."""
+
+    retry_wait: float
+    callback: float
+    u_unreachable: float
+
+
+class Meeting(NamedTuple):
+    """The *j*-th manager meeting that takes a ticket up: discussion time, resolved or not."""
+
+    meeting: float
+    u_resolve: float
+
+
 DURATION_FIELDS: tuple[str, ...] = tuple(f for f in Pass._fields if not f.startswith("u_"))
 
 
-class PassDraws:
-    """Rows of :class:`Pass` for one category, drawn ``_BLOCK`` at a time."""
+class TicketDraws:
+    """Keyed draws of one category (see the module docstring)."""
 
     def __init__(self, streams: Streams, category: str, dists: Mapping[str, Any]) -> None:
-        missing = set(DURATION_FIELDS) - set(dists)
+        missing = (set(DURATION_FIELDS) | {"callback_retry", "meeting"}) - set(dists)
         if missing:
             raise ValueError(f"no distribution for {sorted(missing)}")
-        self._cols: list[tuple[Any, Any]] = []
-        for f in Pass._fields:
-            dist: Any = None if f.startswith("u_") else dists[f]
-            if getattr(dist, "dist", None) == "fixed":
-                self._cols.append((None, float(dist.value)))
-            else:
-                self._cols.append((streams.rng(f"{f}.{category}"), dist))
-        self._it: Iterator[Pass] = iter(())
+        self._streams = streams
+        self._category = category
+        self._dists = dists
+        self._tables: dict[tuple[str, int, int], KeyedDraws] = {}
 
-    def __call__(self) -> Pass:
-        try:
-            return next(self._it)
-        except StopIteration:
-            cols = []
-            for rng, dist in self._cols:
-                if rng is None:
-                    cols.append([dist] * _BLOCK)
-                elif dist is None:
-                    cols.append(rng.random(_BLOCK).tolist())
-                else:
-                    cols.append(dist.sample(rng, _BLOCK).tolist())
-            self._it = map(Pass._make, zip(*cols, strict=True))
-            return next(self._it)
+    def _table(self, purpose: str, attempt: int, j: int) -> KeyedDraws:
+        key = (purpose, attempt, j)
+        t = self._tables.get(key)
+        if t is None:
+            d = self._dists
+            if purpose == "pass":
+                fields = [(f, None if f.startswith("u_") else d[f]) for f in Pass._fields]
+                row: Any = Pass._make
+            elif purpose == "callback":
+                fields = [("retry_wait", d["callback_retry"]), ("callback", d["callback"]),
+                          ("u_unreachable", None)]
+                row = CallbackTry._make
+            else:
+                fields = [("meeting", d["meeting"]), ("u_resolve", None)]
+                row = Meeting._make
+            prefix = f"{purpose}.a{attempt}" + (f".t{j}" if j else "") + f".{self._category}"
+            t = self._tables[key] = KeyedDraws(self._streams, prefix, fields,
+                                               dense=purpose == "pass" and attempt == 1,
+                                               row=row)
+        return t
+
+    def first_pass(self, i: int) -> Pass:
+        """Ticket ``i``'s first pass."""
+        return self._table("pass", 1, 0)[i]  # type: ignore[no-any-return]
+
+    def pass_(self, i: int, attempt: int) -> Pass:
+        """Ticket ``i``'s pass ``attempt``."""
+        return self._table("pass", attempt, 0)[i]  # type: ignore[no-any-return]
+
+    def callback_try(self, i: int, attempt: int, j: int) -> CallbackTry:
+        """Ticket ``i``'s callback try ``j`` (≥ 2) in pass ``attempt``."""
+        return self._table("callback", attempt, j)[i]  # type: ignore[no-any-return]
+
+    def meeting(self, i: int, attempt: int, j: int) -> Meeting:
+        """Ticket ``i``'s ``j``-th meeting in pass ``attempt``."""
+        return self._table("meeting", attempt, j)[i]  # type: ignore[no-any-return]

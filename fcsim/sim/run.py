@@ -20,71 +20,101 @@ import simpy
 from fcsim import __version__
 from fcsim.eventlog.log import EventLog
 from fcsim.model.activities import Role
+from fcsim.model.control_points import CLOCK_NAMES
+from fcsim.model.taxonomy import Source
+from fcsim.model.timezone import daily_instants, hour_slots
 from fcsim.scenarios.config import Scenario, StaffGroup
 from fcsim.scenarios.distributions import Fixed
 from fcsim.sim.arrivals import Arrivals, arrival_schedule
-from fcsim.sim.draws import PassDraws
-from fcsim.sim.procedure import CategoryRuntime, Model, ticket
-from fcsim.sim.roster import StaffPool
-from fcsim.sim.sink import EventSink, RunRecord, TicketFacts, build_frames
+from fcsim.sim.context import CategoryRuntime, Context
+from fcsim.sim.draws import TicketDraws
+from fcsim.sim.ownership import Ownership
+from fcsim.sim.procedure import ticket
+from fcsim.sim.sink import EventSink, RunRecord, TicketArrays, build_frames
+from fcsim.sim.staff import StaffPool
 from fcsim.sim.streams import Streams
+from fcsim.sim.ticket import Ticket
 
 __all__ = ["replicate", "simulate", "simulate_record"]
 
 log = logging.getLogger(__name__)
+_RELAYED_SOURCES = [i for i, s in enumerate(Source)
+                    if s in (Source.PROPERTY_RELAY, Source.INTERNAL_NEED,
+                             Source.SUPERIOR_INSTRUCTION)]
 
+#: Pass draw -> the Stages field of its distribution (category fields are added per category)
 _STAGE_FIELDS = {
     "relay": "relay_min", "record": "record_min", "emergency_record": "emergency_record_min",
     "classify": "classify_min", "dispatch": "dispatch_min",
-    "misroute_return": "misroute_return_min", "sign": "sign_min", "travel": "travel_min",
+    "emergency_dispatch": "emergency_dispatch_min", "emergency_report": "emergency_report_min",
+    "misroute_return": "misroute_return_min", "redispatch": "dispatch_min",
+    "sign": "sign_min", "travel": "travel_min", "wrong_location": "wrong_location_min",
     "plan": "plan_min", "communicate": "communicate_min", "escalate": "escalate_min",
-    "supervisor_resolve": "supervisor_resolve_min", "acceptance": "acceptance_min",
-    "slip_return": "slip_return_min", "callback": "callback_min", "close": "close_min",
-    "precall": "precall_min", "early_arrival": "early_arrival_min",
-    "sample_delay": "sample_callback_delay_min",
+    "supervisor_resolve": "supervisor_resolve_min", "meeting": "meeting_min",
+    "acceptance": "acceptance_min", "slip_return": "slip_return_min",
+    "callback": "callback_min", "close": "close_min", "precall": "precall_min",
+    "early_arrival": "early_arrival_min", "sample_delay": "sample_callback_delay_min",
 }
-_UNIFORMS = ("unreachable",)  # later callback tries; the rest are per-pass draws
 
 
-def _pool(env: simpy.Environment, group: StaffGroup, names: list[str], hour0: int,
-          end_of_shift: str) -> tuple[StaffPool, list[int]]:
-    reg, call = group.hourly(on_call=False), group.hourly(on_call=True)
-    size = max(r + c for r, c in zip(reg, call, strict=True))
-    members = [f"{group.prefix}-{i + 1}" for i in range(max(size, 1))]
-    codes = []
-    for name in members:
-        codes.append(len(names))
-        names.append(name)
-    return StaffPool(env, members, reg, call, hour0=hour0, end_of_shift=end_of_shift), codes
+def shift_roster(group: StaffGroup) -> tuple[list[str], list[tuple[tuple[int, ...],
+                                                                   tuple[int, ...]]]]:
+    """Members and weekly roster of a head-count group: each shift has its own members
+    (``prefix-1`` …, in shift order), on duty (or on call) in its hours every day."""
+    names: list[str] = []
+    duty: list[list[int]] = [[] for _ in range(168)]
+    call: list[list[int]] = [[] for _ in range(168)]
+    for shift in group.shifts:
+        members = list(range(len(names), len(names) + shift.count))
+        names += [f"{group.prefix}-{i + 1}" for i in members]
+        target = call if shift.on_call else duty
+        for day in range(7):
+            for h in range(int(shift.start_h), int(shift.end_h)):
+                target[(day * 24 + h) % 168].extend(members)
+    if not names:
+        names = [f"{group.prefix}-1"]
+    return names, [(tuple(d), tuple(c)) for d, c in zip(duty, call, strict=True)]
 
 
-def appointment_times(booked: np.ndarray, lead: np.ndarray, hour0: int, open_h: float,
-                      close_h: float) -> np.ndarray:
-    """Book ``lead`` minutes ahead, on a 30-minute slot inside opening hours."""
+def _pool(env: simpy.Environment, names: list[str], roster: Any, slots: list[int],
+          resources: list[str], policy: Any) -> StaffPool:
+    pool = StaffPool(env, names, roster, slots, end_of_shift=policy.end_of_shift,
+                     preempted_front=policy.preempted_position == "front")
+    pool.codes = list(range(len(resources), len(resources) + len(names)))
+    resources += names
+    return pool
+
+
+def appointment_times(booked: np.ndarray, lead: np.ndarray, open_h: float, close_h: float,
+                      midnights: list[float]) -> np.ndarray:
+    """Book ``lead`` minutes ahead, on a 30-minute slot inside local opening hours."""
     appt = np.ceil((booked + lead) / 30.0) * 30.0
-    tod = (hour0 * 60.0 + appt) % 1440.0
+    mid = np.asarray(midnights, float)
+    k = np.searchsorted(mid, appt, side="right") - 1
+    day0 = mid[np.maximum(k, 0)]
+    tod = appt - day0
+    nxt = mid[np.minimum(k + 1, len(mid) - 1)]
     early = tod < open_h * 60.0
     late = tod > close_h * 60.0 - 30.0
-    return np.where(early, appt + open_h * 60.0 - tod,
-                    np.where(late, appt + 1440.0 - tod + open_h * 60.0, appt))
+    return np.where(early, day0 + open_h * 60.0,
+                    np.where(late, nxt + open_h * 60.0, appt))
 
 
-def _arrivals(m: Model, arr: Arrivals, cats: list[CategoryRuntime],
+def _arrivals(c: Context, arr: Arrivals, cats: list[CategoryRuntime], index: np.ndarray,
               appointment_at: np.ndarray) -> Generator[simpy.Event, Any, None]:
-    env = m.env
-    times = arr.time_min.tolist()
-    cat_ix = arr.category.tolist()
+    env = c.env
     emerg = (arr.emergency.astype(bool) & ~arr.appointment.astype(bool)).tolist()
-    appt = appointment_at.tolist()
-    src = arr.source.tolist()
-    for n, t in enumerate(times):
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        m.open_tickets += 1
-        env.process(ticket(m, n, cats[cat_ix[n]], emerg[n], appt[n], src[n]))
-    m.arrivals_done = True
-    if m.open_tickets == 0 and m.done is not None and not m.done.triggered:
-        m.done.succeed()
+    relayed = np.isin(arr.source, _RELAYED_SOURCES).tolist()
+    for n, (time, k, i, appt) in enumerate(zip(arr.time_min.tolist(), arr.category.tolist(),
+                                               index.tolist(), appointment_at.tolist(),
+                                               strict=True)):
+        if time > env.now:
+            yield env.timeout(time - env.now)
+        c.open_tickets += 1
+        env.process(ticket(c, Ticket(n, i, cats[k], emerg[n], appt, relayed[n], time)))
+    c.arrivals_done = True
+    if c.open_tickets == 0 and c.done is not None and not c.done.triggered:
+        c.done.succeed()
 
 
 def _cap(env: simpy.Environment, done: simpy.Event, at: float) -> Generator[simpy.Event, Any,
@@ -102,6 +132,15 @@ def _progress(env: simpy.Environment, horizon: float,
         progress(min(env.now / horizon, 1.0))
 
 
+def _category_index(category: np.ndarray) -> np.ndarray:
+    """Each arrival's index among the arrivals of its category (the key of its draws)."""
+    out = np.empty(len(category), dtype=np.int64)
+    for k in np.unique(category):
+        sel = np.flatnonzero(category == k)
+        out[sel] = np.arange(len(sel))
+    return out
+
+
 def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
                     days: float | None = None,
                     progress: Callable[[float], None] | None = None,
@@ -116,86 +155,93 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
         raise ValueError(f"days must be > 0, got {days}")
     streams = Streams(seed, replication)
     env = simpy.Environment()
-    hour0 = meta.start.hour
-    policy = scenario.policy
-    names: list[str] = []
+    policy, st = scenario.policy, scenario.stages
+    total_days = math.ceil(days + meta.drain_max_days) + 1
+    slots = hour_slots(meta.start, meta.tz, total_days * 24)
+    midnights = daily_instants(meta.start, meta.tz, 0.0, total_days)
+    resources: list[str] = []
     desk_group = scenario.desk_group()
-    desk, desk_codes = _pool(env, desk_group, names, hour0, policy.end_of_shift)
-    techs: dict[str, tuple[StaffPool, list[int], StaffGroup]] = {}
+    desk = _pool(env, *shift_roster(desk_group), slots, resources, policy)
+    techs: dict[str, tuple[StaffPool, StaffGroup]] = {}
     sup: StaffPool | None = None
-    sup_codes: list[int] = []
+    mgr: StaffPool | None = None
     for group in scenario.staff.values():
         if group.role == Role.TECHNICIAN:
             assert group.department is not None
-            pool, codes = _pool(env, group, names, hour0, policy.end_of_shift)
-            techs[group.department] = (pool, codes, group)
+            techs[group.department] = (_pool(env, *shift_roster(group), slots, resources,
+                                             policy), group)
         elif group.role == Role.SUPERVISOR and sup is None:
-            sup, sup_codes = _pool(env, group, names, hour0, policy.end_of_shift)
-    st = scenario.stages
-    # the per-pass draws are in PassDraws; these streams serve later callback tries only
-    d = {"callback": streams.sampler("stage.callback", st.callback_min)}
-    d["callback_retry"] = streams.sampler("stage.callback_retry",
-                                          scenario.outcomes.callback_retry_min)
-    u = {k: streams.uniform(f"u.{k}") for k in _UNIFORMS}
+            sup = _pool(env, *shift_roster(group), slots, resources, policy)
+        elif group.role == Role.MANAGER and mgr is None:
+            mgr = _pool(env, *shift_roster(group), slots, resources, policy)
+    if mgr is None:  # no manager group: the meetings are chaired by one manager, mgr-1
+        mgr = _pool(env, ["mgr-1"], [((0,), ())] * 168, slots, resources, policy)
     cps = scenario.control_points()
-    bounds = {name: ((spec.bounds.lower_s or 0.0) / 60.0,
-                     math.inf if spec.bounds.upper_s is None else spec.bounds.upper_s / 60.0)
-              for name, spec in cps.specs.items()}
+    materials: list[str] = []
     cats: list[CategoryRuntime] = []
-    for k, (name, c) in enumerate(scenario.categories.items()):
-        tech = techs.get(c.department)
+    for k, (name, cfg) in enumerate(scenario.categories.items()):
+        tech = techs.get(cfg.department)
+        mat = []
+        for m in cfg.materials:
+            if m not in materials:
+                materials.append(m)
+            mat.append(materials.index(m))
+        dists = {f: getattr(st, attr) for f, attr in _STAGE_FIELDS.items()}
+        dists.update(diagnose=cfg.diagnose_min, work=cfg.work_min, charge=cfg.charge,
+                     callback_retry=scenario.outcomes.callback_retry_min,
+                     callout=tech[1].callout_min if tech else Fixed(value=0.0))
         cats.append(CategoryRuntime(
-            index=k, route_dispatch=c.route_dispatch, route_site_visit=c.route_site_visit,
-            route_callback=c.route_callback, emergency_p=c.emergency_p,
-            misroute_p=c.misroute_p, block_p=c.block_p,
-            supervisor_resolves_p=c.supervisor_resolves_p, reject_p=c.reject_p,
-            reject_decay=c.reject_decay,
-            record_error_p=c.record_error_p,
-            tech=tech[0] if tech else None, tech_codes=tech[1] if tech else [],
-            draws=PassDraws(streams, name, {
-                **{k: getattr(st, f) for k, f in _STAGE_FIELDS.items()},
-                "redispatch": st.dispatch_min, "diagnose": c.diagnose_min, "work": c.work_min,
-                "callout": tech[2].callout_min if tech else Fixed(value=0.0)}),
+            index=k, name=name, route_dispatch=cfg.route_dispatch,
+            route_site_visit=cfg.route_site_visit, route_callback=cfg.route_callback,
+            misroute_p=cfg.misroute_p, block_p=cfg.block_p,
+            supervisor_resolves_p=cfg.supervisor_resolves_p,
+            meeting_resolves_p=cfg.meeting_resolves_p, reject_p=cfg.reject_p,
+            reject_decay=cfg.reject_decay, record_error_p=cfg.record_error_p,
+            charge_p=cfg.charge_p, materials=tuple(mat), tech=tech[0] if tech else None,
+            draws=TicketDraws(streams, name, dists),
+            bounds={e: tuple(cps.resolve(clock, name, e) for clock in CLOCK_NAMES)
+                    for e in (False, True)},
         ))
-    out = scenario.outcomes
     horizon = days * 1440.0
     arr = arrival_schedule(scenario, streams, days) if arrivals is None else arrivals
     is_appt = arr.appointment.astype(bool)
-    lead = np.asarray(st.appointment_lead_min.sample(streams.rng("appointment.lead"),
-                                                     len(arr)), float)
-    appt_at = np.where(is_appt, appointment_times(arr.time_min, lead, hour0,
-                                                  policy.appointment_open_h,
-                                                  policy.appointment_close_h), np.nan)
+    index = _category_index(arr.category)
+    lead = np.zeros(len(arr))
+    for k, name in enumerate(scenario.categories):
+        sel = np.flatnonzero(arr.category == k)
+        lead[sel] = np.asarray(st.appointment_lead_min.sample(
+            streams.rng(f"appointment.lead.{name}"), len(sel)), float)
+    appt_at = np.where(is_appt, appointment_times(arr.time_min, lead, policy.appointment_open_h,
+                                                  policy.appointment_close_h, midnights), np.nan)
     sink = EventSink()
-    facts = TicketFacts.prefilled(
+    facts = TicketArrays.prefilled(
         arr.category, arr.emergency & ~is_appt, arr.source, is_appt.astype(np.int8),
         np.where(is_appt, arr.time_min, np.nan), appt_at, arr.unit)
-    m = Model(
-        env=env, sink=sink, facts=facts, desk=desk, desk_codes=desk_codes, sup=sup,
-        sup_codes=sup_codes, d=d, u=u, bounds_min=bounds, unreachable_p=out.unreachable_p,
-        callback_max_tries=out.callback_max_tries, sample_callback_p=out.sample_callback_p,
-        satisfaction=(out.satisfaction_base, out.lateness_scale_min, out.rework_factor),
-        preempted_front=policy.preempted_position == "front", hour0=hour0,
-        meeting_h=policy.meeting_h,
-    )
-    m.done = env.event()
-    env.process(_arrivals(m, arr, cats, appt_at))
-    env.process(_cap(env, m.done, horizon + meta.drain_max_days * 1440.0))
+    c = Context(env=env, sink=sink, facts=facts, desk=desk, supervisors=sup, managers=mgr,
+                quality=scenario.quality, outcomes=scenario.outcomes,
+                desk_preemption=policy.desk_preemption,
+                meetings=daily_instants(meta.start, meta.tz, policy.meeting_h, total_days),
+                midnights=midnights)
+    c.ownership = Ownership(c, desk)
+    c.done = env.event()
+    env.process(_arrivals(c, arr, cats, index, appt_at))
+    env.process(_cap(env, c.done, horizon + meta.drain_max_days * 1440.0))
     if progress is not None:
         env.process(_progress(env, horizon, progress))
-    env.run(until=m.done)
-    if m.open_tickets:
+    env.run(until=c.done)
+    if c.open_tickets:
         log.warning("%s r%d: %d ticket(s) still open after the drain cap (censored)",
-                    meta.name, replication, m.open_tickets)
+                    meta.name, replication, c.open_tickets)
     if progress is not None:
         progress(1.0)
     start_ms = int(pd.Timestamp(meta.start).tz_convert("UTC").value // 1_000_000)
     return RunRecord(
         scenario=meta.name, replication=replication, start_ms=start_ms, sink=sink, facts=facts,
-        resources=names, categories=list(scenario.categories),
+        resources=resources, categories=list(scenario.categories),
         departments=[c.department for c in scenario.categories.values()],
         routes=[(c.route_dispatch, c.route_site_visit, c.route_callback)
                 for c in scenario.categories.values()],
+        materials=materials,
     )
 
 

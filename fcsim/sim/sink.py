@@ -1,8 +1,8 @@
 """The columnar event sink and its conversion to the canonical event-log frames.
 
-During a run every event is appended to typed ``array.array`` columns of small integer codes
+During a run every event is appended to two typed ``array.array`` buffers: integer codes
 (ticket number, activity, resource, role, attempt) and float minutes (``started_at``,
-``timestamp``): about 26 bytes per event, no Python object per event. Ticket facts live in
+``timestamp``): 36 bytes per event, no Python object per event. Ticket facts live in
 arrays indexed by ticket number. :func:`build_frames` turns one or more replications' sinks
 into the ``events`` and ``tickets`` tables of ``fcsim.eventlog.schema`` with their canonical
 dtypes directly (no per-row canonicalisation).
@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from fcsim.eventlog.schema import (
 from fcsim.model.activities import Activity, Role
 from fcsim.model.taxonomy import Mode, Source
 
-__all__ = ["ACT", "ROLE", "EventSink", "TicketFacts", "build_frames"]
+__all__ = ["ACT", "ROLE", "EventSink", "RunRecord", "TicketArrays", "build_frames"]
 
 #: Activity -> small code (index in the declaration order, i.e. in ``ACTIVITY_DTYPE``).
 ACT: dict[Activity, int] = {a: i for i, a in enumerate(Activity)}
@@ -43,87 +43,72 @@ _NAN = float("nan")
 
 
 class EventSink:
-    """Per-column typed arrays; :meth:`emit` appends one event."""
+    """Events as two typed arrays: per event five integer codes (ticket number, activity,
+    resource, role, attempt; -1 null) and two float minutes (``started_at``, ``timestamp``;
+    NaN null) — 36 bytes an event, no Python object per event. :meth:`emit` appends one;
+    a job's steps go in with one :meth:`extend` of each array."""
 
-    __slots__ = ("act", "attempt", "res", "role", "started", "ticket", "ts")
+    __slots__ = ("codes", "times")
 
     def __init__(self) -> None:
-        self.ticket = array("i")
-        self.act = array("b")
-        self.started = array("d")
-        self.ts = array("d")
-        self.res = array("h")
-        self.role = array("b")
-        self.attempt = array("h")
+        self.codes = array("i")
+        self.times = array("d")
 
     def emit(self, ticket: int, act: int, started: float, ts: float, res: int, role: int,
              attempt: int) -> None:
         """Append an event (``started`` NaN for instants; ``res``/``role`` -1 for null)."""
-        self.ticket.append(ticket)
-        self.act.append(act)
-        self.started.append(started)
-        self.ts.append(ts)
-        self.res.append(res)
-        self.role.append(role)
-        self.attempt.append(attempt)
+        self.codes.extend((ticket, act, res, role, attempt))
+        self.times.extend((started, ts))
 
     def emitter(self) -> Callable[[int, int, float, float, int, int, int], None]:
-        """A fast ``emit`` (bound appends captured once) for the simulation's hot path."""
-        t, a, s, ts, r, ro, at = (self.ticket.append, self.act.append, self.started.append,
-                                  self.ts.append, self.res.append, self.role.append,
-                                  self.attempt.append)
+        """A fast ``emit`` (bound methods captured once) for the simulation's hot path."""
+        codes, times = self.codes.extend, self.times.extend
 
         def emit(ticket: int, act: int, started: float, timestamp: float, res: int,
                  role: int, attempt: int) -> None:
-            t(ticket)
-            a(act)
-            s(started)
-            ts(timestamp)
-            r(res)
-            ro(role)
-            at(attempt)
+            codes((ticket, act, res, role, attempt))
+            times((started, timestamp))
 
         return emit
 
     def __len__(self) -> int:
-        return len(self.ticket)
+        return len(self.times) // 2
 
     def nbytes(self) -> int:
-        """Bytes held by the column buffers (allocated size, not just used)."""
-        return sum(a.buffer_info()[1] * a.itemsize for a in
-                   (self.ticket, self.act, self.started, self.ts, self.res, self.role,
-                    self.attempt))
+        """Bytes held by the buffers (allocated size, not just used)."""
+        return sum(a.buffer_info()[1] * a.itemsize for a in (self.codes, self.times))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The events as numpy columns: ticket, act, res, role, attempt, started, ts."""
+        codes = np.frombuffer(self.codes, dtype=np.int32).reshape(-1, 5)
+        times = np.frombuffer(self.times, dtype=np.float64).reshape(-1, 2)
+        return {"ticket": codes[:, 0], "act": codes[:, 1], "res": codes[:, 2],
+                "role": codes[:, 3], "attempt": codes[:, 4], "started": times[:, 0],
+                "ts": times[:, 1]}
 
 
 @dataclass
-class TicketFacts:
-    """Per-ticket facts in arrays indexed by ticket number (-1 / NaN = null)."""
+class TicketArrays:
+    """Per-ticket facts in arrays indexed by ticket number (-1 / NaN = null).
 
-    category: array = field(default_factory=lambda: array("h"))
-    emergency: array = field(default_factory=lambda: array("b"))
-    source: array = field(default_factory=lambda: array("b"))
-    mode: array = field(default_factory=lambda: array("b"))
-    booked_at: array = field(default_factory=lambda: array("d"))
-    appointment_at: array = field(default_factory=lambda: array("d"))
-    unit: array = field(default_factory=lambda: array("i"))
-    satisfied: array = field(default_factory=lambda: array("b"))
-    record_accurate: array = field(default_factory=lambda: array("b"))
-    recognised: array = field(default_factory=lambda: array("b"))
+    ``lateness_used_s`` is not a log column: it is the lateness the simulator's satisfaction
+    model read at the ticket's last reached callback (a test compares it with the KPI engine's).
+    """
 
-    def add(self, category: int, emergency: bool, source: int, mode: int, booked_at: float,
-            appointment_at: float, unit: int) -> int:
-        """Register a ticket; returns its number."""
-        self.category.append(category)
-        self.emergency.append(emergency)
-        self.source.append(source)
-        self.mode.append(mode)
-        self.booked_at.append(booked_at)
-        self.appointment_at.append(appointment_at)
-        self.unit.append(unit)
-        self.satisfied.append(-1)
-        self.record_accurate.append(-1)
-        self.recognised.append(-1)
-        return len(self.category) - 1
+    category: array
+    emergency: array
+    source: array
+    mode: array
+    booked_at: array
+    appointment_at: array
+    unit: array
+    satisfied: array
+    record_accurate: array
+    recognised: array
+    charge: array
+    charge_confirmed: array
+    materials: array  # index into RunRecord.materials, -1 null
+    lateness_used_s: array
 
     def __len__(self) -> int:
         return len(self.category)
@@ -131,7 +116,7 @@ class TicketFacts:
     @classmethod
     def prefilled(cls, category: np.ndarray, emergency: np.ndarray, source: np.ndarray,
                   mode: np.ndarray, booked_at: np.ndarray, appointment_at: np.ndarray,
-                  unit: np.ndarray) -> TicketFacts:
+                  unit: np.ndarray) -> TicketArrays:
         """Facts of tickets known in advance (numbered in order); outcomes null."""
         def arr(code: str, values: np.ndarray, dtype: Any) -> array:
             out = array(code)
@@ -140,11 +125,13 @@ class TicketFacts:
 
         n = len(category)
         null = np.full(n, -1, np.int8)
+        nan = np.full(n, np.nan)
         return cls(arr("h", category, np.int16), arr("b", emergency, np.int8),
                    arr("b", source, np.int8), arr("b", mode, np.int8),
                    arr("d", booked_at, np.float64), arr("d", appointment_at, np.float64),
                    arr("i", unit, np.int32), arr("b", null, np.int8), arr("b", null, np.int8),
-                   arr("b", null, np.int8))
+                   arr("b", null, np.int8), arr("d", nan, np.float64), arr("b", null, np.int8),
+                   arr("h", null, np.int16), arr("d", nan, np.float64))
 
 
 @dataclass(frozen=True)
@@ -155,11 +142,12 @@ class RunRecord:
     replication: int
     start_ms: int
     sink: EventSink
-    facts: TicketFacts
+    facts: TicketArrays
     resources: Sequence[str]
     categories: Sequence[str]
     departments: Sequence[str]
     routes: Sequence[tuple[bool, bool, bool]]
+    materials: Sequence[str] = ()
 
 
 def _cat(values: np.ndarray, names: Sequence[str]) -> pd.Categorical:
@@ -188,13 +176,15 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
     tk_parts: dict[str, list[np.ndarray]] = {k: [] for k in
                                              ("cat", "em", "src", "mode", "bk", "ap", "unit",
                                               "sat", "acc", "rec", "dept", "rd", "rs", "rc",
-                                              "scn", "rep")}
+                                              "chg", "chgok", "mat", "scn", "rep")}
     all_res: list[str] = []
     res_index: dict[str, int] = {}
     all_cat: list[str] = []
     cat_index: dict[str, int] = {}
     all_dept: list[str] = []
     dept_index: dict[str, int] = {}
+    all_mat: list[str] = []
+    mat_index: dict[str, int] = {}
     scenarios: list[str] = []
     for rec in records:
         if rec.scenario not in scenarios:
@@ -202,8 +192,8 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
         base = len(ids)
         nt = len(rec.facts)
         ids.extend(map(f"{rec.scenario}-r{rec.replication}-%06d".__mod__, range(nt)))
-        s = rec.sink
-        tk = np.frombuffer(s.ticket, dtype=np.int32).astype(np.int64)
+        s = rec.sink.columns()
+        tk = s["ticket"].astype(np.int64)
         order = np.lexsort((np.arange(len(tk)), tk))
         rmap = np.array([res_index.setdefault(r, len(res_index)) for r in rec.resources] + [-1],
                         dtype=np.int32)
@@ -211,15 +201,15 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
             if r not in all_res:
                 all_res.append(r)
         ev_parts["tk"].append(tk[order] + base)
-        ev_parts["act"].append(np.frombuffer(s.act, dtype=np.int8)[order])
+        ev_parts["act"].append(s["act"][order].astype(np.int8))
         ev_parts["st"].append(rec.start_ms + np.rint(
-            np.frombuffer(s.started, dtype=np.float64)[order] * 60000.0))
+            s["started"][order] * 60000.0))
         ev_parts["ts"].append(rec.start_ms + np.rint(
-            np.frombuffer(s.ts, dtype=np.float64)[order] * 60000.0))
-        res = np.frombuffer(s.res, dtype=np.int16)[order].astype(np.int32)
+            s["ts"][order] * 60000.0))
+        res = s["res"][order]
         ev_parts["res"].append(rmap[np.where(res >= 0, res, len(rec.resources))])
-        ev_parts["role"].append(np.frombuffer(s.role, dtype=np.int8)[order])
-        ev_parts["att"].append(np.frombuffer(s.attempt, dtype=np.int16)[order])
+        ev_parts["role"].append(s["role"][order].astype(np.int8))
+        ev_parts["att"].append(s["attempt"][order].astype(np.int16))
         ev_parts["scn"].append(np.full(len(tk), scenarios.index(rec.scenario), np.int32))
         ev_parts["rep"].append(np.full(len(tk), rec.replication, np.int32))
         f = rec.facts
@@ -251,6 +241,15 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
         tk_parts["sat"].append(np.frombuffer(f.satisfied, dtype=np.int8))
         tk_parts["acc"].append(np.frombuffer(f.record_accurate, dtype=np.int8))
         tk_parts["rec"].append(np.frombuffer(f.recognised, dtype=np.int8))
+        tk_parts["chg"].append(np.frombuffer(f.charge, dtype=np.float64))
+        tk_parts["chgok"].append(np.frombuffer(f.charge_confirmed, dtype=np.int8))
+        mmap = np.array([mat_index.setdefault(x, len(mat_index)) for x in rec.materials]
+                        + [-1], dtype=np.int32)
+        for x in rec.materials:
+            if x not in all_mat:
+                all_mat.append(x)
+        mat = np.frombuffer(f.materials, dtype=np.int16).astype(np.int64)
+        tk_parts["mat"].append(mmap[np.where(mat >= 0, mat, len(rec.materials))])
         tk_parts["scn"].append(np.full(nt, scenarios.index(rec.scenario), np.int32))
         tk_parts["rep"].append(np.full(nt, rec.replication, np.int32))
 
@@ -325,9 +324,10 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
         "satisfied": _bool(tkd["sat"].astype(np.int8)),
         "record_accurate": _bool(tkd["acc"].astype(np.int8)),
         "recognised_correctly": _bool(tkd["rec"].astype(np.int8)),
-        "charge": pd.array([None] * nt, dtype="Float64"),
-        "charge_confirmed": pd.array([None] * nt, dtype="boolean"),
-        "materials": empty_str.copy(),
+        "charge": pd.array(tkd["chg"], dtype="Float64") if nt else pd.array([], "Float64"),
+        "charge_confirmed": _bool(tkd["chgok"].astype(np.int8)),
+        "materials": pd.array(np.asarray([*all_mat, None], dtype=object)[
+            tkd["mat"].astype(np.int64)], dtype=STRING_DTYPE),
         "scenario": _cat(tkd["scn"].astype(np.int64), scenarios),
         "replication": pd.array(tkd["rep"].astype(np.int32), dtype="Int32"),
         "schema_version": np.full(nt, SCHEMA_VERSION, dtype=np.int8),

@@ -1,22 +1,29 @@
-"""Named random streams: one ``numpy.random.Generator`` per source of randomness.
+"""Named random streams and keyed draws: common random numbers that survive any roster.
 
 Stream ``name`` of replication ``r`` under root ``seed`` is seeded by
-``SeedSequence(seed, spawn_key=(r, crc32(name)))``: the same in every scenario (common random
-numbers), and adding a stream never shifts the others. :class:`Sampler` buffers draws of one
-distribution from one stream, so a draw costs a list step rather than a numpy call.
+``SeedSequence(seed, spawn_key=(r, crc32(name)))``: the same in every scenario, and adding a
+stream never shifts the others.
+
+:class:`KeyedDraws` addresses draws by a **key index** — a ticket's arrival index within its
+category — instead of by the order in which events happen: row ``i`` of a table of draws
+(one stream per field, drawn in blocks of :data:`BLOCK` rows in index order) is the same
+whichever rows were asked for before, so a ticket's numbers for a purpose (its pass *k*, its
+callback try *j*, its *j*-th meeting) are the same in every variant of a scenario, whatever
+the queues did (``SeedSequence(root, spawn_key=(stream, arrival index, attempt, purpose))``
+in effect, at the cost of one list lookup).
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Sampler", "Streams", "stream_seed"]
+__all__ = ["BLOCK", "KeyedDraws", "Streams", "stream_seed"]
 
-_BATCH = 512
+BLOCK = 256
 
 
 def stream_seed(seed: int, replication: int, name: str) -> np.random.SeedSequence:
@@ -41,36 +48,80 @@ class Streams:
             self._rngs[name] = g
         return g
 
-    def sampler(self, name: str, dist: Any) -> Callable[[], float]:
-        """A buffered sampler of ``dist`` (an object with ``sample(rng, size)``) on ``name``."""
-        value = getattr(dist, "value", None)
-        if getattr(dist, "dist", None) == "fixed" and value is not None:
-            v = float(value)
-            return lambda: v
-        return Sampler(self.rng(name), dist)
 
-    def uniform(self, name: str) -> Callable[[], float]:
-        """A buffered U(0, 1) sampler on stream ``name``."""
-        return Sampler(self.rng(name), None)
+class KeyedDraws:
+    """A table of draws, one row per key index, one column (stream) per field.
 
+    ``row`` builds a row from its values (e.g. a ``NamedTuple._make``). ``fields`` are
+    ``(name, dist)`` pairs: ``dist`` an object with ``sample(rng, size)`` (a
+    ``fixed`` distribution costs no stream), or ``None`` for U(0, 1). Each row is read **once**
+    (a ticket's pass, try or meeting); a block whose rows have all been read is freed, so a
+    run's memory stays bounded. ``dense`` tables (read by every key, e.g. first passes) build
+    the rows of a block at once; sparse ones (second passes, retries) build a row when read.
+    """
 
-class Sampler:
-    """Draws one value at a time from batches of ``_BATCH`` draws (``dist=None``: U(0, 1))."""
+    __slots__ = ("_arrays", "_cols", "_dense", "_last", "_last_rows", "_made", "_make", "_rows",
+                 "_used", "n_fields")
 
-    __slots__ = ("_dist", "_it", "_rng")
-
-    def __init__(self, rng: np.random.Generator, dist: Any) -> None:
-        self._rng = rng
-        self._dist = dist
-        self._it: Iterator[float] = iter(())
-
-    def __call__(self) -> float:
-        try:
-            return next(self._it)
-        except StopIteration:
-            if self._dist is None:
-                batch = self._rng.random(_BATCH)
+    def __init__(self, streams: Streams, prefix: str, fields: Sequence[tuple[str, Any]],
+                 *, dense: bool = True, row: Callable[[Iterable[float]], Any] = tuple) -> None:
+        self._cols: list[tuple[np.random.Generator | None, Any]] = []
+        for name, dist in fields:
+            if getattr(dist, "dist", None) == "fixed":
+                self._cols.append((None, float(dist.value)))
             else:
-                batch = np.asarray(self._dist.sample(self._rng, _BATCH), dtype=float)
-            self._it = iter(batch.tolist())
-            return next(self._it)
+                self._cols.append((streams.rng(f"{prefix}.{name}"), dist))
+        self.n_fields = len(self._cols)
+        self._dense = dense
+        self._make = row
+        self._made = 0  # blocks drawn so far (in index order)
+        self._arrays: dict[int, np.ndarray] = {}
+        self._rows: dict[int, list[Any]] = {}
+        self._used: dict[int, int] = {}
+        self._last, self._last_rows = -1, []  # the dense block read last
+
+    def __getitem__(self, i: int) -> Any:
+        b, j = divmod(i, BLOCK)
+        if b == self._last:  # the usual case: the block being read
+            rows = self._last_rows
+            used = self._used[b] = self._used[b] + 1
+            if used == BLOCK:
+                self._free(b)
+            return rows[j]
+        if self._dense:
+            rows = self._rows.get(b)
+            if rows is None:
+                rows = self._rows[b] = list(map(self._make,
+                                                zip(*self._block(b).tolist(), strict=True)))
+                del self._arrays[b]
+            row = rows[j]
+            self._last, self._last_rows = b, rows
+        else:
+            row = self._make(self._block(b)[:, j].tolist())
+        used = self._used[b] = self._used.get(b, 0) + 1
+        if used == BLOCK:
+            self._free(b)
+        return row
+
+    def _free(self, b: int) -> None:
+        """Every row of block ``b`` has been read: let it go."""
+        self._rows.pop(b, None)
+        self._arrays.pop(b, None)
+        del self._used[b]
+        if self._last == b:
+            self._last, self._last_rows = -1, []
+
+    def _block(self, b: int) -> np.ndarray:
+        """Block ``b`` as an (n_fields, BLOCK) array, drawing the blocks before it first."""
+        while self._made <= b:
+            arr = np.empty((self.n_fields, BLOCK))
+            for k, (rng, dist) in enumerate(self._cols):
+                if rng is None:
+                    arr[k] = dist
+                elif dist is None:
+                    arr[k] = rng.random(BLOCK)
+                else:
+                    arr[k] = dist.sample(rng, BLOCK)
+            self._arrays[self._made] = arr
+            self._made += 1
+        return self._arrays[b]

@@ -1,0 +1,156 @@
+"""Stages 1–3 at the front desk: receive, record, classify and dispatch (PROCEDURE.md).
+
+* :func:`receive` (接收): the request arrives; :func:`relay`: a first contact other than
+  the desk passes it on.
+* :func:`record_classify_dispatch` (錄入, 分類傳遞): a clerk records it (1 min), classifies it
+  and passes it to the responsible department (2 min). A clerk with callers waiting errs more
+  (record errors, misclassification: :mod:`fcsim.sim.outcomes`). An emergency call is
+  answered before routine desk work, preempting it; its record is short, and it is reported
+  to a superior at once (:func:`report_emergency`, 90 s) before the dispatch. A request the
+  desk answers itself is closed there, or escalated when the clerk cannot answer it.
+* :func:`bounce` : the wrong department sends a misclassified request back; the desk
+  re-dispatches it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from fcsim.model.activities import Activity, Role
+from fcsim.sim import ticket as clk
+from fcsim.sim.outcomes import with_odds
+from fcsim.sim.perform import perform
+from fcsim.sim.sink import ACT, ROLE
+from fcsim.sim.staff import EMERGENCY, ROUTINE
+from fcsim.sim.ticket import ERROR_CONTENT, ERROR_LOCATION, ERROR_PHONE
+
+if TYPE_CHECKING:
+    from fcsim.sim.context import Context
+    from fcsim.sim.staff import StaffRequest
+    from fcsim.sim.ticket import Ticket
+
+__all__ = ["ANSWERED", "DISPATCHED_", "ESCALATE", "bounce", "close_here", "receive",
+           "record_classify_dispatch", "relay", "report_emergency"]
+
+NAN = math.nan
+RECEIVED, RELAYED, RECORDED = ACT[Activity.RECEIVED], ACT[Activity.RELAYED], ACT[Activity.RECORDED]
+CLASSIFIED, DISPATCHED = ACT[Activity.CLASSIFIED], ACT[Activity.DISPATCHED]
+EMERGENCY_REPORTED, MISROUTED = ACT[Activity.EMERGENCY_REPORTED], ACT[Activity.MISROUTED]
+BLOCKED, CLOSED = ACT[Activity.BLOCKED], ACT[Activity.CLOSED]
+DESK, SUP, TECH = ROLE[Role.DESK], ROLE[Role.SUPERVISOR], ROLE[Role.TECHNICIAN]
+
+#: Outcomes of the desk's intake.
+DISPATCHED_, ANSWERED, ESCALATE = "dispatched", "answered", "escalate"
+
+
+def receive(c: Context, t: Ticket) -> None:
+    """1 接收: the request arrives (at the desk, or at another first contact who relays it)."""
+    c.emit(t.n, RECEIVED, NAN, c.env.now, -1, -1 if t.relayed else DESK, 1)
+    t.received_at = c.env.now
+
+
+def relay(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
+    """A first contact other than the desk calls the desk and passes the request on."""
+    yield c.env.timeout(t.x.relay)
+    c.emit(t.n, RELAYED, NAN, c.env.now, -1, DESK, 1)
+    t.received_at = c.env.now
+
+
+def _intake_errors(c: Context, t: Ticket, waiting: int) -> None:
+    """Draw a first pass's record error and misclassification (rushed clerks err more)."""
+    q, x, cat = c.quality, t.x, t.cat
+    w = min(waiting, q.waiting_cap)
+    if x.u_record_error < with_odds(cat.record_error_p, q.record_error_odds_per_waiting ** w):
+        u = x.u_error_kind
+        t.record_error = (ERROR_LOCATION if u < q.record_error_location_share else
+                          ERROR_PHONE if u < q.record_error_location_share
+                          + q.record_error_phone_share else ERROR_CONTENT)
+    if cat.route_dispatch and not t.emergency:
+        t.misrouted = t.record_error == ERROR_CONTENT or x.u_misroute < with_odds(
+            cat.misroute_p, q.misroute_odds_per_waiting ** w)
+
+
+def record_classify_dispatch(c: Context, t: Ticket) -> Generator[simpy.Event, Any, str]:
+    """2 錄入 and 3 分類傳遞 at the desk; returns :data:`DISPATCHED_`, :data:`ANSWERED` or
+    :data:`ESCALATE` (a desk-answered request the clerk cannot answer)."""
+    cat, x = t.cat, t.x
+    urgent = t.emergency and t.attempt == 1
+    with c.desk.request(EMERGENCY if urgent else ROUTINE, prefer=t.owner, ticket=t.n) as req:
+        if not req.granted:
+            yield req.event
+        t.at_desk = True
+        if t.attempt == 1 and cat.may_err:
+            _intake_errors(c, t, c.desk.n_waiting)
+        steps = [(RECORDED, x.emergency_record if urgent else x.record, True),
+                 (CLASSIFIED, x.classify, True)]
+        blocked = not cat.route_dispatch and x.u_block < cat.block_p
+        if urgent:  # the report comes next, then the dispatch or the desk's answer
+            pass
+        elif cat.route_dispatch:
+            steps.append((DISPATCHED, x.dispatch, False))
+        else:  # answered at the desk, or escalated when the clerk cannot answer
+            steps.append((BLOCKED, 0.0, False) if blocked else (CLOSED, x.close, False))
+        done = yield from perform(c, t, req, steps, DESK,
+                                  preemptible=c.desk_preemption and not urgent)
+        recorded_at, recorder = done[0]
+        if t.attempt == 1 and (cat.route_dispatch or blocked):  # it goes on: someone owns it
+            c.ownership.take(t, recorder)
+        t.clock(clk.RECORD, t.received_at, recorded_at)
+        if urgent:
+            yield from report_emergency(c, t, req)
+            step = ((DISPATCHED, x.emergency_dispatch, False) if cat.route_dispatch else
+                    (BLOCKED, 0.0, False) if blocked else (CLOSED, x.close, False))
+            done = yield from perform(c, t, req, [step], DESK)
+        elif cat.route_dispatch:
+            t.clock(clk.DISPATCH, recorded_at, done[2][0])
+            t.on_site_from = done[2][0]
+    t.at_desk = False
+    if cat.route_dispatch:
+        outcome = DISPATCHED_
+    elif blocked:
+        outcome = ESCALATE
+    else:
+        outcome, t.closed = ANSWERED, True
+    c.ownership.after_desk_job(t)
+    return outcome
+
+
+def report_emergency(c: Context, t: Ticket,
+                     desk: StaffRequest) -> Generator[simpy.Event, Any, None]:
+    """Report an emergency to the area's owner and a superior (the clerk holds the line); the
+    superior's attention is taken at once, preempting their routine work."""
+    step = [(EMERGENCY_REPORTED, t.x.emergency_report, False)]
+    if c.supervisors is None:  # no superior in the scenario: the clerk's own report
+        done = yield from perform(c, t, desk, step, DESK)
+    else:
+        with c.supervisors.request(EMERGENCY, ticket=t.n) as sup:
+            if not sup.granted:
+                yield sup.event
+            done = yield from perform(c, t, sup, step, SUP)
+    t.clock(clk.EMERGENCY_REPORT, t.received_at, done[0][0])
+    t.on_site_from = done[0][0]
+
+
+def close_here(c: Context, t: Ticket, req: StaffRequest) -> Generator[simpy.Event, Any, None]:
+    """The clerk holding ``req`` closes the ticket (10 關閉)."""
+    yield from perform(c, t, req, [(CLOSED, t.x.close, False)], DESK,
+                       preemptible=c.desk_preemption)
+    t.closed = True
+
+
+def bounce(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
+    """The wrong department sends a misclassified request back; the desk re-dispatches it."""
+    yield c.env.timeout(t.x.misroute_return)
+    c.emit(t.n, MISROUTED, NAN, c.env.now, -1, TECH, t.attempt)
+    with c.desk.request(ROUTINE, prefer=t.owner, ticket=t.n) as req:
+        if not req.granted:
+            yield req.event
+        t.at_desk = True
+        yield from perform(c, t, req, [(DISPATCHED, t.x.redispatch, False)], DESK,
+                           preemptible=c.desk_preemption)
+    t.at_desk = False
+    c.ownership.after_desk_job(t)

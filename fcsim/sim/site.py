@@ -1,0 +1,222 @@
+"""Stages 4–8 with the specialist: sign and attend, diagnose, plan, communicate, process,
+escalate, acceptance (PROCEDURE.md).
+
+* :func:`call_ahead` (appointments): sign the slip at the desk and call the customer 15–30 min
+  ahead — a short job; the technician is seized again only when they must leave, to arrive
+  3–5 min early. A second pass of an appointment is handled as immediate work and is
+  unclocked (``KPI.md`` clocks appointments in attempt 1 and on-site for immediate requests).
+* :func:`site_visit`: one technician goes to site (an emergency first, signing later; an
+  on-call technician after a call-out; a wrong location costs a wasted trip), diagnoses,
+  plans (3 min), communicates the plan and its charge, works (preemptible by emergencies;
+  blocked work is escalated), and the customer accepts or rejects; the slip returns.
+* :func:`escalate` (上報): a supervisor within 5 minutes; what the supervisor cannot resolve
+  that day goes to the next manager meeting (經理會議), which may carry it over again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from fcsim.model.activities import Activity, Role
+from fcsim.sim import ticket as clk
+from fcsim.sim.outcomes import reject_p
+from fcsim.sim.perform import SILENT, perform
+from fcsim.sim.sink import ACT, ROLE
+from fcsim.sim.staff import APPOINTMENT, EMERGENCY, ROUTINE
+from fcsim.sim.ticket import ERROR_LOCATION
+
+if TYPE_CHECKING:
+    from fcsim.sim.context import Context
+    from fcsim.sim.staff import StaffRequest
+    from fcsim.sim.ticket import Ticket
+
+__all__ = ["MAX_ATTEMPTS", "call_ahead", "escalate", "handled_remotely", "rejects",
+           "site_visit"]
+
+NAN = math.nan
+MAX_ATTEMPTS = 10
+A = ACT
+SIGNED, CONTACTED, ARRIVED = A[Activity.SIGNED], A[Activity.CONTACTED], A[Activity.ARRIVED]
+DIAGNOSED, PLANNED, COMMUNICATED = A[Activity.DIAGNOSED], A[Activity.PLANNED], \
+    A[Activity.COMMUNICATED]
+WORK_STARTED, WORK_COMPLETED = A[Activity.WORK_STARTED], A[Activity.WORK_COMPLETED]
+BLOCKED, ESCALATED = A[Activity.BLOCKED], A[Activity.ESCALATED]
+REFERRED = A[Activity.REFERRED_TO_MEETING]
+ACCEPTED, REJECTED, SLIP_RETURNED = A[Activity.ACCEPTED], A[Activity.REJECTED], \
+    A[Activity.SLIP_RETURNED]
+TECH, SUP, MGR = ROLE[Role.TECHNICIAN], ROLE[Role.SUPERVISOR], ROLE[Role.MANAGER]
+
+
+def call_ahead(c: Context, t: Ticket) -> Generator[simpy.Event, Any, int]:
+    """Appointment, first pass: at 15–30 min before the agreed time a technician calls the
+    customer and signs the slip at the desk; returns that technician (to go later)."""
+    env, x, pool = c.env, t.x, t.cat.tech
+    assert pool is not None
+    at = t.appointment_at - x.precall
+    if at > env.now:
+        yield env.timeout(at - env.now)
+    with pool.request(APPOINTMENT, ticket=t.n) as req:
+        if not req.granted:
+            yield req.event
+        done = yield from perform(c, t, req, [(CONTACTED, 0.0, False), (SIGNED, x.sign, False)],
+                                  TECH)
+        member = req.member
+    if t.appointment_at - t.booked_at >= 15.0:  # booked ≥ 900 s ahead: the call is clocked
+        t.clock(clk.APPOINTMENT_CALL, done[0][0], t.appointment_at)
+    t.clock(clk.APPOINTMENT_SIGN, done[1][0], t.appointment_at)
+    leave = t.appointment_at - x.early_arrival - x.travel - _wasted_trip(t)
+    if leave > env.now:
+        yield env.timeout(leave - env.now)
+    return member
+
+
+def _wasted_trip(t: Ticket) -> float:
+    return t.x.wrong_location if t.record_error == ERROR_LOCATION and t.attempt == 1 else 0.0
+
+
+def site_visit(c: Context, t: Ticket, prefer: int = -1) -> Generator[simpy.Event, Any, bool]:
+    """4–8: attend, diagnose, plan, communicate, process, acceptance, slip return.
+
+    Returns True when the customer rejected the work (a second pass follows)."""
+    pool, x = t.cat.tech, t.x
+    assert pool is not None
+    urgent = t.emergency and t.attempt == 1
+    appointment = t.is_appointment and t.attempt == 1
+    prio = EMERGENCY if urgent else APPOINTMENT if appointment else ROUTINE
+    with pool.request(prio, prefer=prefer, ticket=t.n) as req:
+        if not req.granted:
+            yield req.event
+        travel = x.travel + _wasted_trip(t)
+        if urgent:  # go to site first (an on-call technician after the call-out), sign later
+            t.night_callout = pool.is_on_call(req.member)
+            steps = [(SILENT, x.callout if t.night_callout else 0.0, False),
+                     (ARRIVED, travel, True)]
+        elif appointment:
+            steps = [(ARRIVED, travel, True)]
+        else:
+            steps = [(SIGNED, x.sign, False), (ARRIVED, travel, True)]
+        steps += [(DIAGNOSED, x.diagnose, True), (PLANNED, x.plan, True),
+                  (COMMUNICATED, x.communicate, True), (WORK_STARTED, 0.0, False)]
+        done = yield from perform(c, t, req, steps, TECH)
+        arrived_at, diagnosed_at, planned_at = (done[-5][0], done[-4][0], done[-3][0])
+        if appointment:
+            t.clock(clk.APPOINTMENT_ARRIVAL, arrived_at, t.appointment_at)
+        elif not t.is_appointment:
+            t.clock(clk.ON_SITE, t.on_site_from, arrived_at)
+        t.clock(clk.PLAN, diagnosed_at, planned_at)
+        _charge(c, t)
+        t.work_started_at = c.env.now
+        yield from process(c, t, req)
+        rejected = rejects(c, t)
+        steps = [(SIGNED, x.sign, False)] if urgent else []  # an emergency signs after the work
+        steps.append((REJECTED if rejected else ACCEPTED, x.acceptance, False))  # 8 驗收
+        if not rejected:
+            steps.append((SLIP_RETURNED, x.slip_return, False))
+        done = yield from perform(c, t, req, steps, TECH)
+    if rejected:
+        t.next_pass(done[-1][0])
+    else:
+        t.slip_at = done[-1][0]
+    return rejected
+
+
+def _charge(c: Context, t: Ticket) -> None:
+    """The plan and its charge were communicated: a paid job records its charge and materials."""
+    cat, x, f = t.cat, t.x, c.facts
+    if t.attempt == 1 and x.u_charge < cat.charge_p:
+        f.charge[t.n] = round(x.charge, 2)
+        if cat.materials:
+            f.materials[t.n] = cat.materials[int(x.u_materials * len(cat.materials))]
+
+
+def process(c: Context, t: Ticket, req: StaffRequest) -> Generator[simpy.Event, Any, None]:
+    """7 處理: the work, preemptible unless it is the emergency itself; blocked work is
+    escalated while the technician waits (or is released until the meeting)."""
+    x, cat = t.x, t.cat
+    routine = not (t.emergency and t.attempt == 1)
+    t.waiting_at_work = req.pool.n_waiting
+    work = x.work
+    if x.u_block < cat.block_p:
+        before = work * x.u_block_at
+        yield from perform(c, t, req, [(SILENT, before, False)], TECH, preemptible=routine)
+        c.emit(t.n, BLOCKED, NAN, c.env.now, req.pool.codes[req.member], TECH, t.attempt)
+        yield from escalate(c, t, req)
+        work -= before
+    yield from perform(c, t, req, [(SILENT, work, False)], TECH, preemptible=routine)
+    c.emit(t.n, WORK_COMPLETED, t.work_started_at, c.env.now, req.pool.codes[req.member], TECH,
+           t.attempt)
+
+
+def escalate(c: Context, t: Ticket,
+             tech: StaffRequest | None) -> Generator[simpy.Event, Any, None]:
+    """上報: a supervisor takes the blocked ticket (clocked: 5 min). What they cannot resolve
+    before local midnight goes to the manager meetings; ``tech`` (the technician who waits)
+    is released meanwhile and asked for again afterwards."""
+    env, x, cat = c.env, t.x, t.cat
+    blocked_at = env.now
+    assert c.supervisors is not None
+    with c.supervisors.request(ROUTINE, ticket=t.n) as sup:
+        if not sup.granted:
+            yield sup.event
+        done = yield from perform(c, t, sup, [(ESCALATED, x.escalate, False)], SUP)
+        t.clock(clk.ESCALATE, blocked_at, done[0][0])
+        if (x.u_resolve < cat.supervisor_resolves_p
+                and env.now + x.supervisor_resolve < c.next_midnight(env.now)):
+            yield from perform(c, t, sup, [(SILENT, x.supervisor_resolve, False)], SUP,
+                               preemptible=True)
+            return
+    if tech is not None:
+        tech.pause()
+    yield from meetings(c, t)
+    if tech is not None:
+        tech.resume()
+        if not tech.granted:
+            yield tech.event
+
+
+def meetings(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
+    """Daily manager meetings take the ticket up (logged ``referred_to_meeting`` by the
+    manager) until one resolves it."""
+    env = c.env
+    j, at = 0, -math.inf
+    while True:  # a meeting that cannot resolve it carries it over to the next day's
+        j += 1
+        m = t.cat.draws.meeting(t.i, t.attempt, j)
+        at = c.next_meeting(max(env.now, at + 1e-6))
+        if at > env.now:
+            yield env.timeout(at - env.now)
+        with c.managers.request(ROUTINE, ticket=t.n) as mgr:
+            if not mgr.granted:
+                yield mgr.event
+            yield from perform(c, t, mgr, [(REFERRED, m.meeting, False)], MGR)
+        if m.u_resolve < t.cat.meeting_resolves_p:
+            return
+
+
+def rejects(c: Context, t: Ticket) -> bool:
+    """8 驗收: whether the customer will reject the work just done (a second pass through the
+    desk follows); rushed, preempted, handed-over, night and late work fail more often."""
+    x, q, cat = t.x, c.quality, t.cat
+    base = cat.reject_p * cat.reject_decay ** (t.attempt - 1)
+    if base <= 0.0 or t.attempt >= MAX_ATTEMPTS:
+        return False
+    p = reject_p(base, min(t.waiting_at_work, q.waiting_cap), t.preempted, t.handed_over,
+                 t.night_callout, t.lateness_s(), q)
+    return x.u_reject < p
+
+
+def handled_remotely(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
+    """Dispatched to a department that handles it without a visit (no technician pool)."""
+    x = t.x
+    if x.u_block < t.cat.block_p:
+        before = x.work * x.u_block_at
+        yield c.env.timeout(before)
+        c.emit(t.n, BLOCKED, NAN, c.env.now, -1, TECH, t.attempt)
+        yield from escalate(c, t, None)
+        yield c.env.timeout(x.work - before)
+    else:
+        yield c.env.timeout(x.work)
