@@ -100,7 +100,11 @@ def test_manifest_and_ids() -> None:
     assert m["scenario"] == "hospital" and m["seed"] == 3 and m["replication"] == 2
     assert m["days"] == 1.0
     assert m["window"] == ["2026-03-02T00:00:00+08:00", "2026-03-03T00:00:00+08:00"]
-    assert m["control_points"]["hospital"]["on_site"] == {"lower_s": None, "upper_s": 300.0}
+    assert m["control_points"]["hospital"]["on_site"] == {"lower_s": None, "upper_s": 600}
+    assert m["control_point_overrides"]["hospital"]["on_site"] == {
+        "category": {"critical": {"lower_s": None, "upper_s": 300.0}},
+        "emergency": {"lower_s": None, "upper_s": 300.0}}
+    assert m["time_zone"] == {"hospital": "Asia/Shanghai"}
     json.dumps(m)  # JSON-serialisable
     assert m["scenario_config"]["scenario"]["name"] == "hospital"
     ids = log.tickets["ticket_id"].astype(str)
@@ -127,8 +131,9 @@ def test_common_random_numbers_across_staffing_variants() -> None:
     plus = apply_overrides(APARTMENT, ["staff.desk.shifts=[{start_h=0, end_h=24, count=3}]"])
     a = simulate(APARTMENT, seed=77, days=7)
     b = simulate(plus, seed=77, days=7)
+    # (record_accurate is not among them: a busier desk errs more — it is earned)
     cols = ["ticket_id", "category", "emergency", "source", "mode", "booked_at",
-            "appointment_at", "location", "record_accurate"]
+            "appointment_at", "location"]
     pd.testing.assert_frame_equal(a.tickets[cols].astype(str), b.tickets[cols].astype(str))
     rec_a = a.events[a.events["activity"] == "received"]["timestamp"].to_numpy()
     rec_b = b.events[b.events["activity"] == "received"]["timestamp"].to_numpy()
@@ -149,7 +154,8 @@ def test_desk_answered_and_emergency_paths() -> None:
     ev, tk = log.events, log.tickets.set_index("ticket_id")
     first = tk.index[tk["category"] == "first_inquiry"]
     acts = set(ev[ev["ticket_id"].isin(first)]["activity"].astype(str))
-    assert acts <= {"received", "relayed", "recorded", "classified", "closed"}
+    assert acts <= {"received", "relayed", "recorded", "classified", "closed",
+                    "preempted", "resumed"}  # an emergency call may preempt the clerk
     crit = tk.index[tk["category"] == "critical"]
     e = ev[ev["ticket_id"].isin(crit)]
     assert set(e[e["activity"] == "emergency_reported"]["ticket_id"]) == set(crit)
@@ -182,16 +188,6 @@ def test_all_six_indicators_are_produced() -> None:
     assert set(rows.index) == {"timeliness", "satisfaction", "accuracy", "pass_rate",
                                "recognition", "callback_rate"}
     assert rows["value"].notna().all() and (rows["denominator"] > 0).all()
-
-
-def test_hospital_on_post_clock_is_five_minutes() -> None:
-    from fcsim.kpi import evaluate
-
-    log = simulate(HOSPITAL, seed=13, days=2)
-    cp = evaluate(log).control_points  # bounds from the run's manifest
-    on_site = cp[cp["control_point"] == "on_site"]
-    assert len(on_site) > 0
-    assert (on_site["upper_s"].astype(float) == 300.0).all()
 
 
 def test_fcsim_run_cli_writes_log_and_kpis(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

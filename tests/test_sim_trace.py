@@ -50,7 +50,11 @@ def _scenario(categories: dict[str, Any], **extra: Any) -> Scenario:
         "outcomes": {"satisfaction_base": 1.0, "unreachable_p": 0.0},
     }
     for k, v in extra.items():
-        data.setdefault(k, {}).update(v)
+        if k == "staff":
+            for group, fields in v.items():
+                data["staff"][group].update(fields)
+        else:
+            data.setdefault(k, {}).update(v)
     return scenario_from_dict(data)
 
 
@@ -91,15 +95,22 @@ def _trace(log: EventLog, ticket: str) -> list[tuple[str, float | None, float, i
     return out
 
 
+def _resources(log: EventLog, ticket: str) -> list[tuple[str, str | None, str | None]]:
+    ev = log.events[log.events["ticket_id"] == ticket].sort_values(["timestamp", "seq"])
+    return [(str(a), None if pd.isna(r) else str(r), None if pd.isna(ro) else str(ro))
+            for a, r, ro in ev[["activity", "resource", "role"]].itertuples(index=False)]
+
+
 def test_routine_ticket_preempted_by_an_emergency() -> None:
-    # One clerk, one technician. A (routine) arrives at 0, B (emergency) at 15.
+    # One clerk, one technician, one supervisor. A (routine) arrives at 0, B (emergency) at 15.
     # A: record 0-1, classify 1-1.5, dispatch at 2; sign 4, travel 4-7, diagnose 7-11,
     #    plan 11-12, communicate 12-13, work from 13 (20 min) ...
-    # B: record 15-15.5, classify 15.5-16, report + dispatch at 16, preempts A's work at 16
-    #    (A has 17 min left); travel 16-19, sign on arrival 19, diagnose 19-23, plan 23-24,
-    #    communicate 24-25, work 25-45, accepted 47, slip 52, callback 52-53, closed 53.5.
-    # A resumes at 52 when B's technician is free: work ends 52+17 = 69; accepted 71,
-    #    slip 76, callback 76-77, closed 77.5.
+    # B: record 15-15.5, classify 15.5-16, reported to the supervisor at 16 (0 min), dispatched
+    #    at 16, preempts A's work at 16 (A has 17 min left): eng-1 goes to B at once; travel
+    #    16-19, diagnose 19-23, plan 23-24, communicate 24-25, work 25-45, back to sign 45-47,
+    #    accepted 49, slip 54, callback 54-55, closed 55.5.
+    # A resumes at 54 when eng-1 is free: work ends 54+17 = 71; accepted 73, slip 78,
+    #    callback 78-79, closed 79.5.
     sc = _scenario({"repair": _cat(), "urgent": _cat(emergency_p=1.0)})
     log = _run(sc, [(0.0, 0, False, Source.CUSTOMER_CALL), (15.0, 1, True, Source.CUSTOMER_CALL)])
     a, b = "trace-r0-000000", "trace-r0-000001"
@@ -107,25 +118,78 @@ def test_routine_ticket_preempted_by_an_emergency() -> None:
         ("received", None, 0, 1), ("recorded", 0, 1, 1), ("classified", 1, 1.5, 1),
         ("dispatched", None, 2, 1), ("signed", None, 4, 1), ("arrived", 4, 7, 1),
         ("diagnosed", 7, 11, 1), ("planned", 11, 12, 1), ("communicated", 12, 13, 1),
-        ("work_started", None, 13, 1), ("preempted", None, 16, 1), ("resumed", None, 52, 1),
-        ("work_completed", 13, 69, 1), ("accepted", None, 71, 1),
-        ("slip_returned", None, 76, 1), ("callback", 76, 77, 1), ("closed", None, 77.5, 1),
+        ("work_started", None, 13, 1), ("preempted", None, 16, 1), ("resumed", None, 54, 1),
+        ("work_completed", 13, 71, 1), ("accepted", None, 73, 1),
+        ("slip_returned", None, 78, 1), ("callback", 78, 79, 1), ("closed", None, 79.5, 1),
     ]
     assert _trace(log, b) == [
         ("received", None, 15, 1), ("recorded", 15, 15.5, 1), ("classified", 15.5, 16, 1),
         ("emergency_reported", None, 16, 1), ("dispatched", None, 16, 1),
-        ("arrived", 16, 19, 1), ("signed", None, 19, 1), ("diagnosed", 19, 23, 1),
-        ("planned", 23, 24, 1), ("communicated", 24, 25, 1), ("work_started", None, 25, 1),
-        ("work_completed", 25, 45, 1), ("accepted", None, 47, 1),
-        ("slip_returned", None, 52, 1), ("callback", 52, 53, 1), ("closed", None, 53.5, 1),
+        ("arrived", 16, 19, 1), ("diagnosed", 19, 23, 1), ("planned", 23, 24, 1),
+        ("communicated", 24, 25, 1), ("work_started", None, 25, 1),
+        ("work_completed", 25, 45, 1), ("signed", None, 47, 1), ("accepted", None, 49, 1),
+        ("slip_returned", None, 54, 1), ("callback", 54, 55, 1), ("closed", None, 55.5, 1),
     ]
-    ev = log.events.set_index("ticket_id")
-    roles = ev.loc[b].set_index("activity")["role"].astype(str)
-    assert roles["emergency_reported"] == "desk" and roles["arrived"] == "technician"
-    assert roles["accepted"] == "customer"
+    res = dict((act, (r, ro)) for act, r, ro in _resources(log, b))
+    assert res["emergency_reported"] == ("sup-1", "supervisor")  # the superior notified
+    assert res["arrived"] == ("eng-1", "technician") and res["accepted"] == (None, "customer")
+    # the preempted member's next logged work is the emergency that took them
+    ev = log.events.sort_values(["timestamp", "seq"])
+    eng = ev[ev["resource"] == "eng-1"]
+    after = eng[eng["timestamp"] > eng.loc[eng["activity"] == "preempted", "timestamp"].iloc[0]]
+    assert after["ticket_id"].iloc[0] == b
     tk = log.tickets.set_index("ticket_id")
     assert bool(tk.loc[b, "emergency"]) and not bool(tk.loc[a, "emergency"])
     assert tk["satisfied"].tolist() == [True, True]  # punctual, base 1
+
+
+def test_desk_answers_an_emergency_call_first_preempting_routine_work() -> None:
+    # One clerk. R (routine repair) calls at 0: record 0-1 ... E (emergency) calls at 0.5 and
+    # preempts the clerk's recording (0.5 min done): E's record 0.5-1.0, classify 1.0-1.5,
+    # reported at 1.5, dispatched at 1.5; then R resumes: record ends 2.0 (started 0),
+    # classify 2.0-2.5, dispatched 3.0. The clerk's next work after preempted is E's record.
+    sc = _scenario({"repair": _cat(), "urgent": _cat(emergency_p=1.0)})
+    log = _run(sc, [(0.0, 0, False, Source.CUSTOMER_CALL), (0.5, 1, True, Source.CUSTOMER_CALL)])
+    r, e = "trace-r0-000000", "trace-r0-000001"
+    assert _trace(log, r)[:6] == [
+        ("received", None, 0, 1), ("preempted", None, 0.5, 1), ("resumed", None, 1.5, 1),
+        ("recorded", 0, 2.0, 1), ("classified", 2.0, 2.5, 1), ("dispatched", None, 3.0, 1)]
+    assert _trace(log, e)[:5] == [
+        ("received", None, 0.5, 1), ("recorded", 0.5, 1.0, 1), ("classified", 1.0, 1.5, 1),
+        ("emergency_reported", None, 1.5, 1), ("dispatched", None, 1.5, 1)]
+    assert dict((a, x) for a, x, _ in _resources(log, r))["preempted"] == "desk-1"
+    # the routine ticket's record clock ran 2 min (the emergency's 1 min inside it): breached
+    from fcsim.kpi import control_points
+    cp = control_points(log).set_index(["ticket_id", "control_point"])
+    assert cp.loc[(r, "record"), "status"] == "breached"
+    assert cp.loc[(r, "record"), "lateness_s"] == 60.0
+    assert cp.loc[(e, "emergency_report"), "duration_s"] == 60.0  # ≤ 90 s: met
+    assert cp.loc[(e, "emergency_report"), "status"] == "met"
+
+
+def test_shift_end_hands_work_and_ownership_over() -> None:
+    # Two one-hour-and-rest shifts: desk-1 and eng-1 until 01:00, desk-2 and eng-2 after;
+    # end_of_shift = "handover". A ticket at 40: record 40-41, classify 41-41.5, dispatched
+    # 42 (desk-1 owns it); eng-1 signs 44, arrives 47, diagnoses 47-51, plans 51-52,
+    # communicates 52-53, works from 53 (20 min). At 60 both shifts end: desk-1 hands the
+    # ticket's ownership to desk-2 (it is not at the desk), eng-1 hands the work to eng-2.
+    # Work ends 73 (started 53); accepted 75, slip 80; desk-2 calls back 80-81, closes 81.5.
+    shifts = [{"start_h": 0, "end_h": 1, "count": 1}, {"start_h": 1, "end_h": 24, "count": 1}]
+    sc = _scenario({"repair": _cat()}, policy={"end_of_shift": "handover"},
+                   staff={"desk": {"shifts": shifts}, "eng": {"shifts": shifts}})
+    log = _run(sc, [(40.0, 0, False, Source.CUSTOMER_CALL)])
+    t = "trace-r0-000000"
+    got = _trace(log, t)
+    assert got[9:17] == [
+        ("work_started", None, 53, 1), ("handed_over", None, 60, 1), ("taken_over", None, 60, 1),
+        ("handed_over", None, 60, 1), ("taken_over", None, 60, 1),
+        ("work_completed", 53, 73, 1), ("accepted", None, 75, 1), ("slip_returned", None, 80, 1)]
+    assert got[17:] == [("callback", 80, 81, 1), ("closed", None, 81.5, 1)]
+    who = _resources(log, t)[10:14]
+    assert who == [("handed_over", "desk-1", "desk"), ("taken_over", "desk-2", "desk"),
+                   ("handed_over", "eng-1", "technician"), ("taken_over", "eng-2", "technician")]
+    assert dict((a, x) for a, x, _ in _resources(log, t))["callback"] == "desk-2"
+    assert "preempted" not in [a for a, *_ in got]  # a shift end is never a preemption
 
 
 def test_second_pass_and_unreachable_callback() -> None:
@@ -163,13 +227,14 @@ def test_second_pass_and_unreachable_callback() -> None:
 
 def test_appointment_blocked_escalated_and_referred_to_meeting() -> None:
     # An appointment booked at 0 for 120 (lead 120 min, on a 30-min slot, opening hours
-    # 0-24). The technician is requested at 120 - 20 (pre-call) - 2 (sign) = 98: signs at
-    # 100, calls at 100 (= 120 - 20), leaves at 120 - 4 - 3 = 113, arrives 116 (4 min early).
-    # Diagnose 116-120, plan 120-121, communicate 121-122, work from 122; blocked half way
-    # (block_at draws are U(0,1), so the test reads the block instant from the log and checks
-    # the rest relative to it): escalated 2 min later (supervisor free), the supervisor cannot
-    # resolve it (resolves_p 0) → referred at once; the job waits for the 09:00 meeting
-    # (day 1, minute 540 from midnight) and then finishes its remaining work.
+    # 0-24). At 120 - 20 (pre-call) = 100 a technician calls the customer and signs the slip
+    # (2 min: signed at 102), then is free; the technician is taken again only to leave at
+    # 120 - 4 - 3 = 113, arriving 116 (4 min early). Diagnose 116-120, plan 120-121,
+    # communicate 121-122, work from 122; blocked part way (block_at draws are U(0,1), so the
+    # test reads the block instant from the log and checks the rest relative to it):
+    # escalated 2 min later (supervisor free), the supervisor cannot resolve it (resolves_p 0)
+    # → the technician is released until the 09:00 manager meeting (minute 540), chaired by
+    # mgr-1 (no manager group: one manager), which resolves it; the remaining work follows.
     sc = _scenario({"booked": _cat(appointment_p=1.0, block_p=1.0, supervisor_resolves_p=0.0)},
                    stages={"appointment_lead_min": 120.0},
                    policy={"appointment_open_h": 0.0, "appointment_close_h": 24.0,
@@ -177,24 +242,102 @@ def test_appointment_blocked_escalated_and_referred_to_meeting() -> None:
     log = _run(sc, [(0.0, 0, False, Source.CUSTOMER_CALL)], appointment=(True,))
     tr = _trace(log, "trace-r0-000000")
     acts = [x[0] for x in tr]
-    assert acts == ["received", "recorded", "classified", "dispatched", "signed", "contacted",
+    assert acts == ["received", "recorded", "classified", "dispatched", "contacted", "signed",
                     "arrived", "diagnosed", "planned", "communicated", "work_started",
                     "blocked", "escalated", "referred_to_meeting", "work_completed",
                     "accepted", "slip_returned", "callback", "closed"]
     at = {x[0]: x for x in tr}
-    assert at["signed"][2] == 100 and at["contacted"][2] == 100
+    assert at["contacted"][2] == 100 and at["signed"][2] == 102
     assert at["arrived"][1:3] == (113, 116)
     assert at["work_started"][2] == 122
     blocked = at["blocked"][2]
     assert 122 <= blocked <= 142
     assert at["escalated"][2] == pytest.approx(blocked + 2, abs=1e-3)
-    assert at["referred_to_meeting"][2] == pytest.approx(blocked + 2, abs=1e-3)
+    assert at["referred_to_meeting"][2] == 540
     remaining = 20 - (blocked - 122)
     assert at["work_completed"][1:3] == pytest.approx((122, 540 + remaining), abs=1e-3)
+    res = dict((a, (r, ro)) for a, r, ro in _resources(log, "trace-r0-000000"))
+    assert res["referred_to_meeting"] == ("mgr-1", "manager")
     tk = log.tickets.iloc[0]
     assert tk["mode"] == "appointment"
     assert tk["appointment_at"] == START + pd.Timedelta(minutes=120)
     assert tk["booked_at"] == START
+
+
+def test_technician_is_free_between_the_call_ahead_and_leaving() -> None:
+    # The appointment's technician calls and signs at 100-102, then is free: a routine job
+    # that comes in at 103 (dispatched 105) is taken by the only technician: signed 107,
+    # arrived 110, diagnose 110-114, plan 114-115, communicate 115-116, work 116-117, accepted
+    # 119, slip 124. The appointment's departure (due at 113) waits for them: they leave at
+    # 124 and arrive at 127, 7 min late — the technician was not held idle.
+    sc = _scenario({"booked": _cat(appointment_p=1.0, work_min=1.0),
+                    "repair": _cat(work_min=1.0)},
+                   stages={"appointment_lead_min": 120.0},
+                   policy={"appointment_open_h": 0.0, "appointment_close_h": 24.0})
+    log = _run(sc, [(0.0, 0, False, Source.CUSTOMER_CALL),
+                    (103.0, 1, False, Source.CUSTOMER_CALL)], appointment=(True, False))
+    booked, repair = _trace(log, "trace-r0-000000"), _trace(log, "trace-r0-000001")
+    at = {x[0]: x for x in repair}
+    assert at["signed"][2] == 107 and at["work_completed"][2] == 117
+    b = {x[0]: x for x in booked}
+    assert b["signed"][2] == 102 and b["arrived"][1:3] == (124, 127)
+
+
+def test_not_satisfied_at_the_callback_opens_one_second_pass() -> None:
+    # satisfaction_base 0: every reached customer is dissatisfied. The first such callback
+    # opens attempt 2 (back through the desk); the second callback closes (once per ticket).
+    # Pass 1: record 0-1, classify 1-1.5, dispatch 2, sign 4, arrive 7, diagnose 11, plan 12,
+    #   communicate 13, work 13-33, accepted 35, slip 40, callback 40-41 → rejected at 41.
+    # Pass 2: record 41-42, classify 42-42.5, dispatch 43, sign 45, arrive 48, ... work 54-74,
+    #   accepted 76, slip 81, callback 81-82, closed 82.5.
+    sc = _scenario({"repair": _cat()}, outcomes={"satisfaction_base": 0.0})
+    log = _run(sc, [(0.0, 0, False, Source.CUSTOMER_CALL)])
+    tr = _trace(log, "trace-r0-000000")
+    assert tr[12:16] == [("slip_returned", None, 40, 1), ("callback", 40, 41, 1),
+                         ("rejected", None, 41, 1), ("recorded", 41, 42, 2)]
+    assert tr[-3:] == [("slip_returned", None, 81, 2), ("callback", 81, 82, 2),
+                       ("closed", None, 82.5, 2)]
+    assert log.tickets["satisfied"].tolist() == [False]
+
+
+def test_desk_answered_emergency_is_reported_and_an_unanswerable_request_escalated() -> None:
+    # A desk-answered emergency: record 0-0.5 (emergency record), classify 0.5-1, reported to
+    # the supervisor at 1, closed 1.5. A request the clerk cannot answer (block_p 1): record
+    # 5-6, classify 6-6.5, blocked at 6.5, escalated 8.5 (supervisor, 2 min) and resolved by
+    # the supervisor (10 min), closed by the desk 18.5-19.
+    desk = {"department": "front_desk", "route_dispatch": False, "route_site_visit": False,
+            "route_callback": False, "rate_per_unit_day": 0.0}
+    sc = _scenario({"ask": {**desk, "emergency_p": 1.0}, "hard": {**desk, "block_p": 1.0}})
+    log = _run(sc, [(0.0, 0, True, Source.CUSTOMER_CALL), (5.0, 1, False, Source.CUSTOMER_CALL)])
+    assert _trace(log, "trace-r0-000000") == [
+        ("received", None, 0, 1), ("recorded", 0, 0.5, 1), ("classified", 0.5, 1.0, 1),
+        ("emergency_reported", None, 1.0, 1), ("closed", None, 1.5, 1)]
+    assert _trace(log, "trace-r0-000001") == [
+        ("received", None, 5, 1), ("recorded", 5, 6, 1), ("classified", 6, 6.5, 1),
+        ("blocked", None, 6.5, 1), ("escalated", None, 8.5, 1), ("closed", None, 19.0, 1)]
+
+
+def test_record_errors_have_consequences() -> None:
+    # record_error_p 1 with all errors of one kind. A wrong location wastes a trip
+    # (wrong_location_min 6 more travel: arrived 13 instead of 7); a wrong phone makes every
+    # callback fail; wrong content misclassifies the request (bounced, re-dispatched).
+    def run(kind: str) -> EventLog:
+        shares = {f"record_error_{k}_share": 1.0 if k == kind else 0.0
+                  for k in ("location", "phone", "content")}
+        sc = _scenario({"repair": _cat(record_error_p=1.0)}, quality=shares,
+                       stages={"wrong_location_min": 6.0},
+                       outcomes={"callback_max_tries": 2, "callback_retry_min": 30.0})
+        return _run(sc, [(0.0, 0, False, Source.CUSTOMER_CALL)])
+
+    loc = {x[0]: x for x in _trace(run("location"), "trace-r0-000000")}
+    assert loc["arrived"][1:3] == (4, 13)
+    phone = [x[0] for x in _trace(run("phone"), "trace-r0-000000")]
+    assert phone.count("callback_failed") == 2 and "callback" not in phone
+    content = run("content")
+    acts = [x[0] for x in _trace(content, "trace-r0-000000")]
+    assert acts[3:6] == ["dispatched", "misrouted", "dispatched"]
+    tk = content.tickets.iloc[0]
+    assert not tk["record_accurate"] and not tk["recognised_correctly"]
 
 
 def test_consultation_answered_at_the_desk() -> None:

@@ -112,8 +112,12 @@ def _hour_slots(t0: datetime, tz: tzinfo, n_hours: int) -> tuple[int, ...]:
 
 def local_dates(start: datetime, tz: tzinfo, n_hours: int) -> list[date]:
     """The local calendar date of each hour slot after ``start`` (see :func:`hour_slots`)."""
-    t0 = start.astimezone(UTC)
-    return [(t0 + timedelta(hours=k)).astimezone(tz).date() for k in range(n_hours)]
+    return list(_local_dates(start.astimezone(UTC), tz, n_hours))
+
+
+@lru_cache(maxsize=64)
+def _local_dates(t0: datetime, tz: tzinfo, n_hours: int) -> tuple[date, ...]:
+    return tuple((t0 + timedelta(hours=k)).astimezone(tz).date() for k in range(n_hours))
 
 
 def daily_instants(start: datetime, tz: tzinfo, hour_of_day: float, n_days: int) -> list[float]:

@@ -61,10 +61,10 @@ def callback_and_close(c: Context, t: Ticket) -> Generator[simpy.Event, Any, boo
                 steps.append((REJECTED, 0.0, False))  # not satisfied: back to the desk
             elif reached or tries == out.callback_max_tries:
                 steps.append((CLOSED, x.close, False))
-            done = yield from perform(c, t, req, steps, DESK)
+            ends = yield from perform(c, t, req, steps, DESK)
         t.at_desk = False
         if reopen:
-            t.next_pass(done[-1][0])
+            t.next_pass(ends[-1])
             c.ownership.after_desk_job(t)
             return True
         if len(steps) == 2:

@@ -46,11 +46,10 @@ class CategoryRuntime:
     tech: StaffPool | None
     draws: TicketDraws
     bounds: dict[bool, Sequence[Bounds]]  # by emergency, in CLOCK_NAMES order
+    may_err: bool = field(init=False)  # the desk can misrecord or misclassify it
 
-    @property
-    def may_err(self) -> bool:
-        """Whether the desk can make a record error or a misclassification here."""
-        return self.record_error_p > 0 or (self.misroute_p > 0 and self.route_dispatch)
+    def __post_init__(self) -> None:
+        self.may_err = self.record_error_p > 0 or (self.misroute_p > 0 and self.route_dispatch)
 
 
 @dataclass
@@ -65,7 +64,7 @@ class Context:
     managers: StaffPool
     quality: Quality
     outcomes: Outcomes
-    desk_preemption: bool
+    desk_preemptible: int  # perform()'s preemptible_from for routine desk work (0 or NEVER)
     meetings: list[float]  # times of the daily manager meetings (minutes)
     midnights: list[float]  # local midnights (minutes)
     emit: Callable[[int, int, float, float, int, int, int], None] = field(init=False)

@@ -23,7 +23,7 @@ import simpy
 from fcsim.model.activities import Activity, Role
 from fcsim.sim import ticket as clk
 from fcsim.sim.outcomes import with_odds
-from fcsim.sim.perform import perform
+from fcsim.sim.perform import NEVER, perform
 from fcsim.sim.sink import ACT, ROLE
 from fcsim.sim.staff import EMERGENCY, ROUTINE
 from fcsim.sim.ticket import ERROR_CONTENT, ERROR_LOCATION, ERROR_PHONE
@@ -79,6 +79,11 @@ def record_classify_dispatch(c: Context, t: Ticket) -> Generator[simpy.Event, An
     :data:`ESCALATE` (a desk-answered request the clerk cannot answer)."""
     cat, x = t.cat, t.x
     urgent = t.emergency and t.attempt == 1
+    blocked = not cat.route_dispatch and x.u_block < cat.block_p
+    last = ((DISPATCHED, x.emergency_dispatch if urgent else x.dispatch, False)
+            if cat.route_dispatch else (BLOCKED, 0.0, False) if blocked
+            else (CLOSED, x.close, False))  # dispatched, escalated or answered at the desk
+    goes_on = t.attempt == 1 and (cat.route_dispatch or blocked)  # someone must own it
     with c.desk.request(EMERGENCY if urgent else ROUTINE, prefer=t.owner, ticket=t.n) as req:
         if not req.granted:
             yield req.event
@@ -87,36 +92,30 @@ def record_classify_dispatch(c: Context, t: Ticket) -> Generator[simpy.Event, An
             _intake_errors(c, t, c.desk.n_waiting)
         steps = [(RECORDED, x.emergency_record if urgent else x.record, True),
                  (CLASSIFIED, x.classify, True)]
-        blocked = not cat.route_dispatch and x.u_block < cat.block_p
-        if urgent:  # the report comes next, then the dispatch or the desk's answer
-            pass
-        elif cat.route_dispatch:
-            steps.append((DISPATCHED, x.dispatch, False))
-        else:  # answered at the desk, or escalated when the clerk cannot answer
-            steps.append((BLOCKED, 0.0, False) if blocked else (CLOSED, x.close, False))
-        done = yield from perform(c, t, req, steps, DESK,
-                                  preemptible=c.desk_preemption and not urgent)
-        recorded_at, recorder = done[0]
-        if t.attempt == 1 and (cat.route_dispatch or blocked):  # it goes on: someone owns it
-            c.ownership.take(t, recorder)
-        t.clock(clk.RECORD, t.received_at, recorded_at)
+        if not urgent:  # an emergency is reported first, then dispatched or answered
+            steps.append(last)
+        by: list[int] | None = [] if goes_on else None
+        ends = yield from perform(c, t, req, steps, DESK,
+                                  preemptible_from=NEVER if urgent else c.desk_preemptible,
+                                  by=by)
+        if by:
+            c.ownership.take(t, by[0])  # the clerk who recorded it
+        t.clock(clk.RECORD, t.received_at, ends[0])
         if urgent:
             yield from report_emergency(c, t, req)
-            step = ((DISPATCHED, x.emergency_dispatch, False) if cat.route_dispatch else
-                    (BLOCKED, 0.0, False) if blocked else (CLOSED, x.close, False))
-            done = yield from perform(c, t, req, [step], DESK)
+            yield from perform(c, t, req, [last], DESK)
         elif cat.route_dispatch:
-            t.clock(clk.DISPATCH, recorded_at, done[2][0])
-            t.on_site_from = done[2][0]
+            t.clock(clk.DISPATCH, ends[0], ends[2])
+            t.on_site_from = ends[2]
     t.at_desk = False
+    if t.owner >= 0:
+        c.ownership.after_desk_job(t)
     if cat.route_dispatch:
-        outcome = DISPATCHED_
-    elif blocked:
-        outcome = ESCALATE
-    else:
-        outcome, t.closed = ANSWERED, True
-    c.ownership.after_desk_job(t)
-    return outcome
+        return DISPATCHED_
+    if blocked:
+        return ESCALATE
+    t.closed = True
+    return ANSWERED
 
 
 def report_emergency(c: Context, t: Ticket,
@@ -125,20 +124,20 @@ def report_emergency(c: Context, t: Ticket,
     superior's attention is taken at once, preempting their routine work."""
     step = [(EMERGENCY_REPORTED, t.x.emergency_report, False)]
     if c.supervisors is None:  # no superior in the scenario: the clerk's own report
-        done = yield from perform(c, t, desk, step, DESK)
+        ends = yield from perform(c, t, desk, step, DESK)
     else:
         with c.supervisors.request(EMERGENCY, ticket=t.n) as sup:
             if not sup.granted:
                 yield sup.event
-            done = yield from perform(c, t, sup, step, SUP)
-    t.clock(clk.EMERGENCY_REPORT, t.received_at, done[0][0])
-    t.on_site_from = done[0][0]
+            ends = yield from perform(c, t, sup, step, SUP)
+    t.clock(clk.EMERGENCY_REPORT, t.received_at, ends[0])
+    t.on_site_from = ends[0]
 
 
 def close_here(c: Context, t: Ticket, req: StaffRequest) -> Generator[simpy.Event, Any, None]:
     """The clerk holding ``req`` closes the ticket (10 關閉)."""
     yield from perform(c, t, req, [(CLOSED, t.x.close, False)], DESK,
-                       preemptible=c.desk_preemption)
+                       preemptible_from=c.desk_preemptible)
     t.closed = True
 
 
@@ -151,6 +150,6 @@ def bounce(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
             yield req.event
         t.at_desk = True
         yield from perform(c, t, req, [(DISPATCHED, t.x.redispatch, False)], DESK,
-                           preemptible=c.desk_preemption)
+                           preemptible_from=c.desk_preemptible)
     t.at_desk = False
     c.ownership.after_desk_job(t)

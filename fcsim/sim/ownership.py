@@ -61,11 +61,14 @@ class Ownership:
             self.hand_over(t)
 
     def hand_over(self, t: Ticket) -> None:
-        """Pass ``t`` from its owner to the on-duty clerk owning fewest tickets."""
-        on = [m for m in self.desk.on_duty_now() if m != t.owner]
-        if not on:
+        """Pass ``t`` from its owner to the on-duty clerk owning fewest tickets (the first in
+        roster order on a tie)."""
+        owned, succ, load = self.owned, -1, 0
+        for m in self.desk.on_duty_now():
+            if m != t.owner and (succ < 0 or len(owned[m]) < load):
+                succ, load = m, len(owned[m])
+        if succ < 0:
             return
-        succ = min(on, key=lambda m: (len(self.owned[m]), m))
         codes, now = self.desk.codes, self.c.env.now
         self.c.emit(t.n, HANDED_OVER, math.nan, now, codes[t.owner], DESK, t.attempt)
         self.c.emit(t.n, TAKEN_OVER, math.nan, now, codes[succ], DESK, t.attempt)

@@ -2,12 +2,12 @@
 
 :func:`perform` is how every staff member's work happens in the model: the steps (activity,
 minutes, whether the event carries ``started_at``) run as **one** SimPy timeout and are logged
-at their exact end times. A preemptible job (routine desk work, a technician's work, a
-supervisor's resolving) may be interrupted: by an emergency (logged ``preempted`` … ``resumed``)
-or by the member's shift ending with ``end_of_shift = "handover"`` (``handed_over`` …
-``taken_over``). The remaining work waits in the queue (at its original position with
-``preempted_position = "front"``) and continues with the member granted next; a durative step
-keeps its original ``started_at``.
+at their exact end times. From step ``preemptible_from`` on (routine desk work, a technician's
+work, a supervisor's resolving) the job may be interrupted: by an emergency (logged
+``preempted`` … ``resumed``) or by the member's shift ending with ``end_of_shift =
+"handover"`` (``handed_over`` … ``taken_over``). The remaining work waits in the queue (at its
+original position with ``preempted_position = "front"``) and continues with the member granted
+next; a durative step keeps its original ``started_at``.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ if TYPE_CHECKING:
     from fcsim.sim.staff import StaffRequest
     from fcsim.sim.ticket import Ticket
 
-__all__ = ["SILENT", "Step", "perform"]
+__all__ = ["NEVER", "SILENT", "Step", "perform"]
 
 NAN = math.nan
 SILENT = -1  # a step that logs no event (a call-out, part of the work)
+NEVER = 1 << 30  # ``preemptible_from`` of a job nothing may interrupt
 PREEMPTED, RESUMED = ACT[Activity.PREEMPTED], ACT[Activity.RESUMED]
 HANDED_OVER, TAKEN_OVER = ACT[Activity.HANDED_OVER], ACT[Activity.TAKEN_OVER]
 #: Steps that are the customer's decision (logged without a resource, role customer).
@@ -42,74 +43,80 @@ Step = tuple[int, float, bool]
 
 
 def perform(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step], role: int,
-            preemptible: bool = False) -> Generator[simpy.Event, Any, list[tuple[float, int]]]:
-    """``req``'s member does ``steps``; returns each step's (end time, member who finished it).
+            preemptible_from: int = NEVER, by: list[int] | None = None
+            ) -> Generator[simpy.Event, Any, list[float]]:
+    """``req``'s member does ``steps``; returns each step's end time.
 
-    ``req`` stays the caller's request: after an interruption it holds the member who resumed.
+    Steps ``preemptible_from``… may be interrupted. ``req`` stays the caller's request: after
+    an interruption it holds the member who resumed. ``by``, when given, receives the member
+    who finished each step.
     """
     env = c.env
+    start = env.now
     total = 0.0
     for step in steps:
         total += step[1]
-    start = env.now
-    if preemptible:
-        req.preemptible(env.active_process)
+    if preemptible_from < len(steps):
+        since = start
+        for step in steps[:preemptible_from]:
+            since += step[1]
+        req.pool.mark_preemptible(req.member, env.active_process, since)
         try:
             yield env.timeout(total)
         except simpy.Interrupt as stop:
-            return (yield from _interrupted(c, t, req, steps, role, start, stop))
-        req.not_preemptible()
+            return (yield from _interrupted(c, t, req, steps, role, start, stop, by))
+        req.pool.mark_not_preemptible(req.member)
     else:
         yield env.timeout(total)
-    return _log(c, t, steps, 0, start, start, req.member, req.pool.codes[req.member], role, [])
+    if by is not None:
+        by += [req.member] * len(steps)
+    return _log(c, t, steps, 0, start, start, req.pool.codes[req.member], role, [])
 
 
 def _log(c: Context, t: Ticket, steps: Sequence[Step], j: int, s: float, began: float,
-         member: int, code: int, role: int, out: list[tuple[float, int]]
-         ) -> list[tuple[float, int]]:
+         code: int, role: int, ends: list[float]) -> list[float]:
     """Log steps ``j``… done back to back from ``s`` (step ``j`` began at ``began``)."""
     n, attempt = t.n, t.attempt
-    codes: list[int] = []
-    times: list[float] = []
+    codes, times = c.sink.codes.extend, c.sink.times.extend
     for act, d, durative in (steps if j == 0 else steps[j:]):
         e = s + d
         if act >= 0:
             if act in CUSTOMER_STEPS:
-                codes += (n, act, -1, CUSTOMER, attempt)
-                times += (NAN, e)
+                codes((n, act, -1, CUSTOMER, attempt))
+                times((NAN, e))
             else:
-                codes += (n, act, code, role, attempt)
-                times += (began if durative else NAN, e)
-        out.append((e, member))
+                codes((n, act, code, role, attempt))
+                times((began if durative else NAN, e))
+        ends.append(e)
         s = began = e
-    sink = c.sink
-    sink.codes.extend(codes)
-    sink.times.extend(times)
-    return out
+    return ends
 
 
 def _interrupted(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step], role: int,
-                 start: float, stop: simpy.Interrupt
-                 ) -> Generator[simpy.Event, Any, list[tuple[float, int]]]:
+                 start: float, stop: simpy.Interrupt, by: list[int] | None
+                 ) -> Generator[simpy.Event, Any, list[float]]:
     """The slow path: log what was done, the interruption, the wait and the resumption, and
     go on until the job is done (it may be interrupted again)."""
     env, emit, n = c.env, c.emit, t.n
-    codes = req.pool.codes
-    out: list[tuple[float, int]] = []
+    pool = req.pool
+    codes = pool.codes
+    ends: list[float] = []
     j, done, began, s = 0, 0.0, start, start  # step, minutes of it done, its start, restart
     while True:
         now, member = env.now, req.member
         elapsed = now - s
         while j < len(steps) and elapsed >= steps[j][1] - done - 1e-9:  # finished steps
             left = steps[j][1] - done
-            _log(c, t, steps[j:j + 1], 0, s + left - steps[j][1], began, member,
-                 codes[member], role, out)
+            _log(c, t, steps[j:j + 1], 0, s + left - steps[j][1], began, codes[member], role,
+                 ends)
+            if by is not None:
+                by.append(member)
             elapsed -= left
             s += left
             j, done, began = j + 1, 0.0, s
         if j == len(steps):  # interrupted just as the job ended
-            req.not_preemptible()
-            return out
+            pool.mark_not_preemptible(member)
+            return ends
         done += elapsed
         if isinstance(stop.cause, Preemption):
             halt, go = PREEMPTED, RESUMED
@@ -118,7 +125,7 @@ def _interrupted(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step]
             halt, go = HANDED_OVER, TAKEN_OVER
             t.handed_over = True
         emit(n, halt, NAN, now, codes[member], role, t.attempt)
-        req.requeue(None if req.pool.preempted_front else now)
+        req.requeue(None if pool.preempted_front else now)
         if not req.granted:
             yield req.event
         emit(n, go, NAN, env.now, codes[req.member], role, t.attempt)
@@ -126,14 +133,17 @@ def _interrupted(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step]
         rest = steps[j][1] - done
         for step in steps[j + 1:]:
             rest += step[1]
-        req.preemptible(env.active_process)
+        pool.mark_preemptible(req.member, env.active_process, s)
         try:
             yield env.timeout(rest)
         except simpy.Interrupt as again:
             stop = again
             continue
-        req.not_preemptible()
         member = req.member
+        pool.mark_not_preemptible(member)
         e = s + steps[j][1] - done  # step j ends; it keeps its original start
-        _log(c, t, steps[j:j + 1], 0, e - steps[j][1], began, member, codes[member], role, out)
-        return _log(c, t, steps, j + 1, e, e, member, codes[member], role, out)
+        _log(c, t, steps[j:j + 1], 0, e - steps[j][1], began, codes[member], role, ends)
+        _log(c, t, steps, j + 1, e, e, codes[member], role, ends)
+        if by is not None:
+            by += [member] * (len(steps) - j)
+        return ends

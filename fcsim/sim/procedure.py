@@ -66,10 +66,14 @@ def ticket(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
 
 
 def _finish(c: Context, t: Ticket) -> None:
+    """Closed: the outcome facts; a supervisor may sample-call a callback category's
+    customer; the desk lets it go."""
     f = c.facts
     f.record_accurate[t.n] = 0 if t.record_error else 1
     f.recognised[t.n] = 0 if t.misrouted else 1
-    sample_callback(c, t)
-    c.ownership.drop(t)
+    if t.cat.route_callback:
+        sample_callback(c, t)
+    if t.owner >= 0:
+        c.ownership.drop(t)
     c.finished()
 

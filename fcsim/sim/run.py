@@ -29,6 +29,7 @@ from fcsim.sim.arrivals import Arrivals, arrival_schedule
 from fcsim.sim.context import CategoryRuntime, Context
 from fcsim.sim.draws import TicketDraws
 from fcsim.sim.ownership import Ownership
+from fcsim.sim.perform import NEVER
 from fcsim.sim.procedure import ticket
 from fcsim.sim.sink import EventSink, RunRecord, TicketArrays, build_frames
 from fcsim.sim.staff import StaffPool
@@ -77,8 +78,9 @@ def shift_roster(group: StaffGroup) -> tuple[list[str], list[tuple[tuple[int, ..
 
 
 def _pool(env: simpy.Environment, names: list[str], roster: Any, slots: list[int],
-          resources: list[str], policy: Any) -> StaffPool:
-    pool = StaffPool(env, names, roster, slots, end_of_shift=policy.end_of_shift,
+          resources: list[str], policy: Any, end_of_shift: str | None = None) -> StaffPool:
+    pool = StaffPool(env, names, roster, slots,
+                     end_of_shift=end_of_shift or policy.end_of_shift,
                      preempted_front=policy.preempted_position == "front")
     pool.codes = list(range(len(resources), len(resources) + len(names)))
     resources += names
@@ -108,8 +110,9 @@ def _arrivals(c: Context, arr: Arrivals, cats: list[CategoryRuntime], index: np.
     for n, (time, k, i, appt) in enumerate(zip(arr.time_min.tolist(), arr.category.tolist(),
                                                index.tolist(), appointment_at.tolist(),
                                                strict=True)):
-        if time > env.now:
-            yield env.timeout(time - env.now)
+        now = env.now
+        if time > now:
+            yield env.timeout(time - now)
         c.open_tickets += 1
         env.process(ticket(c, Ticket(n, i, cats[k], emerg[n], appt, relayed[n], time)))
     c.arrivals_done = True
@@ -161,7 +164,8 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
     midnights = daily_instants(meta.start, meta.tz, 0.0, total_days)
     resources: list[str] = []
     desk_group = scenario.desk_group()
-    desk = _pool(env, *shift_roster(desk_group), slots, resources, policy)
+    # a clerk finishes the call in hand; their tickets' ownership passes at the shift's end
+    desk = _pool(env, *shift_roster(desk_group), slots, resources, policy, "finish")
     techs: dict[str, tuple[StaffPool, StaffGroup]] = {}
     sup: StaffPool | None = None
     mgr: StaffPool | None = None
@@ -219,7 +223,8 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
         np.where(is_appt, arr.time_min, np.nan), appt_at, arr.unit)
     c = Context(env=env, sink=sink, facts=facts, desk=desk, supervisors=sup, managers=mgr,
                 quality=scenario.quality, outcomes=scenario.outcomes,
-                desk_preemption=policy.desk_preemption,
+                desk_preemptible=0 if policy.desk_preemption and any(
+                    c.emergency_p > 0 for c in scenario.categories.values()) else NEVER,
                 meetings=daily_instants(meta.start, meta.tz, policy.meeting_h, total_days),
                 midnights=midnights)
     c.ownership = Ownership(c, desk)

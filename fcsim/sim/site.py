@@ -24,7 +24,7 @@ import simpy
 from fcsim.model.activities import Activity, Role
 from fcsim.sim import ticket as clk
 from fcsim.sim.outcomes import reject_p
-from fcsim.sim.perform import SILENT, perform
+from fcsim.sim.perform import NEVER, SILENT, Step, perform
 from fcsim.sim.sink import ACT, ROLE
 from fcsim.sim.staff import APPOINTMENT, EMERGENCY, ROUTINE
 from fcsim.sim.ticket import ERROR_LOCATION
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from fcsim.sim.staff import StaffRequest
     from fcsim.sim.ticket import Ticket
 
-__all__ = ["MAX_ATTEMPTS", "call_ahead", "escalate", "handled_remotely", "rejects",
-           "site_visit"]
+__all__ = ["MAX_ATTEMPTS", "attend", "blocked_work", "call_ahead", "diagnose_plan_communicate",
+           "escalate", "handled_remotely", "rejects", "site_visit"]
 
 NAN = math.nan
 MAX_ATTEMPTS = 10
@@ -62,12 +62,12 @@ def call_ahead(c: Context, t: Ticket) -> Generator[simpy.Event, Any, int]:
     with pool.request(APPOINTMENT, ticket=t.n) as req:
         if not req.granted:
             yield req.event
-        done = yield from perform(c, t, req, [(CONTACTED, 0.0, False), (SIGNED, x.sign, False)],
+        ends = yield from perform(c, t, req, [(CONTACTED, 0.0, False), (SIGNED, x.sign, False)],
                                   TECH)
         member = req.member
     if t.appointment_at - t.booked_at >= 15.0:  # booked ≥ 900 s ahead: the call is clocked
-        t.clock(clk.APPOINTMENT_CALL, done[0][0], t.appointment_at)
-    t.clock(clk.APPOINTMENT_SIGN, done[1][0], t.appointment_at)
+        t.clock(clk.APPOINTMENT_CALL, ends[0], t.appointment_at)
+    t.clock(clk.APPOINTMENT_SIGN, ends[1], t.appointment_at)
     leave = t.appointment_at - x.early_arrival - x.travel - _wasted_trip(t)
     if leave > env.now:
         yield env.timeout(leave - env.now)
@@ -79,9 +79,9 @@ def _wasted_trip(t: Ticket) -> float:
 
 
 def site_visit(c: Context, t: Ticket, prefer: int = -1) -> Generator[simpy.Event, Any, bool]:
-    """4–8: attend, diagnose, plan, communicate, process, acceptance, slip return.
-
-    Returns True when the customer rejected the work (a second pass follows)."""
+    """4–8: attend, diagnose, plan, communicate, process, acceptance, slip return — one
+    technician from signing to the slip's return. Returns True when the customer rejected the
+    work (a second pass follows)."""
     pool, x = t.cat.tech, t.x
     assert pool is not None
     urgent = t.emergency and t.attempt == 1
@@ -90,63 +90,69 @@ def site_visit(c: Context, t: Ticket, prefer: int = -1) -> Generator[simpy.Event
     with pool.request(prio, prefer=prefer, ticket=t.n) as req:
         if not req.granted:
             yield req.event
-        travel = x.travel + _wasted_trip(t)
-        if urgent:  # go to site first (an on-call technician after the call-out), sign later
-            t.night_callout = pool.is_on_call(req.member)
-            steps = [(SILENT, x.callout if t.night_callout else 0.0, False),
-                     (ARRIVED, travel, True)]
-        elif appointment:
-            steps = [(ARRIVED, travel, True)]
-        else:
-            steps = [(SIGNED, x.sign, False), (ARRIVED, travel, True)]
-        steps += [(DIAGNOSED, x.diagnose, True), (PLANNED, x.plan, True),
-                  (COMMUNICATED, x.communicate, True), (WORK_STARTED, 0.0, False)]
-        done = yield from perform(c, t, req, steps, TECH)
-        arrived_at, diagnosed_at, planned_at = (done[-5][0], done[-4][0], done[-3][0])
+        t.waiting_at_work = pool.n_waiting
+        steps = attend(t, urgent, appointment, pool.is_on_call(req.member))
+        steps += diagnose_plan_communicate(c, t)
+        blocked = x.u_block < t.cat.block_p
+        work = x.work * x.u_block_at if blocked else x.work
+        steps.append((SILENT if blocked else WORK_COMPLETED, work, True))  # 7 處理
+        ends = yield from perform(c, t, req, steps, TECH,
+                                  preemptible_from=NEVER if urgent else len(steps) - 1)
+        arrived_at, diagnosed_at, planned_at = ends[-6], ends[-5], ends[-4]
+        t.work_started_at = ends[-2]
         if appointment:
             t.clock(clk.APPOINTMENT_ARRIVAL, arrived_at, t.appointment_at)
         elif not t.is_appointment:
             t.clock(clk.ON_SITE, t.on_site_from, arrived_at)
         t.clock(clk.PLAN, diagnosed_at, planned_at)
-        _charge(c, t)
-        t.work_started_at = c.env.now
-        yield from process(c, t, req)
+        if blocked:
+            yield from blocked_work(c, t, req, x.work - work, urgent)
         rejected = rejects(c, t)
         steps = [(SIGNED, x.sign, False)] if urgent else []  # an emergency signs after the work
         steps.append((REJECTED if rejected else ACCEPTED, x.acceptance, False))  # 8 驗收
         if not rejected:
             steps.append((SLIP_RETURNED, x.slip_return, False))
-        done = yield from perform(c, t, req, steps, TECH)
+        ends = yield from perform(c, t, req, steps, TECH)
     if rejected:
-        t.next_pass(done[-1][0])
+        t.next_pass(ends[-1])
     else:
-        t.slip_at = done[-1][0]
+        t.slip_at = ends[-1]
     return rejected
 
 
-def _charge(c: Context, t: Ticket) -> None:
-    """The plan and its charge were communicated: a paid job records its charge and materials."""
-    cat, x, f = t.cat, t.x, c.facts
-    if t.attempt == 1 and x.u_charge < cat.charge_p:
+def attend(t: Ticket, urgent: bool, appointment: bool, on_call: bool) -> list[Step]:
+    """4 簽單到場: sign and go (10 min); an emergency goes first — after the call-out of an
+    on-call technician — and signs later; an appointment was signed ahead; a wrong location
+    in the record costs a wasted trip."""
+    x = t.x
+    travel = x.travel + _wasted_trip(t)
+    if urgent:
+        t.night_callout = on_call
+        return [(SILENT, x.callout if on_call else 0.0, False), (ARRIVED, travel, True)]
+    if appointment:
+        return [(ARRIVED, travel, True)]
+    return [(SIGNED, x.sign, False), (ARRIVED, travel, True)]
+
+
+def diagnose_plan_communicate(c: Context, t: Ticket) -> list[Step]:
+    """Diagnose, 5 方案 (3 min), 6 溝通: the plan and its charge are agreed, work starts."""
+    x, cat, f = t.x, t.cat, c.facts
+    if t.attempt == 1 and x.u_charge < cat.charge_p:  # a paid job: charge and materials
         f.charge[t.n] = round(x.charge, 2)
         if cat.materials:
             f.materials[t.n] = cat.materials[int(x.u_materials * len(cat.materials))]
+    return [(DIAGNOSED, x.diagnose, True), (PLANNED, x.plan, True),
+            (COMMUNICATED, x.communicate, True), (WORK_STARTED, 0.0, False)]
 
 
-def process(c: Context, t: Ticket, req: StaffRequest) -> Generator[simpy.Event, Any, None]:
-    """7 處理: the work, preemptible unless it is the emergency itself; blocked work is
-    escalated while the technician waits (or is released until the meeting)."""
-    x, cat = t.x, t.cat
-    routine = not (t.emergency and t.attempt == 1)
-    t.waiting_at_work = req.pool.n_waiting
-    work = x.work
-    if x.u_block < cat.block_p:
-        before = work * x.u_block_at
-        yield from perform(c, t, req, [(SILENT, before, False)], TECH, preemptible=routine)
-        c.emit(t.n, BLOCKED, NAN, c.env.now, req.pool.codes[req.member], TECH, t.attempt)
-        yield from escalate(c, t, req)
-        work -= before
-    yield from perform(c, t, req, [(SILENT, work, False)], TECH, preemptible=routine)
+def blocked_work(c: Context, t: Ticket, req: StaffRequest, rest: float,
+                 urgent: bool) -> Generator[simpy.Event, Any, None]:
+    """7 處理 when the work cannot go on: blocked, escalated (the technician waits, or is
+    released until the meeting), then finished."""
+    c.emit(t.n, BLOCKED, NAN, c.env.now, req.pool.codes[req.member], TECH, t.attempt)
+    yield from escalate(c, t, req)
+    yield from perform(c, t, req, [(SILENT, rest, False)], TECH,
+                       preemptible_from=NEVER if urgent else 0)
     c.emit(t.n, WORK_COMPLETED, t.work_started_at, c.env.now, req.pool.codes[req.member], TECH,
            t.attempt)
 
@@ -162,12 +168,12 @@ def escalate(c: Context, t: Ticket,
     with c.supervisors.request(ROUTINE, ticket=t.n) as sup:
         if not sup.granted:
             yield sup.event
-        done = yield from perform(c, t, sup, [(ESCALATED, x.escalate, False)], SUP)
-        t.clock(clk.ESCALATE, blocked_at, done[0][0])
+        ends = yield from perform(c, t, sup, [(ESCALATED, x.escalate, False)], SUP)
+        t.clock(clk.ESCALATE, blocked_at, ends[0])
         if (x.u_resolve < cat.supervisor_resolves_p
                 and env.now + x.supervisor_resolve < c.next_midnight(env.now)):
             yield from perform(c, t, sup, [(SILENT, x.supervisor_resolve, False)], SUP,
-                               preemptible=True)
+                               preemptible_from=0)
             return
     if tech is not None:
         tech.pause()

@@ -18,7 +18,7 @@ by key (the request time; a preempted job keeps its original key when ``preempte
 owner), who gets it when free and eligible.
 
 **Preemption.** An emergency request that finds no eligible member free interrupts the member
-whose preemptible job (:meth:`StaffRequest.preemptible`) started last, with a
+whose preemptible work (:meth:`StaffPool.mark_preemptible`) started last, with a
 :class:`~fcsim.sim.interrupts.Preemption` cause, and *reserves* that member: when the victim's
 job releases it, the emergency gets it at once — the preempted member's next work is the
 emergency. **Shift end.** With ``end_of_shift = "finish"`` a member leaving duty finishes the
@@ -72,14 +72,6 @@ class StaffRequest:
         """Whether a member has been granted (then :attr:`member` is its index)."""
         return self.member >= 0
 
-    def preemptible(self, process: Any) -> None:
-        """The job in hand may now be interrupted (by emergencies, or at a shift's end)."""
-        self.pool.mark_preemptible(self.member, process)
-
-    def not_preemptible(self) -> None:
-        """The job in hand may no longer be interrupted."""
-        self.pool.mark_not_preemptible(self.member)
-
     def pause(self) -> None:
         """Free the member for now (the ticket waits elsewhere, e.g. for a meeting)."""
         self.pool.free(self)
@@ -98,7 +90,9 @@ class StaffRequest:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.pool.release(self)
+        if not self.done:
+            self.done = True
+            self.pool.free(self)
 
 
 class StaffPool:
@@ -160,7 +154,10 @@ class StaffPool:
 
     def _roster_changes(self) -> Generator[simpy.Event, Any, None]:
         env, slots, roster = self.env, self._slots, self._roster
-        changes = [k for k in range(1, len(slots)) if roster[slots[k]] != roster[slots[k - 1]]]
+        same = [roster[h] == roster[h - 1] for h in range(168)]  # hour h as the one before
+        changes = [k for k in range(1, len(slots))
+                   if not (slots[k] == (slots[k - 1] + 1) % 168 and same[slots[k]])
+                   and roster[slots[k]] != roster[slots[k - 1]]]
         for k in changes:  # wake only where the roster changes
             yield env.timeout(k * 60.0 - env.now)
             leaving = self._set_roster(roster[slots[k]])
@@ -171,9 +168,9 @@ class StaffPool:
                 self.on_leave(leaving)
             self._dispatch()
 
-    def on_duty_now(self) -> list[int]:
-        """Members on duty now, in roster order."""
-        return list(self._duty_order)
+    def on_duty_now(self) -> Sequence[int]:
+        """Members on duty now, in roster order (do not modify)."""
+        return self._duty_order
 
     def is_on_call(self, member: int) -> bool:
         """Whether a member is (now) on call at home rather than on duty."""
@@ -183,8 +180,14 @@ class StaffPool:
     def request(self, priority: int, *, key: float | None = None, prefer: int = -1,
                 ticket: int = -1) -> StaffRequest:
         """A request (granted at once when a member is free and nobody waits)."""
-        req = StaffRequest(self, priority, self.env.now if key is None else key, prefer,
-                           ticket)
+        now = self.env.now
+        req = StaffRequest(self, priority, now if key is None else key, prefer, ticket)
+        if not self._queue:  # the usual case, inline
+            i = self._free_member(priority, prefer)
+            if i >= 0:
+                self.busy[i] = True
+                req.member = i
+                return req
         self.enqueue(req, req.key)
         return req
 
@@ -219,19 +222,22 @@ class StaffPool:
             return
         req.member = -1
         self.busy[i] = False
-        self._proc[i] = None
-        self._since[i] = -1.0
-        self._interrupted[i] = False
+        if self._proc[i] is not None or self._interrupted[i]:
+            self._proc[i] = None
+            self._since[i] = -1.0
+            self._interrupted[i] = False
         waiting = self._reserved[i]
         if waiting is not None:  # the emergency that preempted this member takes it
             self._reserved[i] = None
             waiting.reserved = False
             self._grant(waiting, i)
-        self._dispatch()
+        if self._queue:
+            self._dispatch()
 
-    def mark_preemptible(self, member: int, process: Any) -> None:
+    def mark_preemptible(self, member: int, process: Any, since: float) -> None:
+        """``member``'s job (``process``) may be interrupted from ``since`` on."""
         self._proc[member] = process
-        self._since[member] = self.env.now
+        self._since[member] = since
 
     def mark_not_preemptible(self, member: int) -> None:
         self._proc[member] = None
@@ -245,16 +251,16 @@ class StaffPool:
         req.event.succeed(i)
 
     def _free_member(self, priority: int, prefer: int) -> int:
-        busy, duty = self.busy, self.duty
-        if prefer >= 0 and not busy[prefer] and self._reserved[prefer] is None and (
-                duty[prefer] or (priority == EMERGENCY and self.call[prefer])):
+        busy = self.busy  # a reserved member is busy until it is granted
+        if prefer >= 0 and not busy[prefer] and (
+                self.duty[prefer] or (priority == EMERGENCY and self.call[prefer])):
             return prefer
         for i in self._duty_order:
-            if not busy[i] and self._reserved[i] is None:
+            if not busy[i]:
                 return i
         if priority == EMERGENCY:
             for i in self._call_order:
-                if not busy[i] and self._reserved[i] is None:
+                if not busy[i]:
                     return i
         return -1
 
@@ -277,10 +283,10 @@ class StaffPool:
 
     def _preempt_for(self, req: StaffRequest) -> None:
         """Interrupt the latest-started preemptible job of an eligible member for ``req``."""
-        best, best_t = -1, -1.0
+        best, best_t, now = -1, -1.0, self.env.now
         for i in (*self._duty_order, *self._call_order):
             t = self._since[i]
-            if t > best_t and not self._interrupted[i] and self._reserved[i] is None:
+            if best_t < t <= now and not self._interrupted[i] and self._reserved[i] is None:
                 best, best_t = i, t
         if best < 0:
             return
@@ -290,7 +296,8 @@ class StaffPool:
 
     def _interrupt(self, member: int, cause: Preemption | ShiftEnd) -> None:
         proc = self._proc[member]
-        if proc is None or self._interrupted[member]:
+        if proc is None or self._interrupted[member] or not (
+                0 <= self._since[member] <= self.env.now):
             return
         self._interrupted[member] = True
         self._since[member] = -1.0

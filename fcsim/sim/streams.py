@@ -56,8 +56,10 @@ class KeyedDraws:
     ``(name, dist)`` pairs: ``dist`` an object with ``sample(rng, size)`` (a
     ``fixed`` distribution costs no stream), or ``None`` for U(0, 1). Each row is read **once**
     (a ticket's pass, try or meeting); a block whose rows have all been read is freed, so a
-    run's memory stays bounded. ``dense`` tables (read by every key, e.g. first passes) build
-    the rows of a block at once; sparse ones (second passes, retries) build a row when read.
+    run's memory stays bounded. ``dense`` tables (read by every key: first passes) have a
+    stream per field and build the rows of a block at once; sparse ones (second passes,
+    retries, meetings: read by few keys) draw a block's fields one after the other from one
+    stream (``prefix``) and build a row when it is read.
     """
 
     __slots__ = ("_arrays", "_cols", "_dense", "_last", "_last_rows", "_made", "_make", "_rows",
@@ -66,11 +68,12 @@ class KeyedDraws:
     def __init__(self, streams: Streams, prefix: str, fields: Sequence[tuple[str, Any]],
                  *, dense: bool = True, row: Callable[[Iterable[float]], Any] = tuple) -> None:
         self._cols: list[tuple[np.random.Generator | None, Any]] = []
+        shared = None if dense else streams.rng(prefix)
         for name, dist in fields:
             if getattr(dist, "dist", None) == "fixed":
                 self._cols.append((None, float(dist.value)))
             else:
-                self._cols.append((streams.rng(f"{prefix}.{name}"), dist))
+                self._cols.append((shared or streams.rng(f"{prefix}.{name}"), dist))
         self.n_fields = len(self._cols)
         self._dense = dense
         self._make = row
@@ -91,8 +94,7 @@ class KeyedDraws:
         if self._dense:
             rows = self._rows.get(b)
             if rows is None:
-                rows = self._rows[b] = list(map(self._make,
-                                                zip(*self._block(b).tolist(), strict=True)))
+                rows = self._rows[b] = list(map(self._make, self._block(b).T.tolist()))
                 del self._arrays[b]
             row = rows[j]
             self._last, self._last_rows = b, rows
