@@ -172,10 +172,10 @@ def fewer_report(apartment_baseline):
     return check_scenarios([scen], apartment_baseline)
 
 
-def _sign_met_rate(kpi: KpiResult) -> np.ndarray:
-    """appointment_sign met rate per replication, computed from the control-point table."""
+def _arrival_met_rate(kpi: KpiResult) -> np.ndarray:
+    """appointment_arrival met rate per replication, computed from the control-point table."""
     cp = kpi.control_points
-    cp = cp[cp["control_point"] == "appointment_sign"]
+    cp = cp[cp["control_point"] == "appointment_arrival"]
     decided = cp["status"].isin(["met", "breached", "missing"])
     met = cp["status"] == "met"
     g = pd.DataFrame({"r": cp["replication"].astype(int), "d": decided, "m": met}).groupby("r")
@@ -189,21 +189,23 @@ def test_one_fewer_technician_is_flagged(apartment_baseline, fewer_report) -> No
     fewer = apply_overrides(base, [ONE_FEWER_ENGINEER])
     # the effect, measured independently of fcsim.check: >= 5 standard errors (Welch on raw
     # replication values of the baseline's seed and of the check's seed)
-    a = _sign_met_rate(run_experiment([base], seed=sb.seed, replications=sb.replications,
-                                      days=sb.days, workers=0).kpi)
-    b = _sign_met_rate(run_experiment([fewer], seed=sb.seed + 1, replications=sb.replications,
-                                      days=sb.days, workers=0).kpi)
+    a = _arrival_met_rate(run_experiment([base], seed=sb.seed, replications=sb.replications,
+                                         days=sb.days, workers=0).kpi)
+    b = _arrival_met_rate(run_experiment([fewer], seed=sb.seed + 1,
+                                         replications=sb.replications, days=sb.days,
+                                         workers=0).kpi)
     ref = stats.ttest_ind(b, a, equal_var=False)
     assert ref.statistic <= -5.0
     # the stored baseline is reproducible and the check saw the same numbers
-    st = sb.kpis["clock.appointment_sign.met_rate"]
+    st = sb.kpis["clock.appointment_arrival.met_rate"]
     assert st.mean == pytest.approx(a.mean(), rel=1e-12)
-    row = next(r for r in fewer_report.results if r.kpi == "clock.appointment_sign.met_rate")
+    row = next(r for r in fewer_report.results
+               if r.kpi == "clock.appointment_arrival.met_rate")
     assert row.t == pytest.approx(ref.statistic, rel=1e-9)
     assert row.status == "regression"
     assert not fewer_report.passed
     assert fewer_report.notes["apartment"]  # the configuration differs from the baseline's
-    with pytest.raises(RegressionError, match="appointment_sign"):
+    with pytest.raises(RegressionError, match="appointment_arrival"):
         fewer_report.raise_for_regression()
     # the same through the command line: exit code 1
     assert main(["check", "apartment", "--baseline", str(BASELINES / "apartment.json"),
@@ -233,7 +235,7 @@ def test_json_and_junit_outputs_parse(fewer_report) -> None:
     assert data["regressions"] == len(fewer_report.regressions) > 0
     assert len(data["results"]) == len(fewer_report.results)
     flagged = {r["kpi"] for r in data["results"] if r["status"] == "regression"}
-    assert "clock.appointment_sign.met_rate" in flagged
+    assert "clock.appointment_arrival.met_rate" in flagged
     root = ET.fromstring(report_to_junit(fewer_report))
     cases = root.findall("./testsuite/testcase")
     assert len(cases) == len(fewer_report.results)

@@ -186,7 +186,7 @@ def test_one_more_technician_lowers_the_mean_wait() -> None:
     plus = apply_overrides(base, [
         'staff.engineering.shifts=[{start_h=8, end_h=17, count=4}, '
         '{start_h=17, end_h=23, count=1}, {start_h=23, end_h=32, count=1, on_call=true}]'])
-    reps = 10
+    reps = 20
     d = []
     for r in range(reps):  # common random numbers: same seed and replication
         w0 = _mean_tech_wait(simulate(base, seed=505, replication=r, days=28), "engineering")

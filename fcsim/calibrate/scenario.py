@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from fcsim.calibrate.passes import stage_samples
 from fcsim.calibrate.probabilities import branch_probabilities
 from fcsim.calibrate.toml_out import _key, dumps
 from fcsim.eventlog import EventLog
+from fcsim.model.timezone import tz_name
 from fcsim.scenarios import Scenario, scenario_from_dict
 
 __all__ = ["NO_STARTED_AT", "Calibration", "calibrate", "write_scenario"]
@@ -164,7 +165,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         log_.warning(msg)
         warnings.append(msg)
 
-    zone = tz or base.scenario.start.tzinfo or UTC
+    zone = tz or base.scenario.tz
     if not log.events["started_at"].notna().any():
         warn(NO_STARTED_AT)
     arr = arrival_rates(log, tz=zone, window=window, pooled_below=pooled_below)
@@ -177,7 +178,8 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     data["scenario"].update(
         name=name or f"{base.name}-calibrated",
         description=f"calibrated from {source or 'an event log'} on base {base.name!r}",
-        start=start_local, days=round(arr.days, 6), occupancy_by_month=None, holidays=[])
+        start=start_local, time_zone=tz_name(zone), days=round(arr.days, 6),
+        occupancy_by_month=None, holidays=[])
     com["scenario.days"] = f"observed window [{arr.start}, {arr.end}) UTC"
     com["scenario.holidays"] = "holidays and monthly occupancy are in the fitted rates"
     flags = _route_flags(log)
@@ -235,6 +237,11 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
             tbl, fld = new_cats[r.category], str(r.parameter)
             key = f"categories.{_key(r.category)}.{fld}"
         else:
+            continue
+        if r.n == 0 and fld == "record_error_p":  # its consequences are in the fitted data
+            tbl[fld] = 0.0
+            com[key] = ("not measurable in the log (no record_accurate): 0, so that wasted "
+                        "trips, unreachable callbacks and misroutes are not counted twice")
             continue
         if r.n == 0:
             com[key] = "not calibrated: the log never reaches this branch (base value kept)"
