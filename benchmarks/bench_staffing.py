@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from fcsim.sim.tv_queue import TimeVaryingQueue
 from fcsim.staffing import sipp_staffing
 from fcsim.staffing.isa_sim import compare_staffing, paired_max_deviation_test, sinusoidal_rate
 from fcsim.staffing.roster import (
@@ -38,6 +37,7 @@ from fcsim.staffing.roster import (
     roster_grid,
     sequential_search,
 )
+from fcsim.staffing.tv_queue import TimeVaryingQueue
 
 HERE = Path(__file__).resolve().parent
 SEED = 20260315

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fcsim.sim.tv_queue import TimeVaryingQueue
 from fcsim.staffing import erlang_c, sipp_staffing
 from fcsim.staffing.isa_sim import (
     compare_staffing,
@@ -18,6 +17,7 @@ from fcsim.staffing.isa_sim import (
     unbiased_p_delay,
 )
 from fcsim.staffing.tv_markov import markov_delay_probability
+from fcsim.staffing.tv_queue import TimeVaryingQueue
 
 
 def _erlang_c_hand(c: int, a: float) -> float:

@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from fcsim.cli import main
+from fcsim.compare import replay_differences
 from fcsim.eventlog import EventLog, write_log
 from fcsim.scenarios import load_scenario
 from fcsim.sim import simulate
-from fcsim.sim.trace import replay, replay_differences
+from fcsim.sim.trace import replay
 
 FEWER_ENGINEERS = ("staff.engineering.shifts=[{start_h=8,end_h=17,count=1},"
                    "{start_h=17,end_h=23,count=1},{start_h=23,end_h=32,count=1,on_call=true}]")

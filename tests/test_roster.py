@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fcsim.scenarios import ScenarioError, load_scenario
-from fcsim.sim.tv_queue import TimeVaryingQueue
 from fcsim.staffing import sipp_staffing
 from fcsim.staffing.isa_sim import sinusoidal_rate
 from fcsim.staffing.roster import (
@@ -26,6 +25,7 @@ from fcsim.staffing.roster import (
     sequential_search,
 )
 from fcsim.staffing.scenario_staffing import with_roster
+from fcsim.staffing.tv_queue import TimeVaryingQueue
 
 PATTERNS = (ShiftPattern("night", 0, 8, 8.0), ShiftPattern("day", 8, 16, 8.0),
             ShiftPattern("evening", 16, 24, 9.0))

@@ -77,9 +77,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from fcsim.compare import replay_differences
     from fcsim.eventlog import read_log
     from fcsim.scenarios import load_scenario
-    from fcsim.sim.trace import replay, replay_differences
+    from fcsim.sim.trace import replay
 
     obs = read_log(args.observed)
     sc = load_scenario(args.scenario)

@@ -1,8 +1,10 @@
 """Observed versus simulated: one KPI engine on both logs, prediction intervals, distances.
 
-See :func:`~fcsim.compare.core.compare`; trace-driven replay is :mod:`fcsim.sim.trace`.
+See :func:`~fcsim.compare.core.compare`; trace-driven replay is :mod:`fcsim.sim.trace`, its
+KPI differences :func:`~fcsim.compare.replay.replay_differences`.
 """
 
 from fcsim.compare.core import Comparison, compare, prediction_interval
+from fcsim.compare.replay import replay_differences
 
-__all__ = ["Comparison", "compare", "prediction_interval"]
+__all__ = ["Comparison", "compare", "prediction_interval", "replay_differences"]

@@ -90,7 +90,7 @@ def hour_slots(start: datetime, tz: tzinfo, n_hours: int) -> list[int]:
 
 @lru_cache(maxsize=64)
 def _hour_slots(t0: datetime, tz: tzinfo, n_hours: int) -> tuple[int, ...]:
-    out = []
+    out: list[int] = []
     hour = timedelta(hours=1)
     k = 0
     while k < n_hours:

@@ -119,16 +119,16 @@ class TicketDraws:
 
     def first_pass(self, i: int) -> Pass:
         """Ticket ``i``'s first pass."""
-        return self._table("pass", 1, 0)[i]  # type: ignore[no-any-return]
+        return self._table("pass", 1, 0)[i]
 
     def pass_(self, i: int, attempt: int) -> Pass:
         """Ticket ``i``'s pass ``attempt``."""
-        return self._table("pass", attempt, 0)[i]  # type: ignore[no-any-return]
+        return self._table("pass", attempt, 0)[i]
 
     def callback_try(self, i: int, attempt: int, j: int) -> CallbackTry:
         """Ticket ``i``'s callback try ``j`` (≥ 2) in pass ``attempt``."""
-        return self._table("callback", attempt, j)[i]  # type: ignore[no-any-return]
+        return self._table("callback", attempt, j)[i]
 
     def meeting(self, i: int, attempt: int, j: int) -> Meeting:
         """Ticket ``i``'s ``j``-th meeting in pass ``attempt``."""
-        return self._table("meeting", attempt, j)[i]  # type: ignore[no-any-return]
+        return self._table("meeting", attempt, j)[i]

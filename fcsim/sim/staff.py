@@ -63,7 +63,8 @@ class StaffRequest:
         self.prefer = prefer
         self.ticket = ticket
         self.member = -1  # granted member, -1 while waiting or paused
-        self.event: simpy.Event | None = None  # succeeds when a member is granted
+        # succeeds when a member is granted (None until the request is queued)
+        self.event: simpy.Event = None  # type: ignore[assignment]
         self.reserved = False  # a preempted member will be granted when it is released
         self.done = False  # released or withdrawn for good
 
@@ -218,7 +219,7 @@ class StaffPool:
         if i < 0:
             if req.event is not None and not req.event.triggered:
                 self.n_waiting -= 1  # withdrawn (lazily removed from the heap)
-                req.event = None
+                req.event = None  # type: ignore[assignment]
             return
         req.member = -1
         self.busy[i] = False
@@ -247,7 +248,6 @@ class StaffPool:
         self.busy[i] = True
         req.member = i
         self.n_waiting -= 1
-        assert req.event is not None
         req.event.succeed(i)
 
     def _free_member(self, priority: int, prefer: int) -> int:

@@ -81,7 +81,8 @@ class KeyedDraws:
         self._arrays: dict[int, np.ndarray] = {}
         self._rows: dict[int, list[Any]] = {}
         self._used: dict[int, int] = {}
-        self._last, self._last_rows = -1, []  # the dense block read last
+        self._last = -1  # the dense block read last, and its rows
+        self._last_rows: list[Any] = []
 
     def __getitem__(self, i: int) -> Any:
         b, j = divmod(i, BLOCK)
@@ -92,10 +93,11 @@ class KeyedDraws:
                 self._free(b)
             return rows[j]
         if self._dense:
-            rows = self._rows.get(b)
-            if rows is None:
-                rows = self._rows[b] = list(map(self._make, self._block(b).T.tolist()))
+            got = self._rows.get(b)
+            if got is None:
+                got = self._rows[b] = list(map(self._make, self._block(b).T.tolist()))
                 del self._arrays[b]
+            rows = got
             row = rows[j]
             self._last, self._last_rows = b, rows
         else:

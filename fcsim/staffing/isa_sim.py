@@ -3,7 +3,7 @@ SIPP and lagged SIPP on the same arrival pattern.
 
 * :func:`sinusoidal_rate` — bin means of ``λ̄ (1 + a sin(2π t / P))`` (the classic test case).
 * :func:`isa_by_simulation` — :func:`~fcsim.staffing.time_varying.iterative_staffing` whose
-  oracle is :class:`~fcsim.sim.tv_queue.TimeVaryingQueue` (common random numbers: every
+  oracle is :class:`~fcsim.staffing.tv_queue.TimeVaryingQueue` (common random numbers: every
   iteration sees the same random numbers); :func:`isa_by_markov` — the same with the exact
   Kolmogorov solution (:mod:`fcsim.staffing.tv_markov`) as a noise-free oracle.
 * :func:`compare_staffing` — SIPP, lagged SIPP and ISA staffing per bin with P(delay) for each,
@@ -25,7 +25,6 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from fcsim.sim.tv_queue import TimeVaryingQueue
 from fcsim.staffing.time_varying import (
     IsaResult,
     iterative_staffing,
@@ -34,6 +33,7 @@ from fcsim.staffing.time_varying import (
     sipp_staffing,
 )
 from fcsim.staffing.tv_markov import markov_delay_probability
+from fcsim.staffing.tv_queue import TimeVaryingQueue
 
 __all__ = [
     "MaxDeviationTest",

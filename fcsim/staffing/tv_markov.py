@@ -1,6 +1,6 @@
 """Exact P(delay) per bin of the periodic M_t/M/s_t queue from the Kolmogorov forward equations.
 
-The same model as :class:`fcsim.sim.tv_queue.TimeVaryingQueue` (birth rate ``λ_k``, death rate
+The same model as :class:`fcsim.staffing.tv_queue.TimeVaryingQueue` (birth rate ``λ_k``, death rate
 ``μ min(N, s_k)`` on bin ``k``), solved numerically instead of simulated: the distribution of
 ``N`` (truncated far above the staffing) is carried through each bin, over
 periods until the periodic steady state is reached. By PASTA, the delay probability of the
