@@ -31,6 +31,7 @@ from fcsim.calibrate.passes import stage_samples
 from fcsim.calibrate.probabilities import branch_probabilities
 from fcsim.calibrate.toml_out import _key, dumps
 from fcsim.eventlog import EventLog
+from fcsim.model.timezone import tz_name
 from fcsim.scenarios import Scenario, scenario_from_dict
 
 __all__ = ["NO_STARTED_AT", "Calibration", "calibrate", "write_scenario"]
@@ -148,7 +149,8 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     name
         Name of the new scenario (default ``<base>-calibrated``).
     tz
-        Time zone of the hour-of-week profiles (default: the base's UTC offset).
+        The site's time zone: of the hour-of-week profiles, and the calibrated scenario's
+        ``time_zone`` (default: the base's zone).
     window
         Arrival window ``(start, end)``; default the manifest's or the arrivals' span.
     min_n
@@ -164,7 +166,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         log_.warning(msg)
         warnings.append(msg)
 
-    zone = tz or base.scenario.start.tzinfo or UTC
+    zone = tz or base.scenario.tz or UTC
     if not log.events["started_at"].notna().any():
         warn(NO_STARTED_AT)
     arr = arrival_rates(log, tz=zone, window=window, pooled_below=pooled_below)
@@ -177,7 +179,8 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     data["scenario"].update(
         name=name or f"{base.name}-calibrated",
         description=f"calibrated from {source or 'an event log'} on base {base.name!r}",
-        start=start_local, days=round(arr.days, 6), occupancy_by_month=None, holidays=[])
+        start=start_local, time_zone=tz_name(zone), days=round(arr.days, 6),
+        occupancy_by_month=None, holidays=[])
     com["scenario.days"] = f"observed window [{arr.start}, {arr.end}) UTC"
     com["scenario.holidays"] = "holidays and monthly occupancy are in the fitted rates"
     flags = _route_flags(log)
