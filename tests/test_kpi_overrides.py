@@ -16,7 +16,7 @@ import pytest
 from logbuilder import LogBuilder
 
 from fcsim.cli import main
-from fcsim.eventlog import write_log
+from fcsim.eventlog import read_log, write_log
 from fcsim.kpi import control_points, evaluate
 from fcsim.kpi.bounds import (
     load_control_points,
@@ -173,3 +173,43 @@ def test_cli_control_points_file_with_overrides(tmp_path: Path) -> None:
 def test_parse_accepts_json_null_as_no_bound() -> None:
     cp = parse_control_points({"record": {"upper_s": None, "lower_s": 1}})
     assert (cp.bounds("record").lower_s, cp.bounds("record").upper_s) == (1, None)
+
+
+def test_engine_lateness_is_the_models_definition(kpi_examples: Path) -> None:
+    """Every row with both moments: lateness_s = Bounds.lateness_s(duration) of the row's own
+    resolved bounds (empty when met) — the definition the simulator reads."""
+    log = read_log(kpi_examples / "observed-day")
+    bounds = SEED_CONTROL_POINTS.with_overrides(
+        {"on_site": {"category": {"engineering": {"upper_s": 200}}, "emergency": {"upper_s": 60}},
+         "record": {"category": {"consultation": {"lower_s": 40}}}})
+    cp = control_points(log, bounds=bounds)
+    tk = log.tickets.set_index(log.tickets["ticket_id"].astype(str))
+    both = cp[cp["duration_s"].notna()]
+    assert len(both) > 20
+    for r in both.itertuples():
+        t = tk.loc[str(r.ticket_id)]
+        b = bounds.resolve(str(r.control_point), str(t["category"]), bool(t["emergency"]))
+        for got, side in ((r.lower_s, b.lower_s), (r.upper_s, b.upper_s)):
+            assert pd.isna(got) if side is None else got == side
+        want = b.lateness_s(float(r.duration_s))
+        assert (pd.isna(r.lateness_s) and want == 0.0) or r.lateness_s == pytest.approx(want)
+        assert (str(r.status) == "met") == (want == 0.0)
+
+
+def test_hospital_run_applies_the_five_minute_rule_only_where_the_seed_does(
+        tmp_path: Path) -> None:
+    """``fcsim run hospital``: on-site rows of emergencies and critical patients carry 300 s,
+    every other visit the ordinary 600 s."""
+    out = tmp_path / "h"
+    assert main(["run", "hospital", "--days", "3", "--seed", "2", "--no-report",
+                 "--no-progress", "--out", str(out)]) == 0
+    cp = pd.read_csv(out / "control_points.csv")
+    tk = read_log(out).tickets
+    facts = pd.DataFrame({"ticket_id": tk["ticket_id"].astype(str),
+                          "category": tk["category"].astype(str),
+                          "emergency": tk["emergency"].astype(bool)})
+    on = cp[cp["control_point"] == "on_site"].merge(facts, on="ticket_id")
+    rule = on["emergency"] | (on["category"] == "critical")
+    assert rule.any() and (~rule).any()
+    assert set(on.loc[rule, "upper_s"]) == {300.0}
+    assert set(on.loc[~rule, "upper_s"]) == {600.0}
