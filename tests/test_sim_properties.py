@@ -100,7 +100,12 @@ def test_manifest_and_ids() -> None:
     assert m["scenario"] == "hospital" and m["seed"] == 3 and m["replication"] == 2
     assert m["days"] == 1.0
     assert m["window"] == ["2026-03-02T00:00:00+08:00", "2026-03-03T00:00:00+08:00"]
-    assert m["control_points"]["hospital"]["on_site"] == {"lower_s": None, "upper_s": 300.0}
+    # scenario-wide 600 s; the 5-minute on-post rule only for critical patients / emergencies
+    assert m["control_points"]["hospital"]["on_site"] == {"lower_s": None, "upper_s": 600.0}
+    assert m["control_point_overrides"]["hospital"]["on_site"] == {
+        "category": {"critical": {"lower_s": None, "upper_s": 300.0}},
+        "emergency": {"lower_s": None, "upper_s": 300.0}}
+    assert m["time_zone"] == {"hospital": "Asia/Shanghai"}
     json.dumps(m)  # JSON-serialisable
     assert m["scenario_config"]["scenario"]["name"] == "hospital"
     ids = log.tickets["ticket_id"].astype(str)
@@ -188,10 +193,15 @@ def test_hospital_on_post_clock_is_five_minutes() -> None:
     from fcsim.kpi import evaluate
 
     log = simulate(HOSPITAL, seed=13, days=2)
-    cp = evaluate(log).control_points  # bounds from the run's manifest
+    cp = evaluate(log).control_points  # bounds from the run's manifest, resolved per row
     on_site = cp[cp["control_point"] == "on_site"]
-    assert len(on_site) > 0
-    assert (on_site["upper_s"].astype(float) == 300.0).all()
+    tk = log.tickets.set_index(log.tickets["ticket_id"].astype(str))
+    ids = on_site["ticket_id"].astype(str)
+    rule = (tk.loc[ids, "emergency"].astype(bool).to_numpy()
+            | (tk.loc[ids, "category"].astype(str) == "critical").to_numpy())
+    assert rule.any() and (~rule).any()
+    upper = on_site["upper_s"].astype(float).to_numpy()
+    assert (upper[rule] == 300.0).all() and (upper[~rule] == 600.0).all()
 
 
 def test_fcsim_run_cli_writes_log_and_kpis(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
