@@ -15,8 +15,10 @@ engine can be judged):
   an appointment clock whose start never came = ``max(0, attempt end - (appointment_at -
   lower))``; no lateness where the needed bound is absent;
 * indicator rows exist for every (scenario, replication) of the tickets table;
-* bounds: the manifest's ``control_points`` entry of the ticket's scenario, else ``bounds``,
-  else the seed's.
+* bounds: the manifest's ``control_points`` and ``control_point_overrides`` entries of the
+  ticket's scenario (for an observed log: entries keyed by clock), else ``bounds``, else the
+  seed's; then, per ticket, the emergency override, else the category's, else scenario-wide
+  (``ControlPoints.resolve``, the model's one definition).
 """
 
 from __future__ import annotations
@@ -82,9 +84,18 @@ def reference_as_of(log: EventLog) -> pd.Timestamp:
 
 
 def _bounds_for(log: EventLog, bounds: ControlPoints | None, scenario: Any) -> ControlPoints:
-    cps = (log.manifest or {}).get("control_points") or {}
-    if not _null(scenario) and scenario in cps:
-        return ControlPoints.from_dict(cps[scenario])
+    man = log.manifest or {}
+    cps = man.get("control_points") or {}
+    ovs = man.get("control_point_overrides") or {}
+    if _null(scenario):
+        # an observed log: entries keyed by clock id, not by scenario
+        clocks = set(SEED_CONTROL_POINTS.specs)
+        wide = cps if cps and set(cps) <= clocks else None
+        over = ovs if ovs and set(ovs) <= clocks else None
+    else:
+        wide, over = cps.get(scenario), ovs.get(scenario)
+    if wide is not None or over is not None:
+        return ControlPoints.from_dict(wide or {}, over or None)
     return SEED_CONTROL_POINTS if bounds is None else bounds
 
 
@@ -189,6 +200,12 @@ def _ticket_rows(tk: dict[str, Any], evs: list[Ev], as_of: pd.Timestamp,
     if r1 is None:
         return []
     emergency = _flag(tk["emergency"])
+    category = None if _null(tk["category"]) else str(tk["category"])
+
+    def bounds(clock: str) -> Any:
+        """The clock's bounds for this ticket's category and emergency flag."""
+        return cp.resolve(clock, category, emergency)
+
     immediate = tk["mode"] == "immediate"
     appointment = tk["mode"] == "appointment"
     r_disp, r_site, r_cb = (_flag(tk["route_dispatch"]), _flag(tk["route_site_visit"]),
@@ -213,35 +230,35 @@ def _ticket_rows(tk: dict[str, Any], evs: list[Ev], as_of: pd.Timestamp,
     for a, rk in receipts.items():
         end_a = ends[a]
         rec = _first(evs, a, ["recorded"], after=rk)
-        add(_interval_row("record", cp.bounds("record"), rk, rec, end_a, as_of), a)
+        add(_interval_row("record", bounds("record"), rk, rec, end_a, as_of), a)
         if r_disp and not (emergency and a == 1):
             first_rec = _first(evs, a, ["recorded"])
             disp = _first(evs, a, ["dispatched"], after=first_rec) if first_rec else None
-            add(_interval_row("dispatch", cp.bounds("dispatch"), first_rec, disp, end_a,
+            add(_interval_row("dispatch", bounds("dispatch"), first_rec, disp, end_a,
                               as_of), a)
         if emergency and a == 1:
             er = _first(evs, 1, ["emergency_reported"], after=rk)
-            add(_interval_row("emergency_report", cp.bounds("emergency_report"), rk, er,
+            add(_interval_row("emergency_report", bounds("emergency_report"), rk, er,
                               end_a, as_of), a)
         valid = _valid_arrivals(evs, a)
         if immediate and r_site:
             st = _first(evs, a, ["emergency_reported" if emergency and a == 1 else "dispatched"])
             arr = next((e for e in valid if st is not None and e.key > st.key), None)
-            add(_interval_row("on_site", cp.bounds("on_site"), st, arr, end_a, as_of), a)
+            add(_interval_row("on_site", bounds("on_site"), st, arr, end_a, as_of), a)
         if appointment and r_site and a == 1:
             appt = pd.Timestamp(tk["appointment_at"])
-            add(_appointment_row("appointment_sign", cp.bounds("appointment_sign"),
+            add(_appointment_row("appointment_sign", bounds("appointment_sign"),
                                  _first(evs, 1, ["signed"]), appt, end_a, as_of), a)
             booked = tk["booked_at"]
             if not _null(booked) and _secs(appt, pd.Timestamp(booked)) >= 900:
-                add(_appointment_row("appointment_call", cp.bounds("appointment_call"),
+                add(_appointment_row("appointment_call", bounds("appointment_call"),
                                      _first(evs, 1, ["contacted"]), appt, end_a, as_of), a)
-            add(_appointment_row("appointment_arrival", cp.bounds("appointment_arrival"),
+            add(_appointment_row("appointment_arrival", bounds("appointment_arrival"),
                                  valid[0] if valid else None, appt, end_a, as_of), a)
         if r_site:
             diag = _first(evs, a, ["diagnosed"])
             plan = _first(evs, a, ["planned"], after=diag) if diag else None
-            add(_interval_row("plan", cp.bounds("plan"), diag, plan, end_a, as_of), a)
+            add(_interval_row("plan", bounds("plan"), diag, plan, end_a, as_of), a)
         # escalate: each blocked -> first unpaired escalated after it, in order
         paired: set[int] = set()
         blocked = [e for e in evs if e.attempt == a and e.activity == "blocked"]
@@ -253,17 +270,17 @@ def _ticket_rows(tk: dict[str, Any], evs: list[Ev], as_of: pd.Timestamp,
                     esc = e
                     paired.add(id(e))
                     break
-            add(_interval_row("escalate", cp.bounds("escalate"), bl, esc, end_a, as_of), a, occ)
+            add(_interval_row("escalate", bounds("escalate"), bl, esc, end_a, as_of), a, occ)
     if r_cb:
         acc = next((e for e in evs if e.activity == "accepted"), None)
         if acc is not None:
             a = acc.attempt
             slip = _first(evs, a, ["slip_returned"])
             call = _first(evs, a, ["callback", "callback_failed"], after=slip) if slip else None
-            add(_interval_row("callback", cp.bounds("callback"), slip, call,
+            add(_interval_row("callback", bounds("callback"), slip, call,
                               ends.get(a), as_of), a)
         elif any(e.activity == "closed" for e in evs):
-            add(_interval_row("callback", cp.bounds("callback"), None, None,
+            add(_interval_row("callback", bounds("callback"), None, None,
                               ends[max(receipts)] or evs[-1], as_of), max(receipts))
     return out
 
@@ -369,7 +386,8 @@ def reference_indicator_counts(log: EventLog, as_of: Any = None,
         if _flag(tk["route_callback"]):
             acc = next((e for e in evs if e.activity == "accepted"), None)
             slip = _first(evs, acc.attempt, ["slip_returned"]) if acc else None
-            up = cp.bounds("callback").upper_s or 0.0
+            up = cp.resolve("callback", None if _null(tk["category"]) else str(tk["category"]),
+                            _flag(tk["emergency"])).upper_s or 0.0
             if slip is not None and _secs(as_of, slip.ts) >= up:
                 g["callback_rate"][1] += 1
                 g["callback_rate"][0] += reached

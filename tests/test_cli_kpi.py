@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from fcsim.cli import main
+from fcsim.eventlog import EventLog, read_log, write_log
 
 AS_OF = "2026-03-03T04:01:40+00:00"
 
@@ -57,9 +58,26 @@ def test_scenario_bounds(kpi_examples: Path, tmp_path: Path) -> None:
     assert main(["kpi", str(kpi_examples / "observed-day"), "--as-of", AS_OF,
                  "--scenario", "hospital", "--out", str(tmp_path)]) == 0
     cp = pd.read_csv(tmp_path / "control_points.csv")
+    on_site = cp[cp["control_point"] == "on_site"].set_index("ticket_id")
+    # the hospital's 5-minute on-post rule covers emergencies (T04) and critical patients
+    # only; the vector's other tickets are engineering, non-emergency: the ordinary 600 s
+    assert on_site.loc["T04", "upper_s"] == 300.0
+    others = on_site.drop(index="T04")
+    assert len(others) > 0 and set(others["upper_s"]) == {600.0}
+
+
+def test_scenario_bounds_critical_category(kpi_examples: Path, tmp_path: Path) -> None:
+    """The same tickets relabelled ``critical`` get the hospital's 300 s on-site bound."""
+    log = read_log(kpi_examples / "observed-day")
+    tk = log.tickets.copy()
+    tk["category"] = "critical"
+    write_log(EventLog.from_frames(log.events, tk), tmp_path / "log", fmt="csv")
+    assert main(["kpi", str(tmp_path / "log"), "--as-of", AS_OF,
+                 "--scenario", "hospital", "--out", str(tmp_path / "out")]) == 0
+    cp = pd.read_csv(tmp_path / "out" / "control_points.csv")
     on_site = cp[cp["control_point"] == "on_site"]
     assert set(on_site["upper_s"]) == {300.0}
-    # T01's on-site 300 s is exactly the hospital bound: met (inclusive)
+    # T01's on-site 300 s is exactly the bound: met (inclusive)
     assert on_site[on_site["ticket_id"] == "T01"]["status"].item() == "met"
 
 

@@ -1,8 +1,9 @@
 """The KPI engine against the independent reference, on random logs and on the test vector.
 
 Hypothesis builds small, structurally plausible logs (emergencies, appointments, misroutes,
-second passes, blocked/escalated pairs, failed callbacks, tickets closed early or still open)
-and random ``as_of`` / window / bounds; the engine (:mod:`fcsim.kpi`) must give exactly the
+second passes, blocked/escalated pairs, failed callbacks, tickets closed early or still open,
+several categories, shift handovers no clock reads) and random ``as_of`` / window / bounds —
+scenario-wide, per category and for emergencies, from the manifest or the caller; the engine (:mod:`fcsim.kpi`) must give exactly the
 reference's clock rows (every column) and indicator counts.
 """
 
@@ -32,13 +33,20 @@ from fcsim.model.activities import DURATIVE
 
 T0 = pd.Timestamp("2026-03-02T08:00:00+00:00")
 flag = st.sampled_from([True, False, None])
+CATEGORIES = ("engineering", "critical", "cleaning")
+#: Per-category and emergency overrides, in a manifest's ``control_point_overrides`` shape.
+OVERRIDES = {"on_site": {"category": {"critical": {"upper_s": 300}},
+                         "emergency": {"upper_s": 200}},
+             "record": {"category": {"cleaning": {"lower_s": 5}}},
+             "callback": {"emergency": {"upper_s": 30}}}
 
 
 @st.composite
 def ticket_story(draw: st.DrawFn, b: LogBuilder, tid: str, scenario: str | None,
                  replication: int | None) -> None:
     """One ticket: a random path through the procedure, possibly cut short."""
-    emergency = draw(st.booleans()) if draw(st.integers(0, 4)) == 0 else False
+    emergency = draw(st.integers(0, 3)) == 0
+    category = draw(st.sampled_from(CATEGORIES))
     mode = "appointment" if draw(st.integers(0, 3)) == 0 else "immediate"
     route = (draw(flag), draw(flag), draw(flag))
     t = float(draw(st.integers(0, 3000)))
@@ -97,8 +105,9 @@ def ticket_story(draw: st.DrawFn, b: LogBuilder, tid: str, scenario: str | None,
         if maybe():
             step("planned", 0, 250)
         if draw(st.integers(0, 5)) == 0:  # noise no clock looks at
-            step(draw(st.sampled_from(["work_started", "preempted", "resumed",
-                                       "referred_to_meeting", "communicated"])), 0, 100)
+            step(draw(st.sampled_from(["work_started", "preempted", "resumed", "handed_over",
+                                       "taken_over", "referred_to_meeting", "communicated"])),
+                 0, 100)
         for _ in range(draw(st.integers(0, 2))):
             step(draw(st.sampled_from(["blocked", "blocked", "escalated"])), 0, 400)
             if draw(st.booleans()):
@@ -126,7 +135,7 @@ def ticket_story(draw: st.DrawFn, b: LogBuilder, tid: str, scenario: str | None,
     rc = draw(flag)
     if misrouted1 and rc:
         rc = draw(st.sampled_from([False, None]))
-    tb = b.ticket(tid, emergency=emergency, mode=mode, route=route, satisfied=draw(flag),
+    tb = b.ticket(tid, category=category, emergency=emergency, mode=mode, route=route, satisfied=draw(flag),
                   record_accurate=draw(flag), recognised_correctly=rc, booked_at=booked,
                   appointment_at=appt, scenario=scenario, replication=replication)
     # real logs may number events out of time order: sometimes shuffle seq (ties then follow
@@ -149,6 +158,11 @@ def cases(draw: st.DrawFn) -> tuple[EventLog, pd.Timestamp | None, Any, ControlP
     if simulated and draw(st.booleans()):  # a run's own bounds for scenario "s" only
         manifest = {"control_points": {"s": {"plan": {"lower_s": None, "upper_s": 60},
                                              "escalate": {"lower_s": 100}}}}
+        if draw(st.booleans()):
+            manifest["control_point_overrides"] = {"s": OVERRIDES}
+    elif not simulated and draw(st.booleans()):  # an export with the site's bounds
+        manifest = {"control_points": {"plan": {"upper_s": 90}},
+                    "control_point_overrides": OVERRIDES, "time_zone": "Asia/Shanghai"}
     b = LogBuilder(t0=T0, manifest=manifest)
     groups = [("s", 1), ("s", 2), ("u", 1)] if simulated else [(None, None)]
     n = 0
@@ -167,11 +181,16 @@ def cases(draw: st.DrawFn) -> tuple[EventLog, pd.Timestamp | None, Any, ControlP
         window = (T0 + pd.Timedelta(seconds=w0),
                   T0 + pd.Timedelta(seconds=w0 + draw(st.integers(0, 4000))))
     bounds = None
-    if draw(st.integers(0, 3)) == 0:
+    if draw(st.integers(0, 2)) == 0:
         bounds = SEED_CONTROL_POINTS.with_bounds(
             {"on_site": {"upper_s": draw(st.sampled_from([300, 900]))},
              "record": {"lower_s": draw(st.sampled_from([None, 10]))},
              "callback": {"upper_s": draw(st.sampled_from([60, 120, 300]))}})
+        if draw(st.booleans()):
+            bounds = bounds.with_overrides(
+                {"on_site": {"emergency": {"upper_s": 250}},
+                 "callback": {"category": {"critical": {"upper_s": 30}}},
+                 "plan": {"category": {"engineering": {"lower_s": 20, "upper_s": None}}}})
     return log, as_of, window, bounds
 
 

@@ -30,10 +30,13 @@ def _simulated(tmp_path: Path) -> EventLog:
 def _assert_same_kpis(a: EventLog, b: EventLog, as_of: pd.Timestamp) -> None:
     from fcsim.kpi import evaluate
 
-    ka, kb = evaluate(a, as_of=as_of), evaluate(b, as_of=as_of)
+    # the store keeps events and tickets, not a run's manifest: read both in the same zone
+    ka = evaluate(a, as_of=as_of, tz="Asia/Shanghai")
+    kb = evaluate(b, as_of=as_of, tz="Asia/Shanghai")
     pd.testing.assert_frame_equal(ka.control_points, kb.control_points)
     pd.testing.assert_frame_equal(ka.indicators, kb.indicators)
     pd.testing.assert_frame_equal(ka.periods, kb.periods)
+    pd.testing.assert_frame_equal(ka.ownership, kb.ownership)
     assert len(ka.control_points) > 0
 
 

@@ -22,14 +22,18 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import need
 from logbuilder import LogBuilder
 
-from fcsim.eventlog import write_log
+from fcsim import analysis
+from fcsim.eventlog import read_log, write_log
 from fcsim.model.indicators import INDICATOR_IDS
+from fcsim.model.timezone import parse_tz
+from fcsim.plotting import plot_swimlane
 from fcsim.report import build_report, write_workbook
 from fcsim.report.html import CSP
 
@@ -265,3 +269,33 @@ def test_probe_catches_an_external_image(browser: str, reports: dict[str, Path],
     seen = probe(report, tmp_path)
     assert seen["loaded"] == int(seen["images"]) - 1  # type: ignore[call-overload]
     assert any("127.0.0.1" in e for e in seen["errors"])  # type: ignore[union-attr]
+
+
+def test_ownership_section_and_local_zone(tmp_path: Path) -> None:
+    """fcsim's ownership measure gets its own section, marked as not a seed target, in both
+    languages; hours and the swimlane read the manifest's zone."""
+    d = write_run(tmp_path / "run")
+    man = json.loads((d / "manifest.json").read_text())
+    man["time_zone"] = {"tiny": "Asia/Shanghai"}
+    (d / "manifest.json").write_text(json.dumps(man))
+    pd.DataFrame({
+        "level": ["replication"], "scenario": ["tiny"], "replication": [0],
+        "measure": ["ownership_continuity"], "value": [0.75], "ci_low": [0.3],
+        "ci_high": [0.95], "numerator": [3], "denominator": [4],
+    }).to_csv(d / "ownership.csv", index=False)
+    figs = d / "figs"
+    zh = build_report(d, lang="zh", out=d / "zh.html", figures_dir=figs).read_text()
+    en = build_report(d, lang="en", out=d / "en.html").read_text()
+    assert "首接負責延續率（fcsim 自訂衡量，非種子文件目標）" in zh
+    assert "first-contact ownership continuity — fcsim's measure, not a seed target" in en
+    for page in (zh, en):
+        section = page[page.index('id="ownership"'):page.index('id="figures"')]
+        assert "75.0 %" in section and "3/4" in section and "[30.0 %, 95.0 %]" in section
+        assert "(Asia/Shanghai)" in page  # the hour-of-week captions name the zone
+    # the swimlane's time axis is local: A's receipt 08:00 UTC shows as 16:00
+    log = read_log(d)
+    fig = plot_swimlane(analysis.swimlane_segments(log, ["A"]), tz=parse_tz("Asia/Shanghai"))
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "time (Asia/Shanghai)"
+    lo, _ = ax.get_xlim()
+    assert mdates.num2date(lo).hour in (15, 16)  # the axis starts near 16:00 local

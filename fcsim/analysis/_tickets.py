@@ -51,6 +51,7 @@ class TicketEvents:
     resource: np.ndarray  # object (str or None)
     role: np.ndarray  # object (str or None)
     attempt: np.ndarray  # int64
+    seq: np.ndarray  # int64, the log's seq
 
     def first(self, activity: str) -> int | None:
         """Index of the first event of an activity, or ``None``."""
@@ -75,6 +76,7 @@ def iter_tickets(log: EventLog, keys: set[TicketKey] | None = None) -> Iterator[
     res = ev["resource"].astype(object).where(ev["resource"].notna(), None).to_numpy()
     role = ev["role"].astype(object).where(ev["role"].notna(), None).to_numpy()
     att = ev["attempt"].to_numpy(dtype=np.int64)
+    seq = ev["seq"].to_numpy(dtype=np.int64)
     n = len(ev)
     change = np.ones(n, dtype=bool)
     if n > 1:
@@ -85,7 +87,8 @@ def iter_tickets(log: EventLog, keys: set[TicketKey] | None = None) -> Iterator[
         key = key_of(scen_s[a] or None, None if rep_i[a] < 0 else rep_i[a], tid[a])
         if keys is not None and key not in keys:
             continue
-        yield TicketEvents(key, act[a:b], ts[a:b], st[a:b], res[a:b], role[a:b], att[a:b])
+        yield TicketEvents(key, act[a:b], ts[a:b], st[a:b], res[a:b], role[a:b], att[a:b],
+                           seq[a:b])
 
 
 def gaps(

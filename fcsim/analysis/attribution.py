@@ -14,14 +14,20 @@ missing rows). This module splits each instance's lateness into causes, from the
 
 **The cause at a moment t** (the first rule that holds):
 
-1. ``preemption``: t lies between a ``preempted`` and its ``resumed`` (paired in order; an
-   unpaired ``preempted`` lasts until the next other event of its attempt);
-2. ``escalation``: t lies between a ``blocked`` and the ``escalated`` paired with it (the
+1. ``handover``: t lies between a technician's ``handed_over`` and the technician
+   ``taken_over`` paired with it (in order; an unpaired one lasts until the next other event
+   of its attempt): a shift change passed the job on (a desk ownership handover stops no work
+   and is not a cause);
+2. ``preemption``: t lies between a ``preempted`` and its ``resumed`` (paired in order; an
+   unpaired ``preempted`` lasts until the next other event of its attempt) — always an
+   emergency, since the log says handovers apart (``docs/event-log.md``);
+3. ``escalation``: t lies between a ``blocked`` and the ``escalated`` paired with it (the
    escalate clock's one-to-one pairing; a ``blocked`` never escalated lasts until the end), or
    between the event before a ``referred_to_meeting`` and it;
-3. ``rework``: the clock instance belongs to attempt >= 2 (a second pass exists only because of a
+4. ``rework``: the clock instance belongs to attempt >= 2 (a second pass exists only because of a
    rejection, so all of its lateness is rework);
-4. otherwise look at E, the ticket's first event with ``timestamp`` > t:
+5. otherwise look at E, the ticket's first event with ``timestamp`` > t that is not an
+   interruption (``preempted``, ``resumed``, ``handed_over``, ``taken_over``):
 
    * E durative with ``started_at`` known: before ``started_at`` the ticket waits for E's
      performer (``desk_wait`` for desk activities, ``technician_wait`` for technician ones);
@@ -55,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from fcsim.analysis._tickets import NAT, TicketEvents, TicketKey, gaps, iter_tickets, key_of
+from fcsim.analysis.ripple import handover_gaps
 from fcsim.eventlog import EventLog
 from fcsim.model.activities import DURATIVE
 
@@ -66,6 +73,7 @@ CAUSES: tuple[str, ...] = (
     "technician_wait",
     "travel",
     "preemption",
+    "handover",
     "rework",
     "escalation",
     "work",
@@ -85,6 +93,7 @@ _TECH = frozenset(
     }
 )
 _DURATIVE = frozenset(a.value for a in DURATIVE)
+_TRANSPARENT = frozenset({"preempted", "resumed", "handed_over", "taken_over"})
 _APPOINTMENT = frozenset({"appointment_sign", "appointment_call", "appointment_arrival"})
 _PENDING = {
     "record": "desk_wait",
@@ -122,21 +131,26 @@ class _Causes:
     """The cause at any moment of one ticket's history (see the module docstring)."""
 
     def __init__(self, t: TicketEvents) -> None:
-        self.ts = [int(x) for x in t.ts]
-        self.started = [int(x) for x in t.started]
-        self.acts = [str(x) for x in t.activity]
+        # E (rule 5) is never an interruption event: they are transparent, not stages
+        steps = [i for i, a in enumerate(t.activity) if str(a) not in _TRANSPARENT]
+        self.ts = [int(t.ts[i]) for i in steps]
+        self.started = [int(t.started[i]) for i in steps]
+        self.acts = [str(t.activity[i]) for i in steps]
         self.preempt = [(a, b) for _, a, b in gaps(t, "preempted", "resumed")]
+        self.handover = [(a, b) for _, a, b in handover_gaps(t, "technician")]
         self.escal = [(a, b) for _, a, b in gaps(t, "blocked", "escalated", open_ended=True)]
         # referred_to_meeting: escalation from the preceding event up to it
         for i in np.flatnonzero(t.activity == "referred_to_meeting"):
             prev = int(t.ts[i - 1]) if i > 0 else int(t.ts[i])
             self.escal.append((prev, int(t.ts[i])))
         self.cuts = {int(x) for x in t.ts} | {int(x) for x in t.started if x != NAT}
-        for a, b in self.preempt + self.escal:
+        for a, b in self.preempt + self.escal + self.handover:
             self.cuts.update((a, b))
 
     def at(self, m: float, attempt: int, clock: str) -> str:
         """The cause at moment ``m`` (ms; never a cut point) for a clock of ``attempt``."""
+        if any(a <= m < b for a, b in self.handover):
+            return "handover"
         if any(a <= m < b for a, b in self.preempt):
             return "preemption"
         if any(a <= m < b for a, b in self.escal):

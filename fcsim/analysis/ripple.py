@@ -1,12 +1,22 @@
-"""The emergency ripple: routine tickets whose work was preempted while an emergency ran.
+"""The emergency ripple: routine tickets whose work an emergency took, from the logged cause.
 
-For every preemption gap (``preempted`` → its ``resumed``) of a non-emergency ticket, the
-emergency responsible is found from the events alone: among the emergency tickets of the same
-scenario and replication, the one whose activity on the preempted resource (from the earliest
-``started_at`` / ``timestamp`` of its events by that resource to the latest ``timestamp``)
-overlaps the gap the most; failing that, the emergency ticket whose whole life (first to last
-event) overlaps it the most; failing that, none (``emergency_id`` empty). The delay is the length
-of the gap.
+The log says why work stopped (``docs/event-log.md``): ``preempted`` / ``resumed`` always mean
+an emergency took the member, and ``handed_over`` / ``taken_over`` mean a shift change passed
+the work on. So:
+
+* every ``preempted`` event of a non-emergency ticket is one ripple row. Its **emergency** is
+  the ticket of the preempted resource's *next logged event* (the simulator guarantees it is
+  the emergency that took them): the resource's first event, in the same scenario and
+  replication, after the ``preempted`` — by ``timestamp``; at the same instant an event of
+  another ticket comes first (the preemption is what moved the member there), then the
+  ticket's own later events by ``seq``. ``emergency_id`` is that ticket when it is an
+  emergency, else empty (an observed log that does not follow the rule; no time-overlap guess
+  is made);
+* the **delay** runs from the ``preempted`` to its ``resumed`` (paired in order; an unpaired
+  ``preempted`` lasts until the ticket's next other event of its attempt, or its last event),
+  minus any handover inside it (``handed_over`` → ``taken_over`` of the same ticket): time a
+  shift change accounts for is never blamed on an emergency;
+* ``handed_over`` / ``taken_over`` gaps on their own are not in the ripple at all.
 """
 
 from __future__ import annotations
@@ -14,39 +24,103 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fcsim.analysis._tickets import NAT, TicketEvents, TicketKey, gaps, iter_tickets, key_of
+from fcsim.analysis._tickets import TicketEvents, gaps, iter_tickets, key_of, to_ms
 from fcsim.eventlog import EventLog
 
-__all__ = ["emergency_ripple", "ripple_summary"]
+__all__ = ["emergency_ripple", "handover_gaps", "ripple_summary"]
 
 _COLUMNS = ["scenario", "replication", "emergency_id", "ticket_id", "attempt", "resource",
             "preempted_at", "resumed_at", "delay_s"]
 _MAX = np.iinfo(np.int64).max
 
 
-def _spans(t: TicketEvents) -> dict[object, tuple[int, int]]:
-    """Per resource (and ``None`` for the whole ticket): (first, last) moment in ms."""
-    lo_all = [int(s) if s != NAT else int(x) for s, x in zip(t.started, t.ts, strict=True)]
-    out: dict[object, tuple[int, int]] = {None: (min(lo_all), int(t.ts.max()))}
-    for r in {x for x in t.resource if x is not None}:
-        idx = [i for i in range(len(t.ts)) if t.resource[i] == r]
-        out[r] = (min(lo_all[i] for i in idx), max(int(t.ts[i]) for i in idx))
-    return out
+def handover_gaps(t: TicketEvents, role: str | None = None) -> list[tuple[int, int, int]]:
+    """The ticket's ``handed_over`` → ``taken_over`` gaps ``(index, from_ms, to_ms)``.
+
+    Paired in order among the events of ``role`` (all roles when ``None``); an unpaired
+    ``handed_over`` lasts until the ticket's next other event of its attempt.
+    """
+    if role is None:
+        return gaps(t, "handed_over", "taken_over")
+    keep = np.array([r == role for r in t.role], dtype=bool)
+    if not keep.any():
+        return []
+    idx = np.flatnonzero(keep)
+    sub = TicketEvents(t.key, t.activity[idx], t.ts[idx], t.started[idx], t.resource[idx],
+                       t.role[idx], t.attempt[idx], t.seq[idx])
+    out = gaps(sub, "handed_over", "taken_over", open_ended=True)
+    fixed = []
+    for i, a, b in out:
+        j = int(idx[i])
+        if b == _MAX:  # the next other event of the ticket's attempt, any role
+            nxt = next((k for k in range(j + 1, len(t.ts))
+                        if t.attempt[k] == t.attempt[j]
+                        and t.activity[k] not in ("handed_over", "taken_over")), None)
+            b = int(t.ts[nxt]) if nxt is not None else _MAX
+        fixed.append((j, a, b))
+    return fixed
 
 
-def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
-    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+def _minus(a: int, b: int, holes: list[tuple[int, int]]) -> int:
+    """Length of [a, b) minus its overlap with the (disjoint or not) ``holes``, in ms."""
+    cut = sorted((max(a, lo), min(b, hi)) for lo, hi in holes if hi > a and lo < b)
+    covered, end = 0, a
+    for lo, hi in cut:
+        lo = max(lo, end)
+        if hi > lo:
+            covered += hi - lo
+            end = hi
+    return (b - a) - covered
+
+
+def _next_events(log: EventLog, pre: pd.DataFrame) -> pd.Series:
+    """For each row of ``pre`` (a ``preempted`` event: ``_s``, ``_r``, ``_res``, ``_t``,
+    ``_tid``, ``_seq``), the ticket of the same resource's next logged event in the same
+    scenario and replication (``None`` if there is none)."""
+    ev = log.events
+    res = ev["resource"].astype(object)
+    has = res.notna().to_numpy()
+    e = pd.DataFrame({
+        "_s": ev["scenario"].astype(object).fillna("").to_numpy()[has],
+        "_r": ev["replication"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)[has],
+        "_res": res.to_numpy()[has],
+        "_t": to_ms(ev["timestamp"])[has],
+        "_tid": ev["ticket_id"].astype(str).to_numpy()[has],
+        "_seq": ev["seq"].to_numpy(dtype=np.int64)[has],
+    })
+    wanted = set(zip(pre["_s"], pre["_r"], pre["_res"], strict=True))
+    found: dict[object, str | None] = {}
+    for key, cands in e.groupby(["_s", "_r", "_res"], sort=False):
+        if key not in wanted:
+            continue
+        cands = cands.sort_values(["_t", "_seq"], kind="stable")
+        ts = cands["_t"].to_numpy()
+        tid = cands["_tid"].to_numpy()
+        seq = cands["_seq"].to_numpy()
+        s, r, who = key
+        mine = pre[(pre["_s"] == s) & (pre["_r"] == r) & (pre["_res"] == who)]
+        lo = np.searchsorted(ts, mine["_t"].to_numpy(), side="left")
+        hi = np.searchsorted(ts, mine["_t"].to_numpy(), side="right")
+        for i, own, own_seq, a, b in zip(mine.index, mine["_tid"], mine["_seq"], lo.tolist(),
+                                         hi.tolist(), strict=True):
+            # at the same instant: another ticket first, then the ticket's own later events
+            tie = [j for j in range(a, b) if tid[j] != own] or [
+                j for j in range(a, b) if tid[j] == own and seq[j] > own_seq]
+            j = tie[0] if tie else (b if b < ts.size else None)
+            found[i] = None if j is None else str(tid[j])
+    return pd.Series(found, dtype=object).reindex(pre.index)
 
 
 def emergency_ripple(log: EventLog) -> pd.DataFrame:
-    """Routine tickets delayed by each emergency (one row per preemption gap).
+    """Routine tickets delayed by each emergency (one row per ``preempted`` event).
 
     Returns
     -------
     DataFrame
-        scenario, replication, emergency_id (empty when no emergency overlaps the gap),
-        ticket_id, attempt, resource, preempted_at, resumed_at (the ticket's last event for an
-        unpaired ``preempted``), delay_s.
+        scenario, replication, emergency_id (empty when the preempted resource's next logged
+        event is not on an emergency ticket), ticket_id, attempt, resource, preempted_at,
+        resumed_at (for an unpaired ``preempted``: the next other event of its attempt, else
+        the ticket's last event), delay_s (the gap minus handovers inside it).
     """
     tk = log.tickets
     emerg = {
@@ -55,31 +129,38 @@ def emergency_ripple(log: EventLog) -> pd.DataFrame:
                               tk["emergency"].fillna(False), strict=True)
         if bool(e)
     }
-    em_spans: dict[tuple[str | None, int | None], list[tuple[str, dict[object, tuple[int, int]]]]]
-    em_spans = {}
-    gap_rows: list[tuple[TicketKey, int, object, int, int]] = []
+    rows: list[dict[str, object]] = []
     for t in iter_tickets(log):
         if t.key in emerg:
-            em_spans.setdefault(t.key[:2], []).append((t.key[2], _spans(t)))
             continue
-        for i, a, b in gaps(t, "preempted", "resumed"):
-            gap_rows.append((t.key, int(t.attempt[i]), t.resource[i], a,
-                             int(t.ts[-1]) if b == _MAX else b))
-    rows = []
-    for key, attempt, res, a, b in gap_rows:
-        best: str | None = None
-        cands = em_spans.get(key[:2], [])
-        for which in (res, None):
-            scored = [(_overlap((a, b), sp[which]), eid) for eid, sp in cands if which in sp]
-            scored = [x for x in scored if x[0] > 0]
-            if scored:
-                best = max(scored, key=lambda x: x[0])[1]
-                break
-        rows.append((key[0], key[1], best, key[2], attempt, res, a, b, (b - a) / 1000.0))
-    df = pd.DataFrame(rows, columns=_COLUMNS)
+        pre_gaps = gaps(t, "preempted", "resumed")
+        if not pre_gaps:
+            continue
+        holes = [(a, b) for _, a, b in handover_gaps(t)]
+        for i, a, b in pre_gaps:
+            b = int(t.ts[-1]) if b == _MAX else b
+            rows.append({"_s": t.key[0] or "", "_r": -1 if t.key[1] is None else t.key[1],
+                         "_res": t.resource[i], "_t": a, "_tid": t.key[2],
+                         "_seq": int(t.seq[i]),
+                         "scenario": t.key[0], "replication": t.key[1],
+                         "ticket_id": t.key[2], "attempt": int(t.attempt[i]),
+                         "resource": t.resource[i], "preempted_at": a, "resumed_at": b,
+                         "delay_s": _minus(a, b, holes) / 1000.0})
+    pre = pd.DataFrame(rows)
+    if pre.empty:
+        df = pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
+        df["delay_s"] = df["delay_s"].astype(float)
+    else:
+        nxt = _next_events(log, pre[pre["_res"].notna()])
+        pre["emergency_id"] = pd.Series([
+            x if isinstance(x, str) and key_of(s, None if r == -1 else r, x) in emerg
+            else None
+            for x, s, r in zip(nxt.reindex(pre.index), pre["_s"], pre["_r"], strict=True)],
+            index=pre.index, dtype=object)
+        df = pre[_COLUMNS].copy()
     for c in ("preempted_at", "resumed_at"):
         df[c] = pd.to_datetime(df[c].astype("int64"), unit="ms", utc=True)
-    return df
+    return df.reset_index(drop=True)
 
 
 def ripple_summary(ripple: pd.DataFrame) -> pd.DataFrame:

@@ -2,12 +2,13 @@
 
 Everything is derived from the log alone, so simulated and recorded tickets are treated alike:
 
-* a resource is **busy** between a durative event's ``started_at`` and its ``timestamp``
-  (for ``work_completed`` minus its preemption gaps, ``preempted`` → ``resumed``, during which
-  the technician works for someone else);
+* a resource is **busy** between a durative event's ``started_at`` and its ``timestamp``,
+  minus the interruptions of that role in the same attempt: preemption gaps (``preempted`` →
+  ``resumed``, an emergency took the member) and handover gaps (``handed_over`` →
+  ``taken_over``, a shift change passed the work on); interruptions may come in any stage;
 * a ticket is **waiting** for a durative stage between the ticket's previous event and the
   stage's ``started_at``;
-* the **work** of a stage is ``timestamp - started_at`` (minus preemption gaps).
+* the **work** of a stage is ``timestamp - started_at`` minus those gaps.
 
 Where a log lacks ``started_at`` (most recorded logs), waiting and working cannot be told apart:
 the functions return NaN and say how many events lacked it (:func:`started_at_coverage`, the
@@ -72,27 +73,49 @@ def _prev_ms(t: TicketEvents, i: int) -> int | None:
     return max(cands) if cands else None
 
 
+def _interruptions(t: TicketEvents, i: int, opening: str) -> list[tuple[int, int]]:
+    """Gaps opened by ``opening`` (``preempted`` or ``handed_over``) in event ``i``'s attempt
+    and role (any role when either is unknown)."""
+    closing = "resumed" if opening == "preempted" else "taken_over"
+    own = _role(t, i)
+    out = []
+    for j, a, b in gaps(t, opening, closing):
+        if t.attempt[j] != t.attempt[i]:
+            continue
+        if t.role[j] is not None and t.role[i] is not None and _role(t, j) != own:
+            continue
+        out.append((a, b))
+    return out
+
+
+def _cut(pieces: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    for a, b in holes:
+        nxt: list[tuple[int, int]] = []
+        for lo, hi in pieces:
+            if b <= lo or a >= hi:
+                nxt.append((lo, hi))
+                continue
+            if lo < a:
+                nxt.append((lo, a))
+            if b < hi:
+                nxt.append((b, hi))
+        pieces = nxt
+    return pieces
+
+
 def _work_pieces(t: TicketEvents, i: int) -> list[tuple[int, int]]:
-    """The busy pieces of durative event ``i``: [started_at, timestamp) minus preemption gaps."""
+    """The busy pieces of durative event ``i``: [started_at, timestamp) minus its role's
+    preemption and handover gaps."""
     s, e = int(t.started[i]), int(t.ts[i])
     if s == NAT or e <= s:
         return []
-    pieces = [(s, e)]
-    if t.activity[i] == "work_completed":
-        for j, a, b in gaps(t, "preempted", "resumed"):
-            if t.attempt[j] != t.attempt[i]:
-                continue
-            nxt: list[tuple[int, int]] = []
-            for lo, hi in pieces:
-                if b <= lo or a >= hi:
-                    nxt.append((lo, hi))
-                    continue
-                if lo < a:
-                    nxt.append((lo, a))
-                if b < hi:
-                    nxt.append((b, hi))
-            pieces = nxt
-    return pieces
+    return _cut([(s, e)], _interruptions(t, i, "preempted") + _interruptions(t, i, "handed_over"))
+
+
+def _overlap_ms(lo: int, hi: int, holes: list[tuple[int, int]]) -> int:
+    """How much of [lo, hi) the ``holes`` cover (overlaps counted once)."""
+    left = _cut([(lo, hi)], holes)
+    return (hi - lo) - sum(b - a for a, b in left)
 
 
 def stage_times(log: EventLog) -> pd.DataFrame:
@@ -103,8 +126,9 @@ def stage_times(log: EventLog) -> pd.DataFrame:
     DataFrame
         scenario, replication, ticket_id, attempt, activity, role, resource, started_known,
         wait_s (previous event of the ticket → ``started_at``), work_s (``started_at`` →
-        ``timestamp`` minus preemption gaps), preempted_s; wait_s / work_s are NaN where
-        ``started_at`` is missing (``started_known`` false).
+        ``timestamp`` minus preemption and handover gaps), preempted_s, handover_s (the gaps'
+        shares of the span); they are NaN where ``started_at`` is missing
+        (``started_known`` false).
     """
     rows: list[dict[str, object]] = []
     for t in iter_tickets(log):
@@ -116,6 +140,10 @@ def stage_times(log: EventLog) -> pd.DataFrame:
             pieces = _work_pieces(t, i) if known else []
             work = sum(b - a for a, b in pieces) / 1000.0 if known else np.nan
             span = (int(t.ts[i]) - int(t.started[i])) / 1000.0 if known else np.nan
+            hand = (_overlap_ms(int(t.started[i]), int(t.ts[i]),
+                                _interruptions(t, i, "handed_over")) / 1000.0
+                    if known and int(t.ts[i]) > int(t.started[i]) else
+                    (0.0 if known else np.nan))
             prev = _prev_ms(t, i) if known else None
             wait = (int(t.started[i]) - prev) / 1000.0 if prev is not None else np.nan
             rows.append(
@@ -124,21 +152,25 @@ def stage_times(log: EventLog) -> pd.DataFrame:
                     "attempt": int(t.attempt[i]), "activity": act, "role": _role(t, i),
                     "resource": t.resource[i], "started_known": known,
                     "wait_s": wait,
-                    "work_s": work, "preempted_s": span - work if known else np.nan,
+                    "work_s": work,
+                    "preempted_s": span - work - hand if known else np.nan,
+                    "handover_s": hand,
                 }
             )
     cols = ["scenario", "replication", "ticket_id", "attempt", "activity", "role", "resource",
-            "started_known", "wait_s", "work_s", "preempted_s"]
+            "started_known", "wait_s", "work_s", "preempted_s", "handover_s"]
     return pd.DataFrame(rows, columns=cols)
 
 
 def stage_summary(stages: pd.DataFrame) -> pd.DataFrame:
-    """Mean waiting, working and preempted seconds per stage, in procedure order.
+    """Mean waiting, working, preempted and handed-over seconds per stage, procedure order.
 
     Returns one row per durative activity present: activity, n, n_known, wait_mean_s,
-    work_mean_s, preempted_mean_s (means over events with ``started_at``; NaN when none has it).
+    work_mean_s, preempted_mean_s, handover_mean_s (means over events with ``started_at``;
+    NaN when none has it).
     """
-    cols = ["activity", "n", "n_known", "wait_mean_s", "work_mean_s", "preempted_mean_s"]
+    cols = ["activity", "n", "n_known", "wait_mean_s", "work_mean_s", "preempted_mean_s",
+            "handover_mean_s"]
     if stages.empty:
         return pd.DataFrame(columns=cols)
     g = stages.groupby("activity", sort=False, observed=True)
@@ -149,6 +181,7 @@ def stage_summary(stages: pd.DataFrame) -> pd.DataFrame:
             "wait_mean_s": g["wait_s"].mean(),
             "work_mean_s": g["work_s"].mean(),
             "preempted_mean_s": g["preempted_s"].mean(),
+            "handover_mean_s": g["handover_s"].mean(),
         }
     )
     order = [a for a in _DURATIVE if a in out.index]
@@ -319,9 +352,10 @@ def swimlane_segments(log: EventLog, ticket_ids: list[str] | None = None) -> pd.
     DataFrame
         scenario, replication, ticket_id, attempt, lane (the resource, else the role), role,
         activity, kind, start, end: ``work`` / ``travel`` bars (busy pieces), ``preempted``
-        bars (``preempted`` → ``resumed``, on the preempted resource's lane), and ``event``
-        marks (zero length) for every event, so instants and second passes (attempt >= 2)
-        are visible.
+        bars (``preempted`` → ``resumed``, on the preempted resource's lane), ``handover``
+        bars (``handed_over`` → ``taken_over``, on the lane of the one who handed over), and
+        ``event`` marks (zero length) for every event, so instants and second passes
+        (attempt >= 2) are visible.
     """
     keep = None if ticket_ids is None else {str(x) for x in ticket_ids}
     rows: list[tuple[object, ...]] = []
@@ -337,10 +371,12 @@ def swimlane_segments(log: EventLog, ticket_ids: list[str] | None = None) -> pd.
                                  "travel" if act == "arrived" else "work", a, b))
             rows.append((*t.key, int(t.attempt[i]), lane, _role(t, i), act, "event",
                          int(t.ts[i]), int(t.ts[i])))
-        for i, a, b in gaps(t, "preempted", "resumed"):
-            if b == np.iinfo(np.int64).max:
-                b = int(t.ts[-1])
-            lane = t.resource[i] if t.resource[i] is not None else _role(t, i)
-            rows.append((*t.key, int(t.attempt[i]), lane, _role(t, i), "preempted",
-                         "preempted", a, b))
+        for opening, closing in (("preempted", "resumed"), ("handed_over", "taken_over")):
+            kind = "preempted" if opening == "preempted" else "handover"
+            for i, a, b in gaps(t, opening, closing):
+                if b == np.iinfo(np.int64).max:
+                    b = int(t.ts[-1])
+                lane = t.resource[i] if t.resource[i] is not None else _role(t, i)
+                rows.append((*t.key, int(t.attempt[i]), lane, _role(t, i), opening, kind,
+                             a, b))
     return _frame(rows, ["lane", "role", "activity", "kind"])

@@ -149,7 +149,8 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     name
         Name of the new scenario (default ``<base>-calibrated``).
     tz
-        Time zone of the hour-of-week profiles (default: the base's UTC offset).
+        The site's time zone: of the hour-of-week profiles, and the calibrated scenario's
+        ``time_zone`` (default: the base's zone).
     window
         Arrival window ``(start, end)``; default the manifest's or the arrivals' span.
     min_n

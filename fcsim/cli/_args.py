@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import tzinfo
 
 import pandas as pd
 
+from fcsim.model.timezone import TimeZoneError, parse_tz
+
 __all__ = [
+    "add_tz_argument",
     "int_at_least",
     "non_negative_int",
     "positive_float",
     "positive_int",
+    "time_zone",
     "unit_interval",
     "utc_timestamp",
 ]
@@ -59,3 +64,23 @@ def utc_timestamp(text: str) -> pd.Timestamp:
         raise argparse.ArgumentTypeError(
             f"{text!r} needs a UTC offset, e.g. {text.replace(' ', 'T')}+08:00")
     return ts.tz_convert("UTC")
+
+
+def time_zone(text: str) -> tzinfo:
+    """A time zone: an IANA name (``Asia/Shanghai``), an offset (``+08:00``) or hours
+    (``8``, ``-5``)."""
+    try:
+        return parse_tz(text)
+    except TimeZoneError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_tz_argument(p: argparse.ArgumentParser, help_default: str) -> None:
+    """``--tz ZONE`` (alias ``--utc-offset``), parsed by :func:`time_zone` into ``args.tz``.
+
+    ``help_default`` says what the command uses without it.
+    """
+    p.add_argument("--tz", "--utc-offset", dest="tz", type=time_zone, default=None,
+                   metavar="ZONE",
+                   help="the site's time zone: an IANA name (Asia/Shanghai, Europe/Amsterdam), "
+                        f"an offset (+08:00) or hours (8, -5); default: {help_default}")

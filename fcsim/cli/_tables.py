@@ -8,7 +8,7 @@ import pandas as pd
 
 from fcsim.model.indicators import INDICATORS
 
-__all__ = ["indicator_table", "text_width"]
+__all__ = ["indicator_table", "ownership_line", "text_width"]
 
 
 def text_width(s: str) -> int:
@@ -53,4 +53,23 @@ def indicator_table(ind: pd.DataFrame) -> str:
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(_pad(c, w, right=i in (2, 6)) for i, (c, w) in
                         enumerate(zip(row, widths, strict=True))) for row in body]
+    return "\n".join(lines)
+
+
+def ownership_line(own: pd.DataFrame | None) -> str:
+    """One line per scenario (or the log) of the first-contact ownership measure."""
+    if own is None or own.empty:
+        return ""
+    reps = own[own["level"] == "replication"]
+    single = len(reps) > 0 and reps.groupby("scenario", observed=True)[
+        "replication"].nunique().max() == 1
+    level = "log" if (own["level"] == "log").any() else (
+        "replication" if single else "scenario")
+    lines = []
+    for r in own[own["level"] == level].itertuples(index=False):
+        scen = "" if pd.isna(r.scenario) else f" [{r.scenario}]"
+        ci = "" if pd.isna(r.ci_low) else f" [{_fmt_pct(r.ci_low)}, {_fmt_pct(r.ci_high)}]"
+        lines.append(f"首接負責延續率 first-contact ownership continuity{scen}: "
+                     f"{_fmt_pct(r.value) or '—'}{ci} ({int(r.numerator)}/{int(r.denominator)})"
+                     " — fcsim's measure, not a seed target")
     return "\n".join(lines)

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import re
-from datetime import UTC, timedelta, timezone
+from datetime import tzinfo
 from pathlib import Path
+
+from fcsim.cli._args import add_tz_argument, time_zone
 
 __all__ = ["parse_utc_offset", "register"]
 
 
-def parse_utc_offset(text: str) -> timezone:
-    """``+08:00`` / ``-0330`` / ``UTC`` → a fixed-offset time zone."""
-    if text.upper() in ("UTC", "Z"):
-        return UTC
-    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", text)
-    if not m:
-        raise argparse.ArgumentTypeError(f"UTC offset {text!r}: expected e.g. +08:00")
-    sign = 1 if m.group(1) == "+" else -1
-    return timezone(sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3))))
+def parse_utc_offset(text: str) -> tzinfo:
+    """A zone for ``--tz`` / ``--utc-offset`` (kept for callers of the old name; see
+    :func:`fcsim.cli._args.time_zone`): ``+08:00``, ``UTC``, ``8`` or ``Asia/Shanghai``."""
+    return time_zone(text)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,8 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base", default="apartment",
                    help="base scenario (name or TOML): roster, policies, uncalibrated numbers")
     p.add_argument("--name", help="name of the calibrated scenario")
-    p.add_argument("--utc-offset", type=parse_utc_offset, default=None,
-                   help="local time of the hour-of-week profiles (default: the base's)")
+    add_tz_argument(p, "the base scenario's (also the calibrated scenario's time_zone)")
     p.add_argument("--min-n", type=int, default=30, help="smallest sample fitted (default 30)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="PATH=VALUE", help="override a field of the base first")
@@ -47,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.overrides:
         base = apply_overrides(base, args.overrides)
     log = read_log(args.log)
-    cal = calibrate(log, base, name=args.name, tz=args.utc_offset, min_n=args.min_n,
+    cal = calibrate(log, base, name=args.name, tz=args.tz, min_n=args.min_n,
                     source=str(args.log))
     path = write_scenario(cal, args.out)
     if args.tables:

@@ -9,13 +9,11 @@ exactly the observed arrivals and report the KPI differences against what happen
 from __future__ import annotations
 
 import argparse
-from datetime import UTC
 from pathlib import Path
 
 import pandas as pd
 
-from fcsim.cli._args import utc_timestamp
-from fcsim.cli.calibrate import parse_utc_offset
+from fcsim.cli._args import add_tz_argument, utc_timestamp
 
 __all__ = ["register"]
 
@@ -26,8 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("observed", type=Path, help="observed log directory")
     p.add_argument("simulated", type=Path, help="simulated log directory (fcsim run --out)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
-    p.add_argument("--utc-offset", type=parse_utc_offset, default=None,
-                   help="local time of the arrival profile (default: the simulated start's)")
+    add_tz_argument(p, "the simulated log's (manifest time_zone, else its start's offset)")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.set_defaults(func=_compare)
     r = sub.add_parser("replay", help="run a scenario on exactly the observed arrivals",
@@ -51,11 +48,7 @@ def _compare(args: argparse.Namespace) -> int:
     from fcsim.plotting.compare import plot_arrival_profile, plot_intervals, plot_stage_ecdf
 
     obs, sim = read_log(args.observed), read_log(args.simulated)
-    tz = args.utc_offset
-    if tz is None:
-        start = (sim.manifest or {}).get("start")
-        tz = pd.Timestamp(start).tzinfo if start else UTC
-    c = compare(obs, sim, tz=tz)
+    c = compare(obs, sim, tz=args.tz)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     for name in ("indicators", "clocks", "distances", "arrivals"):

@@ -1,7 +1,9 @@
 """``fcsim record``: record real tickets, correct them, see open clocks, export and import.
 
-Subcommands: open, event, close, correct, show, status, export, import. The store is
+Subcommands: site, open, event, close, correct, show, status, export, import. The store is
 ``--db URL`` (default ``$FCSIM_RECORD_DB`` or ``sqlite:///fcsim-records.sqlite``).
+``site --tz Asia/Shanghai [--control-points FILE]`` sets the site's time zone and bounds
+(``site`` alone shows them); ``status`` and ``export`` use them.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ def register(subparsers: Any) -> None:
                                                     "sqlite:///fcsim-records.sqlite"),
                      help="SQLAlchemy URL of the store (default: %(default)s)")
     sub = rec.add_subparsers(dest="record_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("site", help="set or show the site's time zone and control points")
+    p.add_argument("--tz", "--utc-offset", dest="tz", metavar="ZONE",
+                   help="the site's IANA time zone (Asia/Shanghai; +08:00 and 8 accepted)")
+    p.add_argument("--control-points", type=Path, metavar="FILE",
+                   help="TOML/JSON bounds file (the shape fcsim kpi --control-points reads)")
+    p.add_argument("--by")
+    p.set_defaults(func=_site)
 
     p = sub.add_parser("open", help="open a ticket (intake) with its received event")
     p.add_argument("ticket_id")
@@ -129,6 +139,39 @@ def _recorder(args: argparse.Namespace) -> Any:
     from fcsim.recorder import Recorder
 
     return Recorder(args.db)
+
+
+def _site(args: argparse.Namespace) -> int:
+    rec = _recorder(args)
+    if args.tz is not None or args.control_points is not None:
+        data = None
+        if args.control_points is not None:
+            from fcsim.kpi.bounds import read_bounds_file
+
+            data = read_bounds_file(args.control_points)  # names the file and bound at fault
+        site = rec.set_site(time_zone=args.tz, control_points=data, by=args.by)
+    else:
+        site = rec.site()
+    print(f"time zone: {site.time_zone or '(not set: UTC)'}")
+    cp = site.control_points()
+    if cp is None:
+        print("control points: (not set: the seed's)")
+    else:
+        print("control points (lower_s, upper_s; empty = no bound):")
+        for clock, b in cp.to_dict().items():
+            print(f"  {clock}: {_side(b['lower_s'])}, {_side(b['upper_s'])}")
+        for clock, ov in cp.overrides_dict().items():
+            for cat, b in ov.get("category", {}).items():
+                print(f"  {clock} [category {cat}]: {_side(b['lower_s'])}, "
+                      f"{_side(b['upper_s'])}")
+            if "emergency" in ov:
+                b = ov["emergency"]
+                print(f"  {clock} [emergency]: {_side(b['lower_s'])}, {_side(b['upper_s'])}")
+    return 0
+
+
+def _side(v: float | None) -> str:
+    return "" if v is None else f"{v:g}"
 
 
 def _open(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """``fcsim run SCENARIO --out DIR``: simulate a scenario, evaluate the KPIs, write a report.
 
 Writes into ``DIR``: the event log (``events.csv.gz``, ``tickets.csv.gz``, ``manifest.json``),
-the KPI tables (``control_points.csv``, ``indicators.csv``, ``periods.csv``) and
-``report.html``. ``--set path.to.field=value`` overrides any scenario field (TOML syntax),
+the KPI tables (``control_points.csv``, ``indicators.csv``, ``periods.csv`` — weeks and months
+in the scenario's time zone — and ``ownership.csv``, fcsim's first-contact ownership measure)
+and ``report.html``. ``--set path.to.field=value`` overrides any scenario field (TOML syntax),
 validated like the file itself.
 """
 
@@ -43,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from fcsim.cli._tables import indicator_table
+    from fcsim.cli._tables import indicator_table, ownership_line
     from fcsim.eventlog import write_log
     from fcsim.kpi import evaluate, write_kpi
     from fcsim.scenarios import apply_overrides, load_scenario
@@ -70,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
                 bar.close()
         sim_s = time.perf_counter() - t0
         result = evaluate(log, bounds=scenario.control_points(),
-                          targets=scenario.indicator_targets())
+                          targets=scenario.indicator_targets(), tz=scenario.scenario.tz)
     else:
         from fcsim.experiment import run_experiment
 
@@ -107,9 +108,11 @@ def _run(args: argparse.Namespace) -> int:
         except ImportError as exc:  # the Excel workbook is an optional extra
             extras.append(f"no kpi.xlsx: {exc}")
     print(indicator_table(result.indicators))
+    print(ownership_line(result.ownership))
     print(f"\n{scenario.name}: {len(log.tickets)} tickets, {len(log.events)} events, "
           f"{days:g} day(s) × {args.replications} replication(s), seed {args.seed}, "
           f"simulated in {sim_s:.1f} s")
-    written = "events, tickets, manifest.json, control_points.csv, indicators.csv, periods.csv"
+    written = ("events, tickets, manifest.json, control_points.csv, indicators.csv, periods.csv, "
+               "ownership.csv")
     print(f"→ {out}/ ({', '.join([written, *extras])})")
     return 0

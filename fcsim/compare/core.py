@@ -9,8 +9,13 @@
 * ``distances`` — per stage duration (:func:`fcsim.calibrate.stage_samples`) and for the cycle
   time: sample sizes, means and medians, the Wasserstein distance (minutes) and the two-sample
   Kolmogorov–Smirnov statistic and p-value (simulated replications pooled);
-* ``arrivals`` — arrivals per hour of the week (local time ``tz``): observed rate and simulated
-  mean rate per hour.
+* ``arrivals`` — arrivals per hour of the week (local time ``tz``; by default the simulated
+  scenario's ``time_zone``): observed rate and simulated mean rate per hour.
+
+Both logs are judged by the same clocks: unless given, the observed log gets the simulated
+scenario's bounds from its manifest — scenario-wide and the per-category / emergency overrides
+(:func:`fcsim.kpi.bounds.manifest_control_points`), resolved per ticket as for the simulated
+log.
 
 A prediction interval needs at least two replications; with one, its bounds are NaN.
 """
@@ -29,9 +34,11 @@ from fcsim.calibrate.arrivals import arrival_rates
 from fcsim.calibrate.passes import cycle_times, stage_samples
 from fcsim.eventlog import EventLog
 from fcsim.kpi import evaluate
+from fcsim.kpi.bounds import manifest_control_points
+from fcsim.kpi.zones import manifest_time_zone
 from fcsim.model.control_points import ControlPoints
 
-__all__ = ["Comparison", "compare", "prediction_interval"]
+__all__ = ["Comparison", "compare", "prediction_interval", "simulated_time_zone"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,24 @@ def _distance_row(stage: str, o: np.ndarray, s: np.ndarray) -> dict[str, object]
     return row
 
 
-def compare(observed: EventLog, simulated: EventLog, *, tz: tzinfo = UTC,
+def simulated_time_zone(simulated: EventLog) -> tzinfo:
+    """The simulated run's zone: its manifest's ``time_zone`` (of its first scenario), else the
+    offset of its ``start``, else UTC."""
+    man = simulated.manifest or {}
+    names = sorted({str(s) for s in simulated.tickets["scenario"].dropna().unique()})
+    for sc in [*names, None]:
+        zone = manifest_time_zone(man, sc)
+        if zone is not None:
+            return zone
+    start = man.get("start")
+    if isinstance(start, str):
+        ts = pd.Timestamp(start)
+        if ts.tzinfo is not None:
+            return ts.tzinfo
+    return UTC
+
+
+def compare(observed: EventLog, simulated: EventLog, *, tz: tzinfo | None = None,
             observed_bounds: ControlPoints | None = None,
             observed_as_of: pd.Timestamp | None = None) -> Comparison:
     """Compare an observed log with a simulated one (one or more replications).
@@ -112,16 +136,19 @@ def compare(observed: EventLog, simulated: EventLog, *, tz: tzinfo = UTC,
     simulated
         The simulated log; bounds from its manifest, as ``fcsim kpi`` does.
     tz
-        Time zone of the hour-of-week arrival profile.
+        Time zone of the hour-of-week arrival profile (default:
+        :func:`simulated_time_zone`).
     observed_bounds
         Bounds for the observed log (default: the simulated scenario's, from the manifest,
-        so both sides are judged by the same clocks; else the seed's).
+        overrides included, so both sides are judged by the same clocks; else the seed's).
     """
+    if tz is None:
+        tz = simulated_time_zone(simulated)
     sim_kpi = evaluate(simulated)
     if observed_bounds is None:
-        cps = simulated.manifest.get("control_points") if simulated.manifest else None
-        if cps:
-            observed_bounds = ControlPoints.from_dict(next(iter(cps.values())))
+        names = sorted({str(s) for s in simulated.tickets["scenario"].dropna().unique()})
+        if names:
+            observed_bounds = manifest_control_points(simulated.manifest, names[0])
     obs_kpi = evaluate(observed, bounds=observed_bounds, as_of=observed_as_of)
     oi = obs_kpi.indicators
     lvl = oi["level"].astype(str)

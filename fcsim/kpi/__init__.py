@@ -5,7 +5,9 @@ status at ``as_of``), :func:`indicators` (the six control indicators with interv
 :func:`periods` (weekly / monthly table) and :func:`evaluate` (all three at once).
 Modules: :mod:`~fcsim.kpi.prepare` (cut, sort, attempts, R, population),
 :mod:`~fcsim.kpi.clocks`, :mod:`~fcsim.kpi.flags`, :mod:`~fcsim.kpi.indicators`,
-:mod:`~fcsim.kpi.periods`, :mod:`~fcsim.kpi.stats`, :mod:`~fcsim.kpi.bounds`.
+:mod:`~fcsim.kpi.periods`, :mod:`~fcsim.kpi.stats`, :mod:`~fcsim.kpi.bounds` (bounds per
+scenario, category and emergency), :mod:`~fcsim.kpi.zones` (the site's time zone) and
+:mod:`~fcsim.kpi.ownership` (fcsim's own first-contact ownership measure, ``ownership.csv``).
 """
 
 from fcsim.kpi.bounds import resolve_bounds

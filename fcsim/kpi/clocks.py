@@ -20,6 +20,12 @@ Instances (per attempt; rules quoted from the contract):
   with ``accepted`` counts) → first ``callback`` or ``callback_failed``; ``route_callback``; a
   ticket closed without ``accepted`` gets a missing row on its closing (last) attempt.
 
+Bounds are per row: each ticket's (scenario, category, emergency) resolves every clock's
+``lower_s`` / ``upper_s`` by :meth:`~fcsim.model.control_points.ControlPoints.resolve`
+(emergency override, else the category's, else scenario-wide, else the seed's; the
+:class:`ControlPoints` of a scenario comes from :mod:`fcsim.kpi.bounds`), so the hospital's
+5-minute on-site rule judges only its emergencies and critical patients.
+
 Null flags count as false. A row exists once its start is known, or (appointment clocks) once
 the ticket is in the population, or once its attempt has ended. Status at ``as_of``, in order:
 met / breached (both moments known; bounds inclusive); **missing** (attempt ended without the
@@ -27,7 +33,8 @@ needed moment); **breached** while open (``as_of − start > upper``; appointmen
 start: ``as_of > appointment_at − lower``); else **censored**.
 
 Lateness (seconds): breached with both moments: ``duration − upper`` above, ``lower − duration``
-below. Start known, end never came: ``(t − start) − upper`` with ``t`` the attempt's end
+below (the vectorised :meth:`~fcsim.model.control_points.Bounds.lateness_s`, which the simulator
+reads). Start known, end never came: ``(t − start) − upper`` with ``t`` the attempt's end
 (missing) or ``as_of`` (open), floored at 0 — how far past the bound the clock stood.
 Appointment clock without a start: ``t − (appointment_at − lower)``, floored at 0. A start-less
 missing row of any other clock has no lateness; met and censored rows have none.
@@ -196,26 +203,44 @@ def _escalations(p: Prepared, rows: _Rows) -> None:
     rows.add("escalate", b_seg.astype(np.int64), p.ts[b_pos], end, b_rank.astype(np.int64))
 
 
+def _codes(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a ticket column (-1 = null) and the names they stand for."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return (col.cat.codes.to_numpy().astype(np.int64),
+                [str(c) for c in col.cat.categories])
+    c, u = pd.factorize(col)
+    return c.astype(np.int64), [str(x) for x in u]
+
+
 def _bounds_arrays(p: Prepared, bounds: Mapping[str | None, ControlPoints]
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per ticket code: scenario code; per (scenario code + 1, clock): lower, upper (NaN)."""
-    sc = p.tickets["scenario"]
-    sc_codes = sc.cat.codes.to_numpy().astype(np.int64) if isinstance(
-        sc.dtype, pd.CategoricalDtype) else pd.factorize(sc)[0].astype(np.int64)
-    names: list[str | None] = [None, *(
-        [str(c) for c in sc.cat.categories] if isinstance(sc.dtype, pd.CategoricalDtype)
-        else [str(c) for c in pd.factorize(sc)[1]])]
-    lo = np.full((len(names), len(CLOCK_NAMES)), np.nan)
-    hi = np.full((len(names), len(CLOCK_NAMES)), np.nan)
-    for i, name in enumerate(names):
-        cp = bounds.get(name)
+    """Per ticket: its bounds group; per (group, clock): lower, upper (NaN = no bound).
+
+    A group is a distinct (scenario, category, emergency) of the tickets table; each is
+    resolved once with :meth:`ControlPoints.resolve`, so the loop runs over the few groups
+    present, never over tickets.
+    """
+    tk = p.tickets
+    sc_codes, sc_names = _codes(tk["scenario"])
+    cat_codes, cat_names = _codes(tk["category"])
+    emerg = ticket_flags(tk, "emergency").astype(np.int64)
+    n_cat = len(cat_names) + 1
+    key = ((sc_codes + 1) * n_cat + (cat_codes + 1)) * 2 + emerg
+    uniq, group = np.unique(key, return_inverse=True)
+    lo = np.full((uniq.size, len(CLOCK_NAMES)), np.nan)
+    hi = np.full((uniq.size, len(CLOCK_NAMES)), np.nan)
+    for g, k in enumerate(uniq.tolist()):
+        em, rest = bool(k % 2), k // 2
+        sc_i, cat_i = rest // n_cat - 1, rest % n_cat - 1
+        cp = bounds.get(None if sc_i < 0 else sc_names[sc_i])
         if cp is None:
             continue
+        category = None if cat_i < 0 else cat_names[cat_i]
         for j, clock in enumerate(CLOCK_NAMES):
-            b = cp.bounds(clock)
-            lo[i, j] = np.nan if b.lower_s is None else b.lower_s
-            hi[i, j] = np.nan if b.upper_s is None else b.upper_s
-    return sc_codes + 1, lo, hi
+            b = cp.resolve(clock, category, em)
+            lo[g, j] = np.nan if b.lower_s is None else b.lower_s
+            hi[g, j] = np.nan if b.upper_s is None else b.upper_s
+    return group.reshape(-1).astype(np.int64), lo, hi
 
 
 def clock_rows(p: Prepared, bounds: Mapping[str | None, ControlPoints]) -> pd.DataFrame:
@@ -233,9 +258,9 @@ def clock_rows(p: Prepared, bounds: Mapping[str | None, ControlPoints]) -> pd.Da
         a, clock, start, end, appt, is_appt, ended, end_t, has_s, has_e = (
             x[keep] for x in (a, clock, start, end, appt, is_appt, ended, end_t, has_s, has_e))
     t = p.a_tid[a]
-    sc_idx, lo_tab, hi_tab = _bounds_arrays(p, bounds)
-    lo = lo_tab[sc_idx[t], clock]
-    hi = hi_tab[sc_idx[t], clock]
+    grp, lo_tab, hi_tab = _bounds_arrays(p, bounds)
+    lo = lo_tab[grp[t], clock]
+    hi = hi_tab[grp[t], clock]
 
     both = has_s & has_e
     dur = np.where(both, (end - start) / 1000.0, np.nan)
@@ -266,7 +291,8 @@ def clock_rows(p: Prepared, bounds: Mapping[str | None, ControlPoints]) -> pd.Da
 
     tk = p.tickets
     occ = r["occ"][keep]
-    order = np.lexsort((occ, _ALPHA_RANK[clock], p.a_att[a], t, _rep_key(tk)[t], sc_idx[t]))
+    sc_order = _codes(tk["scenario"])[0] + 1
+    order = np.lexsort((occ, _ALPHA_RANK[clock], p.a_att[a], t, _rep_key(tk)[t], sc_order[t]))
     s = lambda x: x[order]  # noqa: E731
     t_o = s(t)
     return pd.DataFrame({

@@ -125,7 +125,8 @@ class Prepared:
     """A log cut at ``as_of``, restricted to the population, as flat numpy arrays.
 
     Events (sorted; position = index): ``tid`` (ticket code = index into ``tickets``),
-    ``att``, ``ts`` (ms), ``act`` (activity code), ``seg`` (attempt index of the event).
+    ``att``, ``ts`` (ms), ``act`` (activity code), ``seg`` (attempt index of the event),
+    ``row`` (the event's row in ``log.events``, for columns no clock reads).
     Attempts (sorted by ticket, attempt): ``a_tid``, ``a_att``, ``a_first``/``a_last`` (segment
     positions, -1 when the attempt has no event yet), ``a_R`` (position of R, -1 unknown),
     ``a_end`` (position of the ending ``rejected``/``closed``, -1 while open).
@@ -151,6 +152,7 @@ class Prepared:
     a1: np.ndarray
     r1_ms: np.ndarray
     closed_ms: np.ndarray
+    row: np.ndarray
 
     @property
     def a_ended(self) -> np.ndarray:
@@ -213,12 +215,13 @@ def prepare(
         row = int(np.flatnonzero(act_all < 0)[0])
         raise EventLogError(f"events, row {row}: activity is empty")
     tid = tid_all[known]
+    ev_row = np.flatnonzero(known)
     att = ev["attempt"].to_numpy().astype(np.int64)[known]
     ts = ts_all[known]
     seq = ev["seq"].to_numpy()[known]
     act = act_all[known]
     order = np.lexsort((seq, ts, att, tid))
-    tid, att, ts, act = tid[order], att[order], ts[order], act[order]
+    tid, att, ts, act, ev_row = tid[order], att[order], ts[order], act[order], ev_row[order]
 
     # Attempt-1 R per ticket: its first relayed, else its first received.
     n_tk = len(tickets)
@@ -236,7 +239,7 @@ def prepare(
             in_pop &= r1_ms < to_ms(hi)
 
     keep = in_pop[tid]
-    tid, att, ts, act = tid[keep], att[keep], ts[keep], act[keep]
+    tid, att, ts, act, ev_row = tid[keep], att[keep], ts[keep], act[keep], ev_row[keep]
     r1_ms = np.where(in_pop, r1_ms, NAT)
 
     # Attempt segments of the events, plus attempts opened by a rejected with no event yet.
@@ -283,5 +286,5 @@ def prepare(
         as_of_ms=as_of_ms, tickets=tickets, categories=cats, in_pop=in_pop,
         tid=tid, att=att, ts=ts, act=act, seg=seg,
         a_tid=a_tid, a_att=a_att, a_first=a_first, a_last=a_last, a_R=a_R, a_end=a_end,
-        a1=a1, r1_ms=r1_ms, closed_ms=closed_ms,
+        a1=a1, r1_ms=r1_ms, closed_ms=closed_ms, row=ev_row,
     )

@@ -5,6 +5,9 @@
 * A scenario's summary row carries a **Student t interval** at 95 % around the mean of the
   replications' values (those with a denominator > 0), when there are at least two of them;
   it is not clipped to [0, 1].
+* fcsim's own proportion measures (first-contact ownership, :mod:`fcsim.kpi.ownership`) carry
+  a **logit-t interval** across replications (:func:`logit_t_interval`), which stays in
+  [0, 1] without clipping.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["Z95", "t_interval", "wilson_interval"]
+__all__ = ["Z95", "logit_t_interval", "t_interval", "wilson_interval"]
 
 #: The two-sided 95 % normal quantile.
 Z95: float = float(stats.norm.ppf(0.975))
@@ -66,3 +69,30 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
     q = float(stats.t.ppf(0.5 + level / 2, df=m - 1))
     half = q * float(v.std(ddof=1)) / np.sqrt(m)
     return mean, mean - half, mean + half
+
+
+def logit_t_interval(numerator: np.ndarray, denominator: np.ndarray,
+                     level: float = 0.95) -> tuple[float, float]:
+    """A Student t interval on the logit scale across replications, mapped back to [0, 1].
+
+    Each replication with a denominator > 0 contributes its empirical logit
+    ``log((k + 0.5) / (n − k + 0.5))`` (finite at 0 % and 100 %); the t interval of their
+    mean is transformed back with the logistic function, so it lies in (0, 1) and follows the
+    between-replication spread (not only the binomial noise within one).
+
+    Returns
+    -------
+    (low, high)
+        NaN below two replications with a denominator > 0.
+    """
+    k = np.asarray(numerator, dtype=float)
+    n = np.asarray(denominator, dtype=float)
+    use = n > 0
+    k, n = k[use], n[use]
+    if k.size < 2:
+        return float("nan"), float("nan")
+    z = np.log((k + 0.5) / (n - k + 0.5))
+    q = float(stats.t.ppf(0.5 + level / 2, df=k.size - 1))
+    half = q * float(z.std(ddof=1)) / np.sqrt(k.size)
+    m = float(z.mean())
+    return float(1 / (1 + np.exp(-(m - half)))), float(1 / (1 + np.exp(-(m + half))))

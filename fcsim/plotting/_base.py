@@ -12,6 +12,7 @@ CAUSE_COLOURS = {
     "technician_wait": "#f28e2b",
     "travel": "#76b7b2",
     "preemption": "#e15759",
+    "handover": "#ff9da7",
     "rework": "#b07aa1",
     "escalation": "#edc948",
     "work": "#59a14f",

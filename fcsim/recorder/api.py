@@ -4,7 +4,9 @@
 (each one checked against the lifecycle inside the write transaction: an invalid event is
 refused and nothing is written), closes them, corrects mistakes by append-only corrections,
 shows a ticket's history, lists open tickets with their running clocks, exports the standard
-event log and imports other systems' logs (:mod:`fcsim.recorder.importer`).
+event log and imports other systems' logs (:mod:`fcsim.recorder.importer`). The site's time zone
+and bounds (:mod:`fcsim.recorder.site`) are set with :meth:`Recorder.set_site`; ``status`` and
+``export`` use them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from fcsim.model.taxonomy import Mode, Taxonomy, default_taxonomy
 from fcsim.recorder import checks, values
 from fcsim.recorder.checks import LifecycleError, RecorderError, datetime_to_ms
 from fcsim.recorder.quality import QualityReport
+from fcsim.recorder.site import Site, read_site, site_manifest, write_site
 from fcsim.recorder.store import (
     CORRECTIONS,
     DEFAULT_URL,
@@ -350,10 +353,34 @@ class Recorder:
         cr["corrected_at"] = [checks.ms_to_datetime(v) for v in cr["corrected_at"]]
         return TicketRecord(ticket, ev.drop(columns=["eid"]), cr.drop(columns=["eid"]))
 
-    def export(self, *, anonymise: bool = False, salt: str = "") -> EventLog:
-        """The standard event log of every ticket (contacts pseudonymised if ``anonymise``)."""
+    def site(self) -> Site:
+        """The site's settings: time zone and bounds (empty when never set)."""
         with read_transaction(self.engine) as conn:
-            return export_log(conn, anonymise=anonymise, salt=salt)
+            return read_site(conn)
+
+    def set_site(self, *, time_zone: str | None = None,
+                 control_points: Mapping[str, Any] | None = None,
+                 by: str | None = None) -> Site:
+        """Set the site's IANA time zone and/or its bounds (parsed TOML / JSON data of a
+        control-points file); a value left ``None`` keeps the stored one.
+
+        Raises
+        ------
+        RecorderError
+            Naming the zone or bound at fault; nothing is written.
+        """
+        with write_transaction(self.engine) as conn:
+            return write_site(conn, time_zone=time_zone, control_points=control_points, by=by)
+
+    def export(self, *, anonymise: bool = False, salt: str = "") -> EventLog:
+        """The standard event log of every ticket (contacts pseudonymised if ``anonymise``),
+        with a manifest holding the site's ``time_zone`` and bounds when they are set."""
+        with read_transaction(self.engine) as conn:
+            log = export_log(conn, anonymise=anonymise, salt=salt)
+            manifest = site_manifest(read_site(conn))
+        if manifest is None:
+            return log
+        return EventLog(log.events, log.tickets, manifest)
 
     def status(
         self,
@@ -366,8 +393,9 @@ class Recorder:
 
         Returns one row per censored or breached clock instance of a ticket without a
         ``closed`` event: ticket_id, attempt, occurrence, control_point, state, start,
-        deadline, elapsed_s, remaining_s, upper_s, lateness_s. ``about_to_breach`` = running
-        with at most ``margin_s`` left.
+        deadline (both in the site's time zone when set), elapsed_s, remaining_s, upper_s,
+        lateness_s. ``about_to_breach`` = running with at most ``margin_s`` left. Bounds: the
+        site's (per category and for emergencies too), else ``bounds``, else the seed's.
         """
         from fcsim.recorder.status import open_clocks
 

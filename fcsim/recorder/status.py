@@ -3,7 +3,9 @@
 A clock instance of an open ticket is *running* while the KPI engine calls it censored,
 *about to breach* when at most a margin is left before its deadline, and *breached* once the
 engine says so. The deadline is start + upper bound, or, for the appointment clocks whose start
-is not yet known, ``appointment_at`` − lower bound.
+is not yet known, ``appointment_at`` − lower bound. Bounds are the engine's, per row: the
+site's (from the export's manifest, per category and for emergencies too), else the caller's,
+else the seed's. Times are shown in the site's zone when the manifest names one.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def _open_only(log: EventLog, as_of: pd.Timestamp) -> EventLog:
     keep = ~ids.isin(closed)
     tickets = log.tickets[keep.to_numpy()]
     events = ev[ev["ticket_id"].astype(object).isin(set(ids[keep])).to_numpy()]
-    return EventLog.from_frames(events, tickets)
+    return EventLog.from_frames(events, tickets, log.manifest)
 
 
 def open_clocks(
@@ -50,9 +52,11 @@ def open_clocks(
     margin_s:
         A running clock with at most this many seconds left is ``about_to_breach``.
     bounds:
-        Passed to :func:`fcsim.kpi.control_points` (None: the seed's bounds).
+        Passed to :func:`fcsim.kpi.control_points` (the manifest's site bounds win; None: the
+        seed's bounds).
     """
     from fcsim.kpi import control_points
+    from fcsim.kpi.zones import manifest_time_zone
 
     ts = pd.Timestamp(as_of)
     if ts.tzinfo is None:
@@ -89,6 +93,10 @@ def open_clocks(
         "upper_s": upper,
         "lateness_s": cp["lateness_s"],
     })
+    zone = manifest_time_zone(log.manifest, None)
+    if zone is not None:
+        out["start"] = out["start"].dt.tz_convert(zone)
+        out["deadline"] = out["deadline"].dt.tz_convert(zone)
     order = {"breached": 0, "about_to_breach": 1, "running": 2}
     out["_o"] = out["state"].map(order)
     return (out.sort_values(["_o", "remaining_s", "ticket_id"], kind="stable")

@@ -47,6 +47,7 @@ __all__ = [
     "IMPORTS",
     "METADATA",
     "QUARANTINE",
+    "SITE",
     "TICKETS",
     "TICKET_FACT_COLUMNS",
     "create_schema",
@@ -156,6 +157,18 @@ QUARANTINE = Table(
     Column("seq", BigInteger),
     Column("code", String(64), nullable=False),
     Column("message", Text, nullable=False),
+)
+
+#: The site's settings: one row (``sid`` = 1) — its IANA time zone, and optionally the
+#: content of a control-points file (JSON), so that status and export use the site's bounds.
+SITE = Table(
+    "site",
+    METADATA,
+    Column("sid", Integer, primary_key=True),
+    Column("time_zone", String(64)),
+    Column("control_points", Text),  # JSON, the shape of fcsim kpi --control-points
+    Column("set_by", String(128)),
+    Column("written_at", BigInteger, nullable=False),
 )
 
 #: Ticket facts filled in after intake (completion, acceptance, callback).

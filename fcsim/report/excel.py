@@ -30,8 +30,9 @@ def _excel_safe(df: pd.DataFrame) -> pd.DataFrame:
 def write_workbook(run_dir: str | Path, *, out: str | Path | None = None) -> Path:
     """Write the run's KPI tables to ``kpi.xlsx`` and return its path.
 
-    Sheets: ``indicators``, ``periods`` (when present), ``control_points``, ``compliance`` and
-    ``lateness`` (attribution per ticket) when ``control_points.csv`` is present.
+    Sheets: ``indicators``, ``periods`` and ``ownership`` (when present), ``control_points``,
+    ``compliance`` and ``lateness`` (attribution per ticket) when ``control_points.csv`` is
+    present.
 
     Raises
     ------
@@ -53,6 +54,9 @@ def write_workbook(run_dir: str | Path, *, out: str | Path | None = None) -> Pat
     periods = read_table(d / "periods.csv")
     if periods is not None:
         sheets["periods"] = periods
+    own = read_table(d / "ownership.csv")
+    if own is not None:
+        sheets["ownership"] = own
     clocks = read_table(d / "control_points.csv")
     if clocks is not None:
         log = read_log(d)

@@ -1,9 +1,11 @@
 """The run report: one self-contained HTML page (figures embedded as base64 PNG data URIs).
 
 :func:`build_report` reads a run directory (the log via :func:`fcsim.eventlog.read_log`,
-``indicators.csv``, ``periods.csv``, ``control_points.csv``, ``manifest.json``) and writes
-``report.html`` beside them: the scenario, the indicator table against targets, the weekly
-statistics table (信息三率統計表) and the figures, in Chinese or English. The page loads no
+``indicators.csv``, ``periods.csv``, ``control_points.csv``, ``ownership.csv``,
+``manifest.json``) and writes ``report.html`` beside them: the scenario, the indicator table
+against targets, the weekly statistics table (信息三率統計表), fcsim's first-contact ownership
+measure and the figures, in Chinese or English. Dates and hours are local to the site's zone
+(the manifest's ``time_zone``, else its start's offset, else UTC). The page loads no
 external resource and needs no JavaScript; a Content-Security-Policy forbids anything but
 inline styles and ``data:`` images.
 """
@@ -16,7 +18,7 @@ import io
 import json
 import logging
 from collections.abc import Callable
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,9 @@ from matplotlib.figure import Figure
 
 from fcsim import analysis
 from fcsim.eventlog import EventLog, read_log
+from fcsim.kpi.zones import manifest_time_zone
 from fcsim.model.indicators import INDICATOR_IDS
+from fcsim.model.timezone import tz_name
 from fcsim.plotting import (
     Lang,
     effective_lang,
@@ -74,6 +78,18 @@ _T: dict[str, tuple[str, str]] = {
     "first_rep": ("每個場景只列出第一個重複", "first replication of each scenario only"),
     "tickets": ("工單數", "tickets"),
     "events": ("事件數", "events"),
+    "ownership": ("首接負責延續率（fcsim 自訂衡量，非種子文件目標）",
+                  "首接負責延續率 first-contact ownership continuity — fcsim's measure, "
+                  "not a seed target"),
+    "ownership_note": (
+        "首接人＝首輪錄入的前臺人員；回訪與關閉均由首接人或經記錄交班的接班人完成的工單比例"
+        "（分母：已關閉且需回訪者已回訪的工單）。"
+        "此為 fcsim 自訂衡量，不屬六項控制指標，亦無目標值。",
+        "The owner is the desk clerk who recorded the ticket first; the share of closed tickets "
+        "(with a callback made, where one is due) whose callbacks and closing were done by "
+        "the owner or a logged successor. fcsim's own measure: not one of the six indicators, "
+        "no target."),
+    "zone": ("時區", "time zone"),
 }
 
 
@@ -108,7 +124,7 @@ def _esc(v: Any) -> str:
 
 #: Manifest entries too long for the page (the scenario as run, bounds per scenario, seeds).
 _LONG_MANIFEST_KEYS = frozenset({"scenario_config", "scenario_configs", "control_points",
-                                 "replication_seeds", "tasks"})
+                                 "control_point_overrides", "replication_seeds", "tasks"})
 
 
 def _scenario_section(log: EventLog, manifest: dict[str, Any] | None, lang: Lang) -> str:
@@ -205,6 +221,31 @@ def _period_section(periods: pd.DataFrame | None, lang: Lang) -> str:
             f'<tbody>{"".join(body)}</tbody></table></section>')
 
 
+def _ownership_section(own: pd.DataFrame | None, lang: Lang) -> str:
+    h = f'<section id="ownership"><h2>{_t("ownership", lang)}</h2>'
+    if own is None or own.empty:
+        return h + f"<p>{_t('absent', lang)}</p></section>"
+    reps = own[own["level"] == "replication"]
+    single = len(reps) > 0 and reps.groupby(
+        reps["scenario"].astype(object).fillna(""))["replication"].nunique().max() == 1
+    level = "log" if (own["level"] == "log").any() else (
+        "replication" if single else "scenario")
+    rows = own[own["level"] == level]
+    head = [_t(k, lang) for k in ("scenario", "value", "interval", "counts")]
+    body = []
+    r: Any
+    for r in rows.itertuples(index=False):
+        ci = "" if pd.isna(r.ci_low) else f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]"
+        counts = "" if pd.isna(r.denominator) else f"{int(r.numerator)}/{int(r.denominator)}"
+        scen = _esc(r.scenario) if not pd.isna(r.scenario) else _t("observed", lang)
+        cells = [scen, _pct(r.value), ci, counts]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    ths = "".join(f"<th>{x}</th>" for x in head)
+    return (h + f'<p>{html.escape(_t("ownership_note", lang))}</p>'
+            f'<table id="ownership-table"><thead><tr>{ths}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></section>')
+
+
 def swimlane_tickets(log: EventLog, *, limit: int = 10) -> list[str]:
     """Tickets for the report's swimlane: of the first scenario and replication, those with a
     preemption or a second pass (up to 3) and the emergencies that preempted them, filled up to
@@ -233,9 +274,16 @@ def swimlane_tickets(log: EventLog, *, limit: int = 10) -> list[str]:
     return chosen
 
 
-def _local_tz(manifest: dict[str, Any] | None) -> str | tzinfo:
-    """The time zone of a run's hours: the offset of the manifest's ``start`` (or of its
-    window's start), else UTC."""
+def _local_tz(log: EventLog) -> tzinfo:
+    """The site's zone: the manifest's ``time_zone`` (of the log's first scenario, or the
+    observed log's), else the offset of the manifest's ``start`` (or of its window's start),
+    else UTC."""
+    manifest = log.manifest
+    names = sorted({str(x) for x in log.tickets["scenario"].dropna().unique()})
+    for sc in [*names, None]:
+        zone = manifest_time_zone(manifest, sc)
+        if zone is not None:
+            return zone
     if manifest:
         for cand in (manifest.get("start"), (manifest.get("window") or [None])[0]):
             if isinstance(cand, str):
@@ -245,7 +293,7 @@ def _local_tz(manifest: dict[str, Any] | None) -> str | tzinfo:
                     continue
                 if ts.tzinfo is not None:
                     return ts.tzinfo
-    return "UTC"
+    return UTC
 
 
 def _figures(log: EventLog, clocks: pd.DataFrame | None, indicators: pd.DataFrame,
@@ -258,9 +306,9 @@ def _figures(log: EventLog, clocks: pd.DataFrame | None, indicators: pd.DataFram
         made.append(("fig-compliance", text("compliance_title", lang),
                      lambda: plot_compliance(analysis.clock_compliance(clocks, log.tickets),
                                              lang=lang)))
-    tz = _local_tz(log.manifest)
+    tz = _local_tz(log)
     profile = analysis.hour_of_week_profile(log, tz=tz)
-    tz_name = "UTC" if tz == "UTC" else str(tz)
+    zone = tz_name(tz)
     panels = [("arrivals", "all")]
     roles = [r for r in ("desk", "technician") if (profile["role"] == r).any()]
     panels += [(m, r) for m in ("utilisation", "queue") for r in roles]
@@ -269,14 +317,14 @@ def _figures(log: EventLog, clocks: pd.DataFrame | None, indicators: pd.DataFram
 
     for metric, role in panels:
         made.append((f"fig-how-{metric}-{role}",
-                     f"{text(metric, lang)} — {role_label(role, lang)} ({tz_name})",
+                     f"{text(metric, lang)} — {role_label(role, lang)} ({zone})",
                      heatmap(metric, role)))
     made.append(("fig-stages", text("stages_title", lang),
                  lambda: plot_stage_times(analysis.stage_summary(analysis.stage_times(log)),
                                           lang=lang)))
     made.append(("fig-swimlane", text("swimlane_title", lang),
                  lambda: plot_swimlane(analysis.swimlane_segments(log, swimlane_tickets(log)),
-                                       lang=lang)))
+                                       lang=lang, tz=tz)))
     if clocks is not None:
         made.append(("fig-lateness", text("lateness_title", lang),
                      lambda: plot_lateness(analysis.lateness_by_ticket(
@@ -309,8 +357,8 @@ def build_report(run_dir: str | Path, *, lang: Lang = "zh", out: str | Path | No
     ----------
     run_dir
         A directory with the event log (``events.csv[.gz]``, ``tickets.csv[.gz]``) and
-        ``indicators.csv``; ``periods.csv``, ``control_points.csv`` and ``manifest.json`` are
-        used when present (the sections that need them say so when absent).
+        ``indicators.csv``; ``periods.csv``, ``control_points.csv``, ``ownership.csv`` and
+        ``manifest.json`` are used when present (the sections that need them say so when absent).
     lang
         ``"zh"`` or ``"en"`` (Chinese falls back to English without a CJK font).
     out
@@ -331,6 +379,7 @@ def build_report(run_dir: str | Path, *, lang: Lang = "zh", out: str | Path | No
         raise FileNotFoundError(f"{d / 'indicators.csv'}: the run has no indicator table")
     periods = read_table(d / "periods.csv")
     clocks = read_table(d / "control_points.csv")
+    own = read_table(d / "ownership.csv")
     manifest = log.manifest
     figs = _figures(log, clocks, indicators, lang)
     if figures_dir is not None:
@@ -353,6 +402,7 @@ def build_report(run_dir: str | Path, *, lang: Lang = "zh", out: str | Path | No
         + _scenario_section(log, manifest, lang)
         + _indicator_section(indicators, lang)
         + _period_section(periods, lang)
+        + _ownership_section(own, lang)
         + f'<section id="figures"><h2>{_t("figures", lang)}</h2>{clocks_note}{fig_html}'
         "</section></body></html>\n"
     )
