@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,14 @@ from fcsim.model.activities import Activity
 from fcsim.model.control_points import ControlPoints
 from fcsim.model.taxonomy import Mode, Taxonomy, default_taxonomy
 from fcsim.recorder import checks, values
-from fcsim.recorder.checks import LifecycleError, RecorderError, datetime_to_ms
+from fcsim.recorder.checks import (
+    LifecycleError,
+    RecorderError,
+    TicketExists,
+    TicketNotFound,
+    check_level,
+    datetime_to_ms,
+)
 from fcsim.recorder.quality import QualityReport
 from fcsim.recorder.store import (
     CORRECTIONS,
@@ -45,10 +52,14 @@ from fcsim.recorder.views import (
     export_log,
 )
 
-__all__ = ["LifecycleError", "Recorder", "RecorderError", "TicketRecord"]
+__all__ = ["InTransaction", "LifecycleError", "Recorder", "RecorderError", "TicketRecord"]
 
 logger = logging.getLogger(__name__)
 
+#: A callback run inside a write's transaction, after the write, with the write's result
+#: (``tid``, ``ticket_id``, ``seq`` …): its own writes commit or roll back with it (the web
+#: API stores an idempotent request's response this way).
+InTransaction = Callable[[Connection, Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -121,12 +132,18 @@ class Recorder:
         resource: str | None = None,
         role: str | None = "desk",
         by: str | None = None,
+        level: str = "live",
+        in_transaction: InTransaction | None = None,
     ) -> int:
         """Open a ticket with its intake facts and its ``received`` event; returns that seq.
 
         Route flags and department default to the category's in the recorder's taxonomy;
-        a category outside the taxonomy must give all three route flags.
+        a category outside the taxonomy must give all three route flags. ``level`` is the
+        lifecycle level (:data:`~fcsim.recorder.checks.LEVELS`; both check the one lifecycle
+        for now); ``in_transaction`` runs inside the write transaction with ``tid``,
+        ``ticket_id`` and ``seq``.
         """
+        check_level(level)
         if not ticket_id:
             raise RecorderError("ticket_id is empty")
         if mode not in {m.value for m in Mode}:
@@ -166,10 +183,12 @@ class Recorder:
             try:
                 tid = insert_row(conn, TICKETS, **row)
             except IntegrityError:
-                raise RecorderError(f"ticket {ticket_id} already exists") from None
+                raise TicketExists(f"ticket {ticket_id} already exists") from None
             conn.execute(insert(EVENTS).values(
                 tid=tid, written_by=by, written_at=row["written_at"], **received
             ))
+            if in_transaction is not None:
+                in_transaction(conn, {"tid": tid, "ticket_id": ticket_id, "seq": 0})
         logger.info("opened ticket %s", ticket_id)
         return 0
 
@@ -186,6 +205,8 @@ class Recorder:
         attempt: int | None = None,
         facts: Mapping[str, Any] | None = None,
         by: str | None = None,
+        level: str = "live",
+        in_transaction: InTransaction | None = None,
     ) -> int:
         """Append one event, checked against the lifecycle; returns its ``seq``.
 
@@ -193,8 +214,12 @@ class Recorder:
         fills in ticket facts known at this step (``materials``, ``charge`` at completion;
         ``satisfied``, ``charge_confirmed`` at callback …); a fact already set to another
         value must be changed with :meth:`correct`. An invalid event raises
-        :class:`LifecycleError` and nothing is written.
+        :class:`LifecycleError` and nothing is written. ``level`` is the lifecycle level
+        (``live`` or ``import``; both check the one lifecycle for now). ``in_transaction``
+        runs inside the write transaction with ``tid``, ``ticket_id``, ``seq``, ``attempt``,
+        ``activity`` and ``timestamp`` (ms).
         """
+        check_level(level)
         try:
             act = Activity(activity)
         except ValueError:
@@ -233,6 +258,10 @@ class Recorder:
             if updates:
                 conn.execute(update(TICKETS).where(TICKETS.c.tid == ticket["tid"])
                              .values(**updates))
+            if in_transaction is not None:
+                in_transaction(conn, {"tid": ticket["tid"], "ticket_id": ticket_id, "seq": seq,
+                                      "attempt": int(attempt), "activity": act.value,
+                                      "timestamp": ts})
         return seq
 
     def close(
@@ -260,13 +289,17 @@ class Recorder:
         seq: int | None = None,
         changes: Mapping[str, Any] | None = None,
         at: Any = None,
+        level: str = "live",
+        in_transaction: InTransaction | None = None,
     ) -> int:
         """Void or amend an event (``seq`` given) or a ticket (``seq`` None); returns its id.
 
         History is never edited: the correction is a row of its own with who, when, why and
         the values before. The ticket's corrected history must still obey the lifecycle, or
-        the correction is refused and nothing is written.
+        the correction is refused and nothing is written. ``level`` and ``in_transaction``
+        as in :meth:`append` (the callback gets ``tid``, ``ticket_id``, ``cid``, ``seq``).
         """
+        check_level(level)
         if action not in ("void", "amend"):
             raise RecorderError(f"action {action!r} is not void or amend")
         if not by or not reason:
@@ -317,6 +350,9 @@ class Recorder:
                 row_values = {"voided": True} if action == "void" else new_changes
                 conn.execute(update(TICKETS).where(TICKETS.c.tid == ticket["tid"])
                              .values(**row_values))
+            if in_transaction is not None:
+                in_transaction(conn, {"tid": ticket["tid"], "ticket_id": ticket_id,
+                                      "cid": int(cid), "seq": seq})
         return int(cid)
 
     # -- reading --------------------------------------------------------------------------
@@ -325,7 +361,7 @@ class Recorder:
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(TICKETS).where(TICKETS.c.ticket_id == ticket_id)).first()
             if row is None:
-                raise RecorderError(f"no ticket {ticket_id!r}")
+                raise TicketNotFound(f"no ticket {ticket_id!r}")
             ticket = dict(row._mapping)
             events = effective_events(conn, ticket["tid"], include_voided=True)
             corr = [dict(r._mapping) for r in conn.execute(
@@ -350,10 +386,57 @@ class Recorder:
         cr["corrected_at"] = [checks.ms_to_datetime(v) for v in cr["corrected_at"]]
         return TicketRecord(ticket, ev.drop(columns=["eid"]), cr.drop(columns=["eid"]))
 
-    def export(self, *, anonymise: bool = False, salt: str = "") -> EventLog:
-        """The standard event log of every ticket (contacts pseudonymised if ``anonymise``)."""
+    def export(self, *, anonymise: bool = False, drop_free_text: bool = False) -> EventLog:
+        """The standard event log of every ticket.
+
+        With ``anonymise``, every personal field (contact, phone, location, staff names in
+        ``resource``) is replaced by a keyed pseudonym (HMAC-SHA256 under the store's own
+        secret, which is never exported) and phone numbers, e-mail addresses and known names
+        are scrubbed from the free text (``content``, ``materials``), or the free text is
+        emptied with ``drop_free_text``; see :mod:`fcsim.recorder.anonymise`.
+        """
+        if not anonymise:
+            if drop_free_text:
+                raise RecorderError("drop_free_text applies to an anonymised export")
+            with read_transaction(self.engine) as conn:
+                return export_log(conn)
+        from fcsim.recorder.anonymise import store_key
+        from fcsim.recorder.store import USERS
+
+        key = store_key(self.engine)
         with read_transaction(self.engine) as conn:
-            return export_log(conn, anonymise=anonymise, salt=salt)
+            staff = [str(n) for n in conn.execute(select(USERS.c.name)).scalars()]
+            return export_log(conn, anonymise=True, key=key, staff_names=staff,
+                              drop_free_text=drop_free_text)
+
+    def allowed_activities(self, ticket_id: str, timestamp: Any) -> list[str]:
+        """The activities the lifecycle would accept as the ticket's next event at ``timestamp``.
+
+        Each activity is tried with the same check an :meth:`append` makes (attempt by
+        default, no ``started_at``, no facts), in the procedure's order; nothing is written.
+        """
+        from fcsim.model import lifecycle
+
+        ts = datetime_to_ms(timestamp, field="timestamp")
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(TICKETS).where(TICKETS.c.ticket_id == ticket_id)).first()
+            if row is None or row._mapping["voided"]:
+                raise TicketNotFound(f"no ticket {ticket_id!r}")
+            ticket = dict(row._mapping)
+            existing = effective_events(conn, ticket["tid"])
+        seq = 1 + max((int(e["seq"]) for e in existing), default=-1)
+        rejections = sum(e["activity"] == Activity.REJECTED.value for e in existing
+                         if (e["timestamp"], e["seq"]) < (ts, seq))
+        ordered = [checks.event_record(e) for e in
+                   sorted(existing, key=lambda e: (e["timestamp"], e["seq"]))]
+        facts = checks.ticket_facts(ticket)
+        out = []
+        for act in Activity:
+            new = checks.event_record({"activity": act.value, "timestamp": ts, "seq": seq,
+                                       "attempt": 1 + rejections, "started_at": None})
+            if not lifecycle.check_append(ordered, new, facts, ticket_id=ticket_id):
+                out.append(act.value)
+        return out
 
     def status(
         self,
@@ -414,10 +497,10 @@ class Recorder:
 def _locked_ticket(conn: Connection, ticket_id: str) -> dict[str, Any]:
     row = lock_ticket(conn, ticket_id)
     if row is None:
-        raise RecorderError(f"no ticket {ticket_id!r} (open it first)")
+        raise TicketNotFound(f"no ticket {ticket_id!r} (open it first)")
     ticket = dict(row._mapping)
     if ticket["voided"]:
-        raise RecorderError(f"ticket {ticket_id} is void")
+        raise TicketNotFound(f"ticket {ticket_id} is void")
     return ticket
 
 

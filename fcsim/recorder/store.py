@@ -41,14 +41,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 __all__ = [
+    "API_TOKENS",
     "CORRECTIONS",
     "DEFAULT_URL",
     "EVENTS",
+    "IDEMPOTENCY",
     "IMPORTS",
     "METADATA",
     "QUARANTINE",
+    "SESSIONS",
+    "STORE_SECRETS",
     "TICKETS",
     "TICKET_FACT_COLUMNS",
+    "USERS",
     "create_schema",
     "dump",
     "lock_ticket",
@@ -156,6 +161,59 @@ QUARANTINE = Table(
     Column("seq", BigInteger),
     Column("code", String(64), nullable=False),
     Column("message", Text, nullable=False),
+)
+
+#: People who record tickets (``fcsim users``): a role, an argon2 password hash, enabled or not.
+USERS = Table(
+    "users",
+    METADATA,
+    Column("uid", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("department", String(128)),
+    Column("password_hash", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: API tokens, stored as the SHA-256 of the token (the token itself is shown once).
+API_TOKENS = Table(
+    "api_tokens",
+    METADATA,
+    Column("token_hash", String(64), primary_key=True),
+    Column("uid", Integer, ForeignKey("users.uid"), nullable=False, index=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: Browser sessions, stored as the SHA-256 of the cookie, with the session's CSRF token.
+SESSIONS = Table(
+    "sessions",
+    METADATA,
+    Column("session_hash", String(64), primary_key=True),
+    Column("uid", Integer, ForeignKey("users.uid"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+#: Idempotency keys of write requests: in flight while ``status`` is null, then the response.
+IDEMPOTENCY = Table(
+    "idempotency_keys",
+    METADATA,
+    Column("uid", Integer, ForeignKey("users.uid"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", SmallInteger),
+    Column("body", Text),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: Per-store secrets (e.g. the anonymisation key); never exported.
+STORE_SECRETS = Table(
+    "store_secrets",
+    METADATA,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),
 )
 
 #: Ticket facts filled in after intake (completion, acceptance, callback).

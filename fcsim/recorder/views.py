@@ -6,7 +6,6 @@ they were written: ``void`` hides an event, ``amend`` replaces some of its field
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -24,7 +23,6 @@ __all__ = [
     "TICKET_FIELDS",
     "effective_events",
     "export_log",
-    "pseudonym",
 ]
 
 #: Event fields of the contract, in contract order (ticket_id excluded).
@@ -78,14 +76,6 @@ def _apply(by_eid: dict[int, dict[str, Any]], corrections: Iterable[Any]) -> Non
             row["amended"] = True
 
 
-def pseudonym(value: str | None, salt: str) -> str | None:
-    """A stable pseudonym of a contact detail (same input and salt, same output)."""
-    if value is None or value != value:
-        return None
-    digest = hashlib.sha256(f"{salt}\x00{value}".encode()).hexdigest()[:12]
-    return f"anon-{digest}"
-
-
 def _ms_column(values: pd.Series) -> pd.Series:
     ints = pd.to_numeric(values, errors="raise").astype("Int64")
     raw = ints.fillna(0).to_numpy("int64").astype("datetime64[ms]")
@@ -93,12 +83,22 @@ def _ms_column(values: pd.Series) -> pd.Series:
     return pd.Series(raw, index=values.index).dt.tz_localize("UTC")
 
 
-def export_log(conn: Connection, *, anonymise: bool = False, salt: str = "") -> EventLog:
+def export_log(
+    conn: Connection,
+    *,
+    anonymise: bool = False,
+    key: bytes | None = None,
+    staff_names: Iterable[str] = (),
+    drop_free_text: bool = False,
+) -> EventLog:
     """All non-voided tickets and their effective events as a canonical :class:`EventLog`.
 
     Tickets and events come out in the order they were written, so a log imported whole
-    re-exports row for row.
+    re-exports row for row. With ``anonymise`` every personal field is pseudonymised under
+    ``key`` and free text is scrubbed (or dropped); see :mod:`fcsim.recorder.anonymise`.
     """
+    if anonymise and not key:
+        raise ValueError("an anonymised export needs the store's key")
     tk_rows = conn.execute(
         select(TICKETS.c.tid, TICKETS.c.ticket_id, *[TICKETS.c[f] for f in TICKET_FIELDS])
         .where(TICKETS.c.voided.is_(False))
@@ -132,8 +132,11 @@ def export_log(conn: Connection, *, anonymise: bool = False, salt: str = "") -> 
                 "satisfied", "record_accurate", "recognised_correctly", "charge_confirmed"):
         tickets[col] = tickets[col].astype("boolean")
     if anonymise:
-        for col in ("contact", "phone"):
-            tickets[col] = tickets[col].map(lambda v: pseudonym(v, salt)).astype("string")
+        from fcsim.recorder.anonymise import anonymise_frames
+
+        assert key is not None
+        tickets, events = anonymise_frames(tickets, events, key, staff_names=staff_names,
+                                           drop_free_text=drop_free_text)
     return EventLog.from_frames(events, tickets)
 
 
