@@ -1,0 +1,57 @@
+"""``fcsim serve --db URL``: the front desk on the web (needs the ``web`` extra).
+
+Serves the desk board, tickets, the technician, supervisor and manager views and the JSON API
+(OpenAPI at ``/api/docs``) over the recorder's store: SQLite by default (one desk), PostgreSQL
+for several desks. Create accounts first with ``fcsim users``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add ``serve`` to the ``fcsim`` parser."""
+    p = subparsers.add_parser("serve", help="the front desk on the web (pages and JSON API)",
+                              description=__doc__)
+    p.add_argument("--db", default=os.environ.get("FCSIM_RECORD_DB",
+                                                  "sqlite:///fcsim-records.sqlite"),
+                   help="SQLAlchemy URL of the store (default: %(default)s)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    p.add_argument("--port", type=int, default=8000, help="port (%(default)s)")
+    p.add_argument("--tz", default="UTC",
+                   help="the site's time zone for the pages: an IANA name (Asia/Shanghai), "
+                        "an offset (+08:00) or hours (default %(default)s)")
+    p.add_argument("--poll-s", type=float, default=5.0,
+                   help="how often open pages refresh their clocks (default %(default)s s)")
+    p.add_argument("--secure-cookies", action="store_true",
+                   help="mark the session cookie Secure (when served over HTTPS)")
+    p.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        raise ValueError("fcsim serve needs the web extra: pip install 'fcsim[web]'") from None
+    from fcsim.model.timezone import parse_tz
+    from fcsim.web import WebSettings, create_app
+
+    settings = WebSettings(tz=parse_tz(args.tz), poll_s=args.poll_s,
+                           secure_cookies=args.secure_cookies)
+    app = create_app(args.db, settings)
+    print(f"fcsim front desk on http://{args.host}:{args.port}/ (store {_safe(args.db)}, "
+          f"time zone {args.tz}); Ctrl-C stops it", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _safe(url: str) -> str:
+    """The store URL without its password, if it has one."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
