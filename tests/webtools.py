@@ -56,3 +56,39 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def make_app(url: str, clock: Any, **settings: Any) -> tuple[Any, Any, dict[str, str]]:
+    """A recorder on ``url``, one account per role, and the app; returns (app, rec, tokens)."""
+    from fcsim.recorder import Recorder
+    from fcsim.recorder.accounts import Accounts
+    from fcsim.web import WebSettings, create_app
+
+    rec = Recorder(url)
+    acc = Accounts(rec.engine, hasher=cheap_hasher())
+    tokens = add_people(acc)
+    app = create_app(rec, WebSettings(clock=clock, **settings), accounts=acc)
+    return app, rec, tokens
+
+
+def bearer(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}
+
+
+def csrf_of(html: str) -> str:
+    import re
+
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, "no CSRF field on the page"
+    return m.group(1)
+
+
+def login(client: Any, name: str, password: str | None = None) -> str:
+    """Sign ``client`` in as ``name``; returns the session's CSRF token."""
+    page = client.get("/login")
+    r = client.post("/login", data={"name": name, "password": password or PASSWORDS[name],
+                                    "csrf": csrf_of(page.text), "next": "/"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    home = client.get(r.headers["location"])
+    return csrf_of(home.text)
