@@ -249,3 +249,48 @@ def test_indicators_and_openapi(sqlite_world: Any) -> None:
             "/api/tickets/{ticket_id}/corrections", "/api/indicators"} <= set(spec["paths"])
     post = spec["paths"]["/api/tickets/{ticket_id}/corrections"]["post"]
     assert post["x-fcsim-guard"] == {"permission": "correct", "kind": "api"}
+
+
+@pytest.mark.parametrize("activity", ["recorded", "callback_failed"])
+def test_a_retry_in_another_worker_process_is_stored_once(tmp_path: Any, activity: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two apps on one store stand for two worker processes (their in-flight sets differ). The
+    first request stalls before its write; the retry, in the other worker, writes; the first
+    then finds the key stored — refused by the lifecycle (``recorded`` twice) or rolled back by
+    the key's primary key (``callback_failed`` may repeat) — and answers with that response."""
+    from fcsim.web import WebSettings, create_app
+
+    clock = ManualClock(T0)
+    app1, rec, tokens = make_app(f"sqlite:///{tmp_path / 'w.sqlite'}", clock)
+    app2 = create_app(rec.url, WebSettings(clock=clock))
+    h = bearer(tokens["desk-ann"])
+    with TestClient(app1) as c1, TestClient(app2) as c2:
+        c1.post("/api/tickets", json={**ORDER, "ticket_id": "T1"}, headers=h)
+        if activity == "callback_failed":
+            for who, act, s in STEPS[:12]:
+                c1.post("/api/tickets/T1/events", json={"activity": act, "timestamp": iso(s)},
+                        headers=bearer(tokens[who]))
+        entered, release = threading.Event(), threading.Event()
+        original = rec.append
+
+        def slow_append(*args: Any, **kwargs: Any) -> int:
+            entered.set()
+            assert release.wait(10)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(rec, "append", slow_append)
+        ev = {"activity": activity, "timestamp": iso(3000)}
+        hk = {**h, "Idempotency-Key": "twice"}
+        first: list[Any] = []
+        t = threading.Thread(target=lambda: first.append(
+            c1.post("/api/tickets/T1/events", json=ev, headers=hk)))
+        t.start()
+        assert entered.wait(10)
+        second = c2.post("/api/tickets/T1/events", json=ev, headers=hk)
+        release.set()
+        t.join(10)
+    assert second.status_code == 201 and "idempotent-replayed" not in second.headers
+    assert first[0].status_code == 201 and first[0].content == second.content
+    assert first[0].headers["idempotent-replayed"] == "true"
+    acts = rec.export().events["activity"].astype(str).tolist()
+    assert acts.count(activity) == 1

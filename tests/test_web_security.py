@@ -167,8 +167,9 @@ def test_forms_need_the_sessions_csrf_token(world: Any) -> None:
 
 def test_payloads_in_every_text_field_render_escaped(world: Any) -> None:
     app, rec, tokens = world
-    from fcsim.recorder.accounts import Accounts
     from webtools import cheap_hasher
+
+    from fcsim.recorder.accounts import Accounts
 
     evil_tech = '<img src=x onerror=alert("tech")>'
     Accounts(rec.engine, hasher=cheap_hasher()).add(evil_tech, "technician", "tech-pass-2",

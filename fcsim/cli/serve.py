@@ -11,6 +11,8 @@ import argparse
 import os
 from typing import Any
 
+from fcsim.cli._args import positive_int
+
 __all__ = ["register"]
 
 
@@ -30,6 +32,9 @@ def register(subparsers: Any) -> None:
                    help="how often open pages refresh their clocks (default %(default)s s)")
     p.add_argument("--secure-cookies", action="store_true",
                    help="mark the session cookie Secure (when served over HTTPS)")
+    p.add_argument("--workers", type=positive_int, default=1,
+                   help="server processes (default %(default)s; more than one pays off on "
+                        "PostgreSQL and a machine with cores to spare)")
     p.set_defaults(func=_serve)
 
 
@@ -41,12 +46,23 @@ def _serve(args: argparse.Namespace) -> int:
     from fcsim.model.timezone import parse_tz
     from fcsim.web import WebSettings, create_app
 
-    settings = WebSettings(tz=parse_tz(args.tz), poll_s=args.poll_s,
-                           secure_cookies=args.secure_cookies)
-    app = create_app(args.db, settings)
+    tz = parse_tz(args.tz)
     print(f"fcsim front desk on http://{args.host}:{args.port}/ (store {_safe(args.db)}, "
           f"time zone {args.tz}); Ctrl-C stops it", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if args.workers == 1:
+        app = create_app(args.db, WebSettings(tz=tz, poll_s=args.poll_s,
+                                              secure_cookies=args.secure_cookies))
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    from fcsim.web.app import ENV_PREFIX
+    from fcsim.web.app import create_app as _check
+
+    _check(args.db).state.web.recorder.close_connections()  # the store opens; schema exists
+    os.environ.update({ENV_PREFIX + "DB": args.db, ENV_PREFIX + "TZ": args.tz,
+                       ENV_PREFIX + "POLL_S": str(args.poll_s),
+                       ENV_PREFIX + "SECURE_COOKIES": "1" if args.secure_cookies else "0"})
+    uvicorn.run("fcsim.web.app:from_environment", factory=True, workers=args.workers,
+                host=args.host, port=args.port, log_level="warning")
     return 0
 
 

@@ -233,8 +233,9 @@ class Recorder:
         fact_values = values.check_facts(facts or {})
         with write_transaction(self.engine) as conn:
             ticket = _locked_ticket(conn, ticket_id)
-            existing = effective_events(conn, ticket["tid"])
-            seq = _next_seq(conn, ticket["tid"])
+            every = effective_events(conn, ticket["tid"], include_voided=True)
+            existing = [e for e in every if not e["voided"]]
+            seq = 1 + max((int(e["seq"]) for e in every), default=-1)
             if attempt is None:
                 attempt = 1 + sum(
                     e["activity"] == Activity.REJECTED.value for e in existing
@@ -423,8 +424,9 @@ class Recorder:
             if row is None or row._mapping["voided"]:
                 raise TicketNotFound(f"no ticket {ticket_id!r}")
             ticket = dict(row._mapping)
-            existing = effective_events(conn, ticket["tid"])
-        seq = 1 + max((int(e["seq"]) for e in existing), default=-1)
+            every = effective_events(conn, ticket["tid"], include_voided=True)
+        existing = [e for e in every if not e["voided"]]
+        seq = 1 + max((int(e["seq"]) for e in every), default=-1)
         rejections = sum(e["activity"] == Activity.REJECTED.value for e in existing
                          if (e["timestamp"], e["seq"]) < (ts, seq))
         ordered = [checks.event_record(e) for e in
@@ -504,7 +506,3 @@ def _locked_ticket(conn: Connection, ticket_id: str) -> dict[str, Any]:
     return ticket
 
 
-
-def _next_seq(conn: Connection, tid: int) -> int:
-    top = conn.execute(select(func.max(EVENTS.c.seq)).where(EVENTS.c.tid == tid)).scalar()
-    return 0 if top is None else int(top) + 1

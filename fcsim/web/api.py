@@ -145,7 +145,7 @@ def post_ticket(request: Request, body: NewTicket, level: Level = "live",
         raise TicketExists("could not generate a free ticket id; give ticket_id")
 
     stored, replayed = idempotency.run(
-        ctx.recorder.engine, who.uid, key, _print(request, body), 201, write,
+        ctx.recorder.engine, ctx.in_flight, who.uid, key, _print(request, body), 201, write,
         lambda r: {"id": int(r["tid"]), "ticket_id": str(r["ticket_id"])})
     return _respond(stored, replayed)
 
@@ -176,7 +176,7 @@ def post_event(request: Request, ticket_id: str, body: NewEvent, level: Level = 
                 "attempt": int(r["attempt"]), "activity": str(r["activity"]),
                 "timestamp": body.timestamp.isoformat()}
 
-    stored, replayed = idempotency.run(ctx.recorder.engine, who.uid, key,
+    stored, replayed = idempotency.run(ctx.recorder.engine, ctx.in_flight, who.uid, key,
                                        _print(request, body), 201, write, body_of)
     return _respond(stored, replayed)
 
@@ -195,7 +195,7 @@ def post_correction(request: Request, ticket_id: str, body: NewCorrection,
                              at=ctx.now(), level=level, in_transaction=hook)
 
     stored, replayed = idempotency.run(
-        ctx.recorder.engine, who.uid, key, _print(request, body), 201, write,
+        ctx.recorder.engine, ctx.in_flight, who.uid, key, _print(request, body), 201, write,
         lambda r: {"id": int(r["cid"]), "ticket_id": str(r["ticket_id"]), "seq": r["seq"]})
     return _respond(stored, replayed)
 

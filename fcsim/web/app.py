@@ -26,7 +26,10 @@ from fcsim.web.context import WebContext, WebSettings
 from fcsim.web.idempotency import IdempotencyError
 from fcsim.web.render import make_environment, render_error
 
-__all__ = ["create_app"]
+__all__ = ["ENV_PREFIX", "create_app", "from_environment"]
+
+#: ``fcsim serve --workers N`` passes its options to each worker process in these variables.
+ENV_PREFIX = "FCSIM_SERVE_"
 
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
@@ -143,3 +146,17 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     return app
 
+
+
+def from_environment() -> FastAPI:
+    """The app configured by ``FCSIM_SERVE_DB``, ``_TZ``, ``_POLL_S``, ``_SECURE_COOKIES``
+    (how ``fcsim serve --workers N`` starts each worker process)."""
+    import os
+
+    from fcsim.model.timezone import parse_tz
+
+    env = os.environ
+    settings = WebSettings(tz=parse_tz(env.get(ENV_PREFIX + "TZ", "UTC")),
+                           poll_s=float(env.get(ENV_PREFIX + "POLL_S", "5")),
+                           secure_cookies=env.get(ENV_PREFIX + "SECURE_COOKIES") == "1")
+    return create_app(env[ENV_PREFIX + "DB"], settings)

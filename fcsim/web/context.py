@@ -15,6 +15,7 @@ from typing import Any
 from fcsim.model.control_points import ControlPoints
 from fcsim.recorder import Recorder
 from fcsim.recorder.accounts import Accounts
+from fcsim.web.idempotency import InFlight
 
 __all__ = ["ManualClock", "WebContext", "WebSettings", "system_clock"]
 
@@ -96,7 +97,7 @@ class WebContext:
     accounts: Accounts
     settings: WebSettings
     templates: Any
-    state: dict[str, Any] = field(default_factory=dict)
+    in_flight: InFlight = field(default_factory=InFlight)
 
     def now(self) -> datetime:
         """The current time from the settings' clock, in UTC, to the millisecond."""

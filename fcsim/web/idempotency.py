@@ -1,21 +1,22 @@
 """``Idempotency-Key``: a retried write is stored once and gets the original response back.
 
-A key belongs to the account that sent it. The first request with a key *claims* it (a row
-with no response yet, committed at once); the write itself and the completion of the row with
-the response happen in **one** transaction (the recorder's ``in_transaction`` callback), so
-a stored event always has its stored response and vice versa. Then:
+A key belongs to the account that sent it. The write and the row that keeps its response are
+committed in **one** transaction (the recorder's ``in_transaction`` callback inserts the row,
+whose primary key is the account and the key), so a stored event always has its stored
+response and a key never has a response without its write. Then:
 
-* a retry after the first succeeded gets the same status and body (header
+* a retry after the first request succeeded gets the same status and body (header
   ``Idempotent-Replayed: true``), and nothing is written again;
-* a retry while the first is still in flight gets 409 ``request_in_flight``;
+* a retry while the first request is still in flight in this server process gets 409
+  ``request_in_flight``; in another worker process it waits for the database, finds the
+  first request's row and gets its response (had it got there first, its own write would be
+  the one stored and the first request would get its response): never two writes;
 * the same key with another request (method, path, query or body) gets 422
   ``idempotency_key_reused``;
-* a first request that failed (4xx, 5xx) releases its key, so a retry is tried afresh (a
-  refusal writes nothing, so there is nothing to replay).
+* a request that failed (4xx, 5xx) wrote nothing and keeps nothing, so a retry is tried
+  afresh.
 
-A claim whose request died before committing (the process was killed) is stale after
-:data:`STALE_S` and may be claimed again: its write never committed. Keys are kept for
-:data:`KEEP_S` (24 hours).
+Keys are kept for :data:`KEEP_S` (24 hours), then pruned.
 """
 
 from __future__ import annotations
@@ -23,28 +24,30 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from fcsim.recorder.store import IDEMPOTENCY, now_ms, write_transaction
+from fcsim.recorder.checks import RecorderError
+from fcsim.recorder.store import IDEMPOTENCY, now_ms, read_transaction, write_transaction
 
 __all__ = [
     "KEEP_S",
-    "STALE_S",
     "IdempotencyError",
+    "InFlight",
     "Stored",
-    "claim",
-    "complete",
     "fingerprint",
-    "release",
+    "lookup",
+    "prune",
+    "run",
     "valid_key",
 ]
 
-STALE_S = 120.0
 KEEP_S = 24 * 3600.0
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -60,10 +63,19 @@ class IdempotencyError(Exception):
 
 @dataclass(frozen=True)
 class Stored:
-    """The stored response of a completed request."""
+    """The response of a request."""
 
     status: int
     body: dict[str, Any]
+
+
+@dataclass
+class InFlight:
+    """The keys whose first request is being processed in this server process."""
+
+    keys: set[tuple[int, str]] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    pruned_at: float = 0.0
 
 
 def valid_key(key: str) -> bool:
@@ -77,76 +89,37 @@ def fingerprint(method: str, path: str, query: str, body: Mapping[str, Any]) -> 
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _row(conn: Connection, uid: int, key: str) -> Any:
-    return conn.execute(
-        select(IDEMPOTENCY).where(IDEMPOTENCY.c.uid == uid, IDEMPOTENCY.c.key == key)
-        .with_for_update()
-    ).first()
-
-
-def claim(engine: Engine, uid: int, key: str, print_: str) -> Stored | None:
-    """Claim ``key`` for a new request (None), or the stored response of a completed one.
+def lookup(engine: Engine, uid: int, key: str, print_: str) -> Stored | None:
+    """The stored response of ``key``, or None.
 
     Raises
     ------
     IdempotencyError
-        409 while the first request is in flight; 422 when the key came with another request.
+        422 when the key was used for another request.
     """
-    for _ in range(2):
-        try:
-            with write_transaction(engine) as conn:
-                now = now_ms()
-                row = _row(conn, uid, key)
-                if row is None:
-                    conn.execute(insert(IDEMPOTENCY).values(
-                        uid=uid, key=key, fingerprint=print_, status=None, body=None,
-                        created_at=now))
-                    return None
-                m = row._mapping
-                if m["fingerprint"] != print_:
-                    raise IdempotencyError(
-                        422, "idempotency_key_reused",
-                        "this Idempotency-Key was used for another request")
-                if m["status"] is not None:
-                    return Stored(int(m["status"]), json.loads(m["body"]))
-                if now - int(m["created_at"]) > STALE_S * 1000:
-                    conn.execute(update(IDEMPOTENCY).where(
-                        IDEMPOTENCY.c.uid == uid, IDEMPOTENCY.c.key == key
-                    ).values(created_at=now))
-                    return None
-                raise IdempotencyError(
-                    409, "request_in_flight",
-                    "a request with this Idempotency-Key is still being processed; retry later")
-        except IntegrityError:  # a concurrent first claim won the insert: look again
-            continue
-    raise IdempotencyError(409, "request_in_flight",
-                           "a request with this Idempotency-Key is still being processed")
-
-
-def complete(conn: Connection, uid: int, key: str, status: int, body: Mapping[str, Any]) -> None:
-    """Store the response, inside the write's own transaction."""
-    conn.execute(update(IDEMPOTENCY).where(
-        IDEMPOTENCY.c.uid == uid, IDEMPOTENCY.c.key == key
-    ).values(status=status, body=json.dumps(body)))
-
-
-def release(engine: Engine, uid: int, key: str) -> None:
-    """Forget a claim whose request failed (nothing was written)."""
-    with write_transaction(engine) as conn:
-        conn.execute(delete(IDEMPOTENCY).where(
-            IDEMPOTENCY.c.uid == uid, IDEMPOTENCY.c.key == key, IDEMPOTENCY.c.status.is_(None)))
+    with read_transaction(engine) as conn:
+        row = conn.execute(select(IDEMPOTENCY).where(
+            IDEMPOTENCY.c.uid == uid, IDEMPOTENCY.c.key == key)).first()
+    if row is None:
+        return None
+    m = row._mapping
+    if m["fingerprint"] != print_:
+        raise IdempotencyError(422, "idempotency_key_reused",
+                               "this Idempotency-Key was used for another request")
+    return Stored(int(m["status"]), json.loads(m["body"]))
 
 
 def prune(engine: Engine) -> int:
     """Delete keys older than :data:`KEEP_S`; returns how many."""
     with write_transaction(engine) as conn:
-        res = conn.execute(delete(IDEMPOTENCY).where(and_(
-            IDEMPOTENCY.c.created_at < now_ms() - int(KEEP_S * 1000))))
+        res = conn.execute(delete(IDEMPOTENCY).where(
+            IDEMPOTENCY.c.created_at < now_ms() - int(KEEP_S * 1000)))
         return int(res.rowcount or 0)
 
 
 def run(
     engine: Engine,
+    in_flight: InFlight,
     uid: int,
     key: str | None,
     print_: str,
@@ -164,16 +137,38 @@ def run(
     def in_transaction(conn: Connection, result: Mapping[str, Any]) -> None:
         box["body"] = body_of(result)
         if key is not None:
-            complete(conn, uid, key, status, box["body"])
+            conn.execute(insert(IDEMPOTENCY).values(
+                uid=uid, key=key, fingerprint=print_, status=status,
+                body=json.dumps(box["body"]), created_at=now_ms()))
 
-    if key is not None:
-        stored = claim(engine, uid, key, print_)
-        if stored is not None:
-            return stored, True
-    try:
+    if key is None:
         write(in_transaction)
-    except BaseException:
-        if key is not None:
-            release(engine, uid, key)
-        raise
-    return Stored(status, box["body"]), False
+        return Stored(status, box["body"]), False
+    stored = lookup(engine, uid, key, print_)
+    if stored is not None:
+        return stored, True
+    with in_flight.lock:
+        if (uid, key) in in_flight.keys:
+            raise IdempotencyError(
+                409, "request_in_flight",
+                "a request with this Idempotency-Key is still being processed; retry later")
+        in_flight.keys.add((uid, key))
+        prune_now = time.monotonic() - in_flight.pruned_at > 3600
+        if prune_now:
+            in_flight.pruned_at = time.monotonic()
+    try:
+        if prune_now:
+            prune(engine)
+        try:
+            write(in_transaction)
+        except (IntegrityError, RecorderError):
+            # another process stored this key first (its write is there, so ours was
+            # refused or rolled back): answer with its response
+            stored = lookup(engine, uid, key, print_)
+            if stored is not None:
+                return stored, True
+            raise
+        return Stored(status, box["body"]), False
+    finally:
+        with in_flight.lock:
+            in_flight.keys.discard((uid, key))
