@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -85,9 +86,10 @@ def serve(url: str, clients: int, workers: int = 1) -> Iterator[tuple[str, dict[
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(REPO), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]])}
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen([sys.executable, "-m", "fcsim", "serve", "--db", url, "--port",
                              str(port), "--workers", str(workers)], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -97,7 +99,8 @@ def serve(url: str, clients: int, workers: int = 1) -> Iterator[tuple[str, dict[
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    log.seek(0)
+                    err = log.read().decode(errors="replace")
                     raise RuntimeError(f"fcsim serve did not start: {err[-2000:]}") from None
                 time.sleep(0.05)
         yield base, tokens
@@ -108,6 +111,7 @@ def serve(url: str, clients: int, workers: int = 1) -> Iterator[tuple[str, dict[
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        log.close()
 
 
 def _client(base: str, i: int, tokens: dict[str, str], load: Load, retry_every: int,

@@ -3,8 +3,9 @@ record, classify, dispatch, accept the job on a phone, watch the on-site clock t
 on the board, a step the lifecycle refuses, and the ticket to close — while the board's and
 the ticket page's clocks agree with ``fcsim kpi`` on the exported log.
 
-Screenshots of the board and the ticket page go to the test's directory, and to
-``$FCSIM_WEB_SCREENSHOTS`` when set (``docs/`` holds the ones the README shows).
+Screenshots of the board, the ticket page and the technician's phone view go to the test's
+directory, and to ``$FCSIM_WEB_SCREENSHOTS`` when set: ``FCSIM_WEB_SCREENSHOTS=docs pytest
+tests/test_web_browser.py`` refreshes the ones in ``docs/``.
 """
 
 from __future__ import annotations
@@ -142,6 +143,9 @@ def test_desk_and_technician_carry_a_ticket_to_close(browser: Any, tmp_path: Pat
         with tech.expect_navigation():
             tech.click(f"article.job[data-ticket='{TID}'] button[data-activity=signed]")
         assert "我的 mine" in tech.inner_text(f"article.job[data-ticket='{TID}']")
+        for d in shots:
+            d.mkdir(parents=True, exist_ok=True)
+            tech.screenshot(path=str(d / "web-jobs.png"), full_page=True)
         # on the board the on-site clock runs (≤ 600 s from dispatch at +100 s)…
         desk.goto(f"{base}/board")
         chip = f".clock[data-ticket='{TID}'][data-clock=on_site]"
@@ -163,7 +167,6 @@ def test_desk_and_technician_carry_a_ticket_to_close(browser: Any, tmp_path: Pat
         assert ids == [TID, "W-0999", "W-0998"]
         desk.set_viewport_size({"width": 1280, "height": 400})  # full page: just the content
         for d in shots:
-            d.mkdir(parents=True, exist_ok=True)
             desk.screenshot(path=str(d / "web-board.png"), full_page=True)
         desk.set_viewport_size({"width": 1280, "height": 860})
         # the technician arrives (late) and works; the lifecycle refuses a skipped stage
