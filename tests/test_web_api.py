@@ -294,3 +294,41 @@ def test_a_retry_in_another_worker_process_is_stored_once(tmp_path: Any, activit
     assert first[0].headers["idempotent-replayed"] == "true"
     acts = rec.export().events["activity"].astype(str).tolist()
     assert acts.count(activity) == 1
+
+
+def test_manager_downloads_tables_and_an_anonymised_log(sqlite_world: Any) -> None:
+    import io
+    import zipfile
+
+    from webtools import login
+
+    client, _, tokens, clock = sqlite_world
+    client.post("/api/tickets", json={**ORDER, "ticket_id": "T1"},
+                headers=bearer(tokens["desk-ann"]))
+    clock.set(T0 + timedelta(minutes=10))
+    login(client, "mgr-di")
+    page = client.get("/manager")
+    assert page.status_code == 200 and 'data-indicator="timeliness"' in page.text
+    csv = client.get("/manager/periods.csv?period=month")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("period_start,period_end,partial,indicator")
+    z = zipfile.ZipFile(io.BytesIO(client.get("/manager/export.zip").content))
+    assert sorted(z.namelist()) == ["fcsim-log/events.csv.gz", "fcsim-log/tickets.csv.gz"]
+    import gzip
+
+    text = "".join(gzip.decompress(z.read(n)).decode() for n in z.namelist())
+    assert "person-" in text and "staff-" in text
+    for personal in ("Mr Wang", "13812345678", "B-1203", "desk-ann"):
+        assert personal not in text
+
+
+def test_serve_workers_read_their_settings_from_the_environment(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fcsim.web.app import ENV_PREFIX, from_environment
+
+    monkeypatch.setenv(ENV_PREFIX + "DB", f"sqlite:///{tmp_path / 'e.sqlite'}")
+    monkeypatch.setenv(ENV_PREFIX + "TZ", "+08:00")
+    monkeypatch.setenv(ENV_PREFIX + "POLL_S", "2.5")
+    monkeypatch.setenv(ENV_PREFIX + "SECURE_COOKIES", "1")
+    s = from_environment().state.web.settings
+    assert (s.tz.utcoffset(None), s.poll_s, s.secure_cookies) == (timedelta(hours=8), 2.5, True)

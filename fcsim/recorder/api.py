@@ -387,8 +387,17 @@ class Recorder:
         cr["corrected_at"] = [checks.ms_to_datetime(v) for v in cr["corrected_at"]]
         return TicketRecord(ticket, ev.drop(columns=["eid"]), cr.drop(columns=["eid"]))
 
-    def export(self, *, anonymise: bool = False, drop_free_text: bool = False) -> EventLog:
-        """The standard event log of every ticket.
+    def export(
+        self,
+        *,
+        anonymise: bool = False,
+        drop_free_text: bool = False,
+        ticket_ids: Any = None,
+        open_at: Any = None,
+    ) -> EventLog:
+        """The standard event log of every ticket (or of ``ticket_ids``; or, with ``open_at``,
+        of a superset of the tickets open at that instant — those without a ``closed`` event
+        by then, plus any with a correction — so that a live view does not read history).
 
         With ``anonymise``, every personal field (contact, phone, location, staff names in
         ``resource``) is replaced by a keyed pseudonym (HMAC-SHA256 under the store's own
@@ -396,11 +405,15 @@ class Recorder:
         are scrubbed from the free text (``content``, ``materials``), or the free text is
         emptied with ``drop_free_text``; see :mod:`fcsim.recorder.anonymise`.
         """
+        chosen: dict[str, Any] = {
+            "ticket_ids": None if ticket_ids is None else [str(t) for t in ticket_ids],
+            "open_at_ms": None if open_at is None else datetime_to_ms(open_at, field="open_at"),
+        }
         if not anonymise:
             if drop_free_text:
                 raise RecorderError("drop_free_text applies to an anonymised export")
             with read_transaction(self.engine) as conn:
-                return export_log(conn)
+                return export_log(conn, **chosen)
         from fcsim.recorder.anonymise import store_key
         from fcsim.recorder.store import USERS
 
@@ -408,7 +421,7 @@ class Recorder:
         with read_transaction(self.engine) as conn:
             staff = [str(n) for n in conn.execute(select(USERS.c.name)).scalars()]
             return export_log(conn, anonymise=True, key=key, staff_names=staff,
-                              drop_free_text=drop_free_text)
+                              drop_free_text=drop_free_text, **chosen)
 
     def allowed_activities(self, ticket_id: str, timestamp: Any) -> list[str]:
         """The activities the lifecycle would accept as the ticket's next event at ``timestamp``.

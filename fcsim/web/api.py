@@ -224,7 +224,7 @@ def get_tickets(request: Request, open: bool = True) -> dict[str, Any]:
     if not open:
         raise ValueError("only open=true is supported: closed tickets are in the export")
     now = ctx.now()
-    log = ctx.recorder.export()
+    log = ctx.recorder.export(open_at=now)
     rows = data.board(log, now, margin_s=ctx.settings.margin_s, bounds=ctx.settings.bounds)
     return {"as_of": now.isoformat(), "tickets": [_ticket_json(r) for r in rows]}
 
@@ -236,7 +236,7 @@ def get_ticket(request: Request, ticket_id: str) -> dict[str, Any]:
     ctx = context(request)
     now = ctx.now()
     view = ctx.recorder.show(ticket_id)
-    clocks = data.ticket_clocks(ctx.recorder.export(), ticket_id, now,
+    clocks = data.ticket_clocks(ctx.recorder.export(ticket_ids=[ticket_id]), ticket_id, now,
                                 margin_s=ctx.settings.margin_s, bounds=ctx.settings.bounds)
     ticket = {k: _iso(v) for k, v in view.ticket.items() if k not in ("tid", "import_id")}
     events = [{k: _iso(data._py(v)) for k, v in e.items()} for e in

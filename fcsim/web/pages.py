@@ -155,7 +155,7 @@ def home(request: Request) -> Response:
 # -- board -----------------------------------------------------------------------------------
 def _board_rows(ctx: WebContext) -> tuple[datetime, list[dict[str, Any]]]:
     now = ctx.now()
-    rows = data.board(ctx.recorder.export(), now, margin_s=ctx.settings.margin_s,
+    rows = data.board(ctx.recorder.export(open_at=now), now, margin_s=ctx.settings.margin_s,
                       bounds=ctx.settings.bounds)
     return now, rows
 
@@ -227,7 +227,7 @@ def _ticket_page(request: Request, ticket_id: str, *, status: int = 200,
         return render_error(request, 404, str(exc))
     if view.ticket["voided"]:
         return render_error(request, 404, f"ticket {ticket_id} is void")
-    log = ctx.recorder.export()
+    log = ctx.recorder.export(ticket_ids=[ticket_id])
     clocks = data.ticket_clocks(log, ticket_id, now, margin_s=ctx.settings.margin_s,
                                 bounds=ctx.settings.bounds)
     events = [{k: data._py(v) for k, v in e.items()} for e in view.events.to_dict("records")]
@@ -266,7 +266,7 @@ def ticket_page(request: Request, ticket_id: str, ok: str | None = None) -> Resp
 def ticket_clocks(request: Request, ticket_id: str) -> Response:
     ctx = context(request)
     now = ctx.now()
-    clocks = data.ticket_clocks(ctx.recorder.export(), ticket_id, now,
+    clocks = data.ticket_clocks(ctx.recorder.export(ticket_ids=[ticket_id]), ticket_id, now,
                                 margin_s=ctx.settings.margin_s, bounds=ctx.settings.bounds)
     return render(request, "ticket_clocks.html", now=now, clocks=clocks)
 
@@ -372,7 +372,7 @@ def _jobs_page(request: Request, *, status: int = 200, error: str | None = None,
                ok: str | None = None) -> Response:
     ctx, who = context(request), principal(request).user
     now = ctx.now()
-    log = ctx.recorder.export()
+    log = ctx.recorder.export(open_at=now)
     found = data.jobs(log, who, now)
     mine = RECORDABLE[UserRole(who.role)]
     board_rows = {str(r["ticket"]["ticket_id"]): r["clocks"] for r in
@@ -403,7 +403,7 @@ def jobs(request: Request, ok: str | None = None) -> Response:
 def supervisor(request: Request) -> Response:
     ctx = context(request)
     now = ctx.now()
-    lists = data.supervision(ctx.recorder.export(), now, margin_s=ctx.settings.margin_s,
+    lists = data.supervision(ctx.recorder.export(open_at=now), now, margin_s=ctx.settings.margin_s,
                              bounds=ctx.settings.bounds)
     return render(request, "supervisor.html", now=now, lists=lists)
 
