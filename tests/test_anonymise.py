@@ -130,3 +130,12 @@ def test_cli_export_holds_no_personal_data_and_no_key(tmp_path: Path) -> None:
         assert secret not in text, secret
     assert main([*db, "export", str(tmp_path / "d"), "--anonymise", "--drop-free-text"]) == 0
     assert read_log(tmp_path / "d").tickets["content"].isna().all()
+
+
+def test_scrubbing_leaves_pseudonyms_whole() -> None:
+    from fcsim.recorder.anonymise import scrub_text
+
+    known = {"Mr Wang": "person-90172198deadbeef", "B-1203": "place-1234567890abcdef"}
+    assert scrub_text("Mr Wang (tel. +86 138-1234-5678) in B-1203 at 08:30", known) == (
+        "person-90172198deadbeef (tel. [phone]) in place-1234567890abcdef at 08:30")
+    assert scrub_text(None, known) is None

@@ -101,16 +101,18 @@ def scrub_text(text: object, known: Mapping[str, str] | None = None) -> str | No
     """Free text with e-mail addresses, phone numbers and ``known`` values replaced.
 
     ``known`` maps personal strings (a contact's name, a staff name …) to their pseudonyms;
-    longer strings are replaced first. Null stays null.
+    longer strings are replaced first, after the e-mail addresses and phone numbers. Null
+    stays null.
     """
     if text is None or text is pd.NA or text != text:
         return None
-    out = str(text)
+    out = _EMAIL.sub("[email]", str(text))
+    out = _PHONE.sub(_phone_or_keep, out)
+    # known values last, so that no digit run inside an inserted pseudonym looks like a phone
     for value in sorted(known or {}, key=len, reverse=True):
         if len(value) >= 2:
             out = out.replace(value, (known or {})[value])
-    out = _EMAIL.sub("[email]", out)
-    return _PHONE.sub(_phone_or_keep, out)
+    return out
 
 
 def _known_values(values: Iterable[object], key: bytes, field: str) -> dict[str, str]:
