@@ -103,6 +103,6 @@ def test_cli_records_a_ticket(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main([*db, "close", "T1", "--at", t(59)]) == 0
     assert main([*db, "export", str(tmp_path / "x"), "--anonymise"]) == 0
     tk = read_log(tmp_path / "x").tickets
-    assert str(tk["contact"][0]).startswith("anon-")
+    assert str(tk["contact"][0]).startswith("person-")
     ev = read_log(tmp_path / "x").events
     assert ev["timestamp"].tolist()[1] == pd.Timestamp(t(30))

@@ -120,8 +120,11 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("export", help="write the standard event log")
     p.add_argument("out", type=Path)
-    p.add_argument("--anonymise", action="store_true", help="pseudonymise contact and phone")
-    p.add_argument("--salt", default="")
+    p.add_argument("--anonymise", action="store_true",
+                   help="keyed pseudonyms for contact, phone, location and staff; phone "
+                        "numbers, e-mails and names scrubbed from free text")
+    p.add_argument("--drop-free-text", action="store_true",
+                   help="with --anonymise: empty content and materials instead of scrubbing")
     p.add_argument("--format", choices=["csv.gz", "csv", "parquet"], default="csv.gz")
     p.set_defaults(func=_export)
 
@@ -258,7 +261,7 @@ def _status(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from fcsim.eventlog import write_log
 
-    log = _recorder(args).export(anonymise=args.anonymise, salt=args.salt)
+    log = _recorder(args).export(anonymise=args.anonymise, drop_free_text=args.drop_free_text)
     write_log(log, args.out, fmt=args.format)
     print(f"wrote {len(log.tickets)} tickets, {len(log.events)} events to {args.out}")
     return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,14 @@ from fcsim.model.activities import Activity
 from fcsim.model.control_points import ControlPoints
 from fcsim.model.taxonomy import Mode, Taxonomy, default_taxonomy
 from fcsim.recorder import checks, values
-from fcsim.recorder.checks import LifecycleError, RecorderError, datetime_to_ms
+from fcsim.recorder.checks import (
+    LifecycleError,
+    RecorderError,
+    TicketExists,
+    TicketNotFound,
+    check_level,
+    datetime_to_ms,
+)
 from fcsim.recorder.quality import QualityReport
 from fcsim.recorder.site import Site, read_site, site_manifest, write_site
 from fcsim.recorder.store import (
@@ -48,10 +55,14 @@ from fcsim.recorder.views import (
     export_log,
 )
 
-__all__ = ["LifecycleError", "Recorder", "RecorderError", "TicketRecord"]
+__all__ = ["InTransaction", "LifecycleError", "Recorder", "RecorderError", "TicketRecord"]
 
 logger = logging.getLogger(__name__)
 
+#: A callback run inside a write's transaction, after the write, with the write's result
+#: (``tid``, ``ticket_id``, ``seq`` …): its own writes commit or roll back with it (the web
+#: API stores an idempotent request's response this way).
+InTransaction = Callable[[Connection, Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -124,12 +135,18 @@ class Recorder:
         resource: str | None = None,
         role: str | None = "desk",
         by: str | None = None,
+        level: str = "live",
+        in_transaction: InTransaction | None = None,
     ) -> int:
         """Open a ticket with its intake facts and its ``received`` event; returns that seq.
 
         Route flags and department default to the category's in the recorder's taxonomy;
-        a category outside the taxonomy must give all three route flags.
+        a category outside the taxonomy must give all three route flags. ``level`` is the
+        lifecycle level (:data:`~fcsim.recorder.checks.LEVELS`; both check the one lifecycle
+        for now); ``in_transaction`` runs inside the write transaction with ``tid``,
+        ``ticket_id`` and ``seq``.
         """
+        check_level(level)
         if not ticket_id:
             raise RecorderError("ticket_id is empty")
         if mode not in {m.value for m in Mode}:
@@ -169,10 +186,12 @@ class Recorder:
             try:
                 tid = insert_row(conn, TICKETS, **row)
             except IntegrityError:
-                raise RecorderError(f"ticket {ticket_id} already exists") from None
+                raise TicketExists(f"ticket {ticket_id} already exists") from None
             conn.execute(insert(EVENTS).values(
                 tid=tid, written_by=by, written_at=row["written_at"], **received
             ))
+            if in_transaction is not None:
+                in_transaction(conn, {"tid": tid, "ticket_id": ticket_id, "seq": 0})
         logger.info("opened ticket %s", ticket_id)
         return 0
 
@@ -189,6 +208,8 @@ class Recorder:
         attempt: int | None = None,
         facts: Mapping[str, Any] | None = None,
         by: str | None = None,
+        level: str = "live",
+        in_transaction: InTransaction | None = None,
     ) -> int:
         """Append one event, checked against the lifecycle; returns its ``seq``.
 
@@ -196,8 +217,12 @@ class Recorder:
         fills in ticket facts known at this step (``materials``, ``charge`` at completion;
         ``satisfied``, ``charge_confirmed`` at callback …); a fact already set to another
         value must be changed with :meth:`correct`. An invalid event raises
-        :class:`LifecycleError` and nothing is written.
+        :class:`LifecycleError` and nothing is written. ``level`` is the lifecycle level
+        (``live`` or ``import``; both check the one lifecycle for now). ``in_transaction``
+        runs inside the write transaction with ``tid``, ``ticket_id``, ``seq``, ``attempt``,
+        ``activity`` and ``timestamp`` (ms).
         """
+        check_level(level)
         try:
             act = Activity(activity)
         except ValueError:
@@ -211,8 +236,9 @@ class Recorder:
         fact_values = values.check_facts(facts or {})
         with write_transaction(self.engine) as conn:
             ticket = _locked_ticket(conn, ticket_id)
-            existing = effective_events(conn, ticket["tid"])
-            seq = _next_seq(conn, ticket["tid"])
+            every = effective_events(conn, ticket["tid"], include_voided=True)
+            existing = [e for e in every if not e["voided"]]
+            seq = 1 + max((int(e["seq"]) for e in every), default=-1)
             if attempt is None:
                 attempt = 1 + sum(
                     e["activity"] == Activity.REJECTED.value for e in existing
@@ -236,6 +262,10 @@ class Recorder:
             if updates:
                 conn.execute(update(TICKETS).where(TICKETS.c.tid == ticket["tid"])
                              .values(**updates))
+            if in_transaction is not None:
+                in_transaction(conn, {"tid": ticket["tid"], "ticket_id": ticket_id, "seq": seq,
+                                      "attempt": int(attempt), "activity": act.value,
+                                      "timestamp": ts})
         return seq
 
     def close(
@@ -263,13 +293,17 @@ class Recorder:
         seq: int | None = None,
         changes: Mapping[str, Any] | None = None,
         at: Any = None,
+        level: str = "live",
+        in_transaction: InTransaction | None = None,
     ) -> int:
         """Void or amend an event (``seq`` given) or a ticket (``seq`` None); returns its id.
 
         History is never edited: the correction is a row of its own with who, when, why and
         the values before. The ticket's corrected history must still obey the lifecycle, or
-        the correction is refused and nothing is written.
+        the correction is refused and nothing is written. ``level`` and ``in_transaction``
+        as in :meth:`append` (the callback gets ``tid``, ``ticket_id``, ``cid``, ``seq``).
         """
+        check_level(level)
         if action not in ("void", "amend"):
             raise RecorderError(f"action {action!r} is not void or amend")
         if not by or not reason:
@@ -320,6 +354,9 @@ class Recorder:
                 row_values = {"voided": True} if action == "void" else new_changes
                 conn.execute(update(TICKETS).where(TICKETS.c.tid == ticket["tid"])
                              .values(**row_values))
+            if in_transaction is not None:
+                in_transaction(conn, {"tid": ticket["tid"], "ticket_id": ticket_id,
+                                      "cid": int(cid), "seq": seq})
         return int(cid)
 
     # -- reading --------------------------------------------------------------------------
@@ -328,7 +365,7 @@ class Recorder:
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(TICKETS).where(TICKETS.c.ticket_id == ticket_id)).first()
             if row is None:
-                raise RecorderError(f"no ticket {ticket_id!r}")
+                raise TicketNotFound(f"no ticket {ticket_id!r}")
             ticket = dict(row._mapping)
             events = effective_events(conn, ticket["tid"], include_voided=True)
             corr = [dict(r._mapping) for r in conn.execute(
@@ -372,15 +409,80 @@ class Recorder:
         with write_transaction(self.engine) as conn:
             return write_site(conn, time_zone=time_zone, control_points=control_points, by=by)
 
-    def export(self, *, anonymise: bool = False, salt: str = "") -> EventLog:
-        """The standard event log of every ticket (contacts pseudonymised if ``anonymise``),
-        with a manifest holding the site's ``time_zone`` and bounds when they are set."""
+    def export(
+        self,
+        *,
+        anonymise: bool = False,
+        drop_free_text: bool = False,
+        ticket_ids: Any = None,
+        open_at: Any = None,
+    ) -> EventLog:
+        """The standard event log of every ticket (or of ``ticket_ids``; or, with ``open_at``,
+        of a superset of the tickets open at that instant — those without a ``closed`` event
+        by then, plus any with a correction — so that a live view does not read history).
+
+        With ``anonymise``, every personal field (contact, phone, location, staff names in
+        ``resource``) is replaced by a keyed pseudonym (HMAC-SHA256 under the store's own
+        secret, which is never exported) and phone numbers, e-mail addresses and known names
+        are scrubbed from the free text (``content``, ``materials``), or the free text is
+        emptied with ``drop_free_text``; see :mod:`fcsim.recorder.anonymise`. The manifest
+        holds the site's ``time_zone`` and bounds when they are set.
+        """
         with read_transaction(self.engine) as conn:
-            log = export_log(conn, anonymise=anonymise, salt=salt)
             manifest = site_manifest(read_site(conn))
-        if manifest is None:
-            return log
-        return EventLog(log.events, log.tickets, manifest)
+        log = self._export(anonymise=anonymise, drop_free_text=drop_free_text,
+                           ticket_ids=ticket_ids, open_at=open_at)
+        return log if manifest is None else EventLog(log.events, log.tickets, manifest)
+
+    def _export(self, *, anonymise: bool, drop_free_text: bool, ticket_ids: Any,
+                open_at: Any) -> EventLog:
+        chosen: dict[str, Any] = {
+            "ticket_ids": None if ticket_ids is None else [str(t) for t in ticket_ids],
+            "open_at_ms": None if open_at is None else datetime_to_ms(open_at, field="open_at"),
+        }
+        if not anonymise:
+            if drop_free_text:
+                raise RecorderError("drop_free_text applies to an anonymised export")
+            with read_transaction(self.engine) as conn:
+                return export_log(conn, **chosen)
+        from fcsim.recorder.anonymise import store_key
+        from fcsim.recorder.store import USERS
+
+        key = store_key(self.engine)
+        with read_transaction(self.engine) as conn:
+            staff = [str(n) for n in conn.execute(select(USERS.c.name)).scalars()]
+            return export_log(conn, anonymise=True, key=key, staff_names=staff,
+                              drop_free_text=drop_free_text, **chosen)
+
+    def allowed_activities(self, ticket_id: str, timestamp: Any) -> list[str]:
+        """The activities the lifecycle would accept as the ticket's next event at ``timestamp``.
+
+        Each activity is tried with the same check an :meth:`append` makes (attempt by
+        default, no ``started_at``, no facts), in the procedure's order; nothing is written.
+        """
+        from fcsim.model import lifecycle
+
+        ts = datetime_to_ms(timestamp, field="timestamp")
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(TICKETS).where(TICKETS.c.ticket_id == ticket_id)).first()
+            if row is None or row._mapping["voided"]:
+                raise TicketNotFound(f"no ticket {ticket_id!r}")
+            ticket = dict(row._mapping)
+            every = effective_events(conn, ticket["tid"], include_voided=True)
+        existing = [e for e in every if not e["voided"]]
+        seq = 1 + max((int(e["seq"]) for e in every), default=-1)
+        rejections = sum(e["activity"] == Activity.REJECTED.value for e in existing
+                         if (e["timestamp"], e["seq"]) < (ts, seq))
+        ordered = [checks.event_record(e) for e in
+                   sorted(existing, key=lambda e: (e["timestamp"], e["seq"]))]
+        facts = checks.ticket_facts(ticket)
+        out = []
+        for act in Activity:
+            new = checks.event_record({"activity": act.value, "timestamp": ts, "seq": seq,
+                                       "attempt": 1 + rejections, "started_at": None})
+            if not lifecycle.check_append(ordered, new, facts, ticket_id=ticket_id):
+                out.append(act.value)
+        return out
 
     def status(
         self,
@@ -442,14 +544,10 @@ class Recorder:
 def _locked_ticket(conn: Connection, ticket_id: str) -> dict[str, Any]:
     row = lock_ticket(conn, ticket_id)
     if row is None:
-        raise RecorderError(f"no ticket {ticket_id!r} (open it first)")
+        raise TicketNotFound(f"no ticket {ticket_id!r} (open it first)")
     ticket = dict(row._mapping)
     if ticket["voided"]:
-        raise RecorderError(f"ticket {ticket_id} is void")
+        raise TicketNotFound(f"ticket {ticket_id} is void")
     return ticket
 
 
-
-def _next_seq(conn: Connection, tid: int) -> int:
-    top = conn.execute(select(func.max(EVENTS.c.seq)).where(EVENTS.c.tid == tid)).scalar()
-    return 0 if top is None else int(top) + 1

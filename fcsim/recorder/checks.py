@@ -13,9 +13,13 @@ from typing import Any
 from fcsim.model.activities import Activity
 
 __all__ = [
+    "LEVELS",
     "LifecycleError",
     "RecorderError",
+    "TicketExists",
+    "TicketNotFound",
     "check_append",
+    "check_level",
     "check_sequence",
     "datetime_to_ms",
     "event_record",
@@ -30,6 +34,27 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 class RecorderError(ValueError):
     """A request the recorder refuses; nothing was written."""
+
+
+class TicketNotFound(RecorderError):
+    """The ticket does not exist (or is void); nothing was written."""
+
+
+class TicketExists(RecorderError):
+    """A ticket with that id already exists; nothing was written."""
+
+
+#: The lifecycle strictness levels of an append: ``live`` (entry at a desk, strict) and
+#: ``import`` (another system's log, lenient). Both currently check the one lifecycle of
+#: :mod:`fcsim.model.lifecycle`; the import level's leniency arrives with the real-log import.
+LEVELS: tuple[str, ...] = ("live", "import")
+
+
+def check_level(level: str) -> str:
+    """``level`` if it is one of :data:`LEVELS`, else a :class:`RecorderError` naming it."""
+    if level not in LEVELS:
+        raise RecorderError(f"level {level!r} is not one of {', '.join(LEVELS)}")
+    return level
 
 
 class LifecycleError(RecorderError):

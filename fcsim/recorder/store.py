@@ -13,6 +13,8 @@ append-only: event rows are never updated or deleted; corrections are rows of th
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -41,15 +43,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 __all__ = [
+    "API_TOKENS",
     "CORRECTIONS",
     "DEFAULT_URL",
     "EVENTS",
+    "IDEMPOTENCY",
     "IMPORTS",
     "METADATA",
     "QUARANTINE",
+    "SESSIONS",
     "SITE",
+    "STORE_SECRETS",
     "TICKETS",
     "TICKET_FACT_COLUMNS",
+    "USERS",
     "create_schema",
     "dump",
     "lock_ticket",
@@ -62,6 +69,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///fcsim-records.sqlite"
+_READ_ONLY = "fcsim_read_only"
+#: SQLite engines -> the lock their writers in this process queue on.
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 METADATA = MetaData()
 
@@ -171,6 +181,59 @@ SITE = Table(
     Column("written_at", BigInteger, nullable=False),
 )
 
+#: People who record tickets (``fcsim users``): a role, an argon2 password hash, enabled or not.
+USERS = Table(
+    "users",
+    METADATA,
+    Column("uid", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("department", String(128)),
+    Column("password_hash", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: API tokens, stored as the SHA-256 of the token (the token itself is shown once).
+API_TOKENS = Table(
+    "api_tokens",
+    METADATA,
+    Column("token_hash", String(64), primary_key=True),
+    Column("uid", Integer, ForeignKey("users.uid"), nullable=False, index=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: Browser sessions, stored as the SHA-256 of the cookie, with the session's CSRF token.
+SESSIONS = Table(
+    "sessions",
+    METADATA,
+    Column("session_hash", String(64), primary_key=True),
+    Column("uid", Integer, ForeignKey("users.uid"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+#: Idempotency keys of write requests with their responses (written with the write itself).
+IDEMPOTENCY = Table(
+    "idempotency_keys",
+    METADATA,
+    Column("uid", Integer, ForeignKey("users.uid"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: Per-store secrets (e.g. the anonymisation key); never exported.
+STORE_SECRETS = Table(
+    "store_secrets",
+    METADATA,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
+
 #: Ticket facts filled in after intake (completion, acceptance, callback).
 TICKET_FACT_COLUMNS = (
     "satisfied",
@@ -190,10 +253,14 @@ def now_ms() -> int:
 def make_engine(url: str = DEFAULT_URL, *, busy_timeout_s: float = 60.0) -> Engine:
     """Create an engine for ``url`` with the recorder's transaction discipline.
 
-    For SQLite, every transaction starts with ``BEGIN IMMEDIATE`` (the write lock is taken
-    before anything is read, so two writers can never interleave a read-check-write), foreign
-    keys are enforced and the journal is WAL. Other back ends use their default isolation
-    (READ COMMITTED for PostgreSQL) plus row locks taken by :func:`lock_ticket`.
+    For SQLite, every write transaction starts with ``BEGIN IMMEDIATE`` (the write lock is
+    taken before anything is read, so two writers can never interleave a read-check-write),
+    foreign keys are enforced and the journal is WAL; a :func:`read_transaction` starts with a
+    plain ``BEGIN`` (a WAL snapshot that never waits for writers), and the writers of one
+    process queue on a Python lock before they ask SQLite for its lock (SQLite's own busy wait
+    sleeps in growing steps, which makes a busy server's slowest requests slow). Other back
+    ends use their default isolation (READ COMMITTED for PostgreSQL) plus row locks taken by
+    :func:`lock_ticket`.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -213,8 +280,10 @@ def make_engine(url: str = DEFAULT_URL, *, busy_timeout_s: float = 60.0) -> Engi
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(_READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+        _WRITE_LOCKS[engine] = threading.Lock()
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -227,16 +296,23 @@ def create_schema(engine: Engine) -> None:
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One write transaction: commits on success, rolls back everything on any exception."""
-    with engine.begin() as conn:
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        with engine.begin() as conn:
+            yield conn
+        return
+    with lock, engine.begin() as conn:
         yield conn
 
 
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
-    """A consistent read (one transaction, rolled back at the end)."""
-    with engine.connect() as conn, conn.begin() as tx:
-        yield conn
-        tx.rollback()
+    """A consistent read (one transaction, rolled back at the end; never writes)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_READ_ONLY: True})
+        with conn.begin() as tx:
+            yield conn
+            tx.rollback()
 
 
 def lock_ticket(conn: Connection, ticket_id: str) -> Row[Any] | None:

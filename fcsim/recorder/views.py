@@ -6,14 +6,13 @@ they were written: ``void`` hides an event, ``amend`` replaces some of its field
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, select
 
 from fcsim.eventlog import EventLog
 from fcsim.recorder.store import CORRECTIONS, EVENTS, TICKETS
@@ -24,7 +23,6 @@ __all__ = [
     "TICKET_FIELDS",
     "effective_events",
     "export_log",
-    "pseudonym",
 ]
 
 #: Event fields of the contract, in contract order (ticket_id excluded).
@@ -78,14 +76,6 @@ def _apply(by_eid: dict[int, dict[str, Any]], corrections: Iterable[Any]) -> Non
             row["amended"] = True
 
 
-def pseudonym(value: str | None, salt: str) -> str | None:
-    """A stable pseudonym of a contact detail (same input and salt, same output)."""
-    if value is None or value != value:
-        return None
-    digest = hashlib.sha256(f"{salt}\x00{value}".encode()).hexdigest()[:12]
-    return f"anon-{digest}"
-
-
 def _ms_column(values: pd.Series) -> pd.Series:
     ints = pd.to_numeric(values, errors="raise").astype("Int64")
     raw = ints.fillna(0).to_numpy("int64").astype("datetime64[ms]")
@@ -93,30 +83,54 @@ def _ms_column(values: pd.Series) -> pd.Series:
     return pd.Series(raw, index=values.index).dt.tz_localize("UTC")
 
 
-def export_log(conn: Connection, *, anonymise: bool = False, salt: str = "") -> EventLog:
+def export_log(
+    conn: Connection,
+    *,
+    anonymise: bool = False,
+    key: bytes | None = None,
+    staff_names: Iterable[str] = (),
+    drop_free_text: bool = False,
+    ticket_ids: Iterable[str] | None = None,
+    open_at_ms: int | None = None,
+) -> EventLog:
     """All non-voided tickets and their effective events as a canonical :class:`EventLog`.
 
     Tickets and events come out in the order they were written, so a log imported whole
-    re-exports row for row.
+    re-exports row for row. With ``anonymise`` every personal field is pseudonymised under
+    ``key`` and free text is scrubbed (or dropped); see :mod:`fcsim.recorder.anonymise`.
+    ``ticket_ids`` keeps those tickets only; ``open_at_ms`` leaves out the tickets that have
+    a stored ``closed`` event at or before that instant and no correction (a correction may
+    have voided or changed it), so that what a live board reads does not grow with history.
     """
+    if anonymise and not key:
+        raise ValueError("an anonymised export needs the store's key")
+    chosen: ColumnElement[bool] = TICKETS.c.voided.is_(False)
+    if ticket_ids is not None:
+        chosen = chosen & TICKETS.c.ticket_id.in_(list(ticket_ids))
+    if open_at_ms is not None:
+        closed = select(EVENTS.c.tid).where(EVENTS.c.tid == TICKETS.c.tid,
+                                            EVENTS.c.activity == "closed",
+                                            EVENTS.c.timestamp <= open_at_ms)
+        corrected = select(CORRECTIONS.c.tid).where(CORRECTIONS.c.tid == TICKETS.c.tid)
+        chosen = chosen & (~closed.exists() | corrected.exists())
     tk_rows = conn.execute(
         select(TICKETS.c.tid, TICKETS.c.ticket_id, *[TICKETS.c[f] for f in TICKET_FIELDS])
-        .where(TICKETS.c.voided.is_(False))
+        .where(chosen)
         .order_by(TICKETS.c.tid)
     ).all()
     tickets = pd.DataFrame(
         [tuple(r) for r in tk_rows], columns=["tid", "ticket_id", *TICKET_FIELDS]
     )
-    ev_rows = conn.execute(
-        select(EVENTS.c.eid, EVENTS.c.tid, *[EVENTS.c[f] for f in EVENT_FIELDS])
-        .order_by(EVENTS.c.eid)
-    ).all()
+    ev_query = select(EVENTS.c.eid, EVENTS.c.tid, *[EVENTS.c[f] for f in EVENT_FIELDS])
+    corr_query = (select(CORRECTIONS.c.eid, CORRECTIONS.c.action, CORRECTIONS.c.changes)
+                  .where(CORRECTIONS.c.eid.is_not(None)))
+    if ticket_ids is not None or open_at_ms is not None:
+        tids = select(TICKETS.c.tid).where(chosen)
+        ev_query = ev_query.where(EVENTS.c.tid.in_(tids))
+        corr_query = corr_query.where(CORRECTIONS.c.tid.in_(tids))
+    ev_rows = conn.execute(ev_query.order_by(EVENTS.c.eid)).all()
     events = pd.DataFrame([tuple(r) for r in ev_rows], columns=["eid", "tid", *EVENT_FIELDS])
-    corr = conn.execute(
-        select(CORRECTIONS.c.eid, CORRECTIONS.c.action, CORRECTIONS.c.changes)
-        .where(CORRECTIONS.c.eid.is_not(None))
-        .order_by(CORRECTIONS.c.cid)
-    ).all()
+    corr = conn.execute(corr_query.order_by(CORRECTIONS.c.cid)).all()
     if corr:
         events = _overlay(events, corr)
     ids = dict(zip(tickets["tid"], tickets["ticket_id"], strict=True))
@@ -132,8 +146,11 @@ def export_log(conn: Connection, *, anonymise: bool = False, salt: str = "") -> 
                 "satisfied", "record_accurate", "recognised_correctly", "charge_confirmed"):
         tickets[col] = tickets[col].astype("boolean")
     if anonymise:
-        for col in ("contact", "phone"):
-            tickets[col] = tickets[col].map(lambda v: pseudonym(v, salt)).astype("string")
+        from fcsim.recorder.anonymise import anonymise_frames
+
+        assert key is not None
+        tickets, events = anonymise_frames(tickets, events, key, staff_names=staff_names,
+                                           drop_free_text=drop_free_text)
     return EventLog.from_frames(events, tickets)
 
 
