@@ -4,7 +4,8 @@
 seven tickets covering every activity of the log:
 
 ====  ==========================================================================
-E01   engineering repair on time; its work is preempted by the emergency E02
+E01   engineering repair on time; its work is preempted by the emergency E02; while it
+      waits, its owner desk-1 hands it to desk-2 at the 10:00 shift change
 E02   emergency (burst pipe): reported in 70 s, technician on site first, signs afterwards;
       a supervisor's sample callback after closing
 E03   cleaning relayed by a security guard; acceptance fails; second pass (attempt 2)
