@@ -14,19 +14,11 @@ import numpy as np
 import pandas as pd
 
 from fcsim.eventlog import EventLog
+from fcsim.eventlog.times import NAT, ms_array
 
-__all__ = ["NAT", "TicketEvents", "TicketKey", "gaps", "iter_tickets", "key_of", "to_ms"]
-
-#: Marker for a missing time in the millisecond arrays.
-NAT = np.iinfo(np.int64).min
+__all__ = ["NAT", "TicketEvents", "TicketKey", "gaps", "iter_tickets", "key_of", "ms_array"]
 
 TicketKey = tuple[str | None, int | None, str]
-
-
-def to_ms(values: pd.Series) -> np.ndarray:
-    """UTC timestamps as int64 milliseconds since the epoch (:data:`NAT` where missing)."""
-    arr = values.to_numpy(dtype="datetime64[ms]", na_value=np.datetime64("NaT"))
-    return arr.astype(np.int64)
 
 
 def _missing(v: Any) -> bool:
@@ -67,12 +59,12 @@ def iter_tickets(log: EventLog, keys: set[TicketKey] | None = None) -> Iterator[
     scen_s = ev["scenario"].astype(object).fillna("").astype(str).to_numpy()
     rep_i = ev["replication"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
     tid_s = ev["ticket_id"].astype(str).to_numpy()
-    order = np.lexsort((ev["seq"].to_numpy(), to_ms(ev["timestamp"]), tid_s, rep_i, scen_s))
+    order = np.lexsort((ev["seq"].to_numpy(), ms_array(ev["timestamp"]), tid_s, rep_i, scen_s))
     ev = ev.iloc[order]
     scen_s, rep_i, tid = scen_s[order], rep_i[order], tid_s[order]
     act = ev["activity"].astype(str).to_numpy(dtype=object)
-    ts = to_ms(ev["timestamp"])
-    st = to_ms(ev["started_at"])
+    ts = ms_array(ev["timestamp"])
+    st = ms_array(ev["started_at"])
     res = ev["resource"].astype(object).where(ev["resource"].notna(), None).to_numpy()
     role = ev["role"].astype(object).where(ev["role"].notna(), None).to_numpy()
     att = ev["attempt"].to_numpy(dtype=np.int64)

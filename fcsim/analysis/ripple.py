@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fcsim.analysis._tickets import TicketEvents, gaps, iter_tickets, key_of, to_ms
+from fcsim.analysis._tickets import TicketEvents, gaps, iter_tickets, key_of, ms_array
 from fcsim.eventlog import EventLog
 
 __all__ = ["emergency_ripple", "handover_gaps", "ripple_summary"]
@@ -84,7 +84,7 @@ def _next_events(log: EventLog, pre: pd.DataFrame) -> pd.Series:
         "_s": ev["scenario"].astype(object).fillna("").to_numpy()[has],
         "_r": ev["replication"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)[has],
         "_res": res.to_numpy()[has],
-        "_t": to_ms(ev["timestamp"])[has],
+        "_t": ms_array(ev["timestamp"])[has],
         "_tid": ev["ticket_id"].astype(str).to_numpy()[has],
         "_seq": ev["seq"].to_numpy(dtype=np.int64)[has],
     })

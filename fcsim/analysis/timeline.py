@@ -22,7 +22,7 @@ from datetime import tzinfo
 import numpy as np
 import pandas as pd
 
-from fcsim.analysis._tickets import NAT, TicketEvents, gaps, iter_tickets, to_ms
+from fcsim.analysis._tickets import NAT, TicketEvents, gaps, iter_tickets, ms_array
 from fcsim.eventlog import EventLog
 from fcsim.model.activities import DURATIVE, Activity
 
@@ -231,7 +231,7 @@ def _frame(rows: list[tuple[object, ...]], middle: list[str]) -> pd.DataFrame:
 def _wall_ms(values: pd.Series, tz: str | tzinfo) -> np.ndarray:
     """Milliseconds of local wall-clock time in ``tz`` (as if it were UTC)."""
     if tz == "UTC":
-        return to_ms(values)
+        return ms_array(values)
     local = pd.to_datetime(values, utc=True).dt.tz_convert(tz).dt.tz_localize(None)
     return local.to_numpy(dtype="datetime64[ms]").astype(np.int64)
 

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from fcsim.eventlog import EventLog, EventLogError
-from fcsim.model.activities import Activity
+from fcsim.eventlog.times import NAT, ms_array, to_ms
+from fcsim.model.activities import ACTIVITY_CODES, Activity
 
 __all__ = [
     "ACT",
@@ -41,27 +42,11 @@ __all__ = [
 ]
 
 #: Activity -> integer code of the events' categorical ``activity`` column.
-ACT: dict[Activity, int] = {a: i for i, a in enumerate(Activity)}
+ACT = ACTIVITY_CODES
 
 NONE = -1
-NAT = np.iinfo(np.int64).min
 
 Window = tuple[pd.Timestamp | None, pd.Timestamp | None]
-
-
-def to_ms(value: pd.Timestamp | str) -> int:
-    """A timestamp as integer milliseconds since the epoch (UTC); naive values are refused."""
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is None:
-        raise ValueError(f"timestamp {value!r} needs a timezone (UTC offset)")
-    return int(ts.tz_convert("UTC").as_unit("ms").asm8.view("int64"))
-
-
-def ms_array(series: pd.Series) -> np.ndarray:
-    """Integer ms of a ``datetime64[ms, UTC]`` column; NaT becomes :data:`NAT`."""
-    return series.dt.tz_convert("UTC").astype("datetime64[ms, UTC]").to_numpy(
-        dtype="datetime64[ms]", na_value=np.datetime64("NaT")
-    ).view("int64")
 
 
 def default_as_of(log: EventLog) -> pd.Timestamp:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ACTIVITY_LABELS", "DURATIVE", "Activity", "Role"]
+__all__ = ["ACTIVITY_CODES", "ACTIVITY_LABELS", "DURATIVE", "Activity", "Role"]
 
 
 class Activity(StrEnum):
@@ -47,6 +47,10 @@ class Activity(StrEnum):
     CLOSED = "closed"
     SAMPLE_CALLBACK = "sample_callback"
 
+
+#: Activity -> small integer code: its index in the declaration order (the order of the
+#: event log's categorical ``activity`` column). The simulator and the KPI engine share it.
+ACTIVITY_CODES: dict[Activity, int] = {a: i for i, a in enumerate(Activity)}
 
 #: Activities whose event carries ``started_at`` (when the work on it began).
 DURATIVE: frozenset[Activity] = frozenset(

@@ -28,13 +28,13 @@ from fcsim.eventlog.schema import (
     TICKET_COLUMNS,
     TIMESTAMP_DTYPE,
 )
-from fcsim.model.activities import Activity, Role
+from fcsim.model.activities import ACTIVITY_CODES, Role
 from fcsim.model.taxonomy import Mode, Source
 
 __all__ = ["ACT", "ROLE", "EventSink", "RunRecord", "TicketArrays", "build_frames"]
 
 #: Activity -> small code (index in the declaration order, i.e. in ``ACTIVITY_DTYPE``).
-ACT: dict[Activity, int] = {a: i for i, a in enumerate(Activity)}
+ACT = ACTIVITY_CODES
 #: Role -> small code (index in ``ROLE_DTYPE``); -1 is null.
 ROLE: dict[Role, int] = {r: i for i, r in enumerate(Role)}
 _SOURCES = list(Source)
