@@ -6,10 +6,12 @@ finished, or for at most ``scenario.drain_max_days`` (tickets still open are lef
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import platform
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -135,6 +137,18 @@ def _progress(env: simpy.Environment, horizon: float,
         progress(min(env.now / horizon, 1.0))
 
 
+@contextmanager
+def _young_collections_relaxed(threshold: int = 50_000) -> Iterator[None]:
+    """Collect the young generation less often while a run allocates its many short-lived,
+    acyclic records (pass draws, steps); the previous thresholds are restored after."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(threshold, old[0]), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def _category_index(category: np.ndarray) -> np.ndarray:
     """Each arrival's index among the arrivals of its category (the key of its draws)."""
     out = np.empty(len(category), dtype=np.int64)
@@ -233,7 +247,8 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
     env.process(_cap(env, c.done, horizon + meta.drain_max_days * 1440.0))
     if progress is not None:
         env.process(_progress(env, horizon, progress))
-    env.run(until=c.done)
+    with _young_collections_relaxed():
+        env.run(until=c.done)
     if c.open_tickets:
         log.warning("%s r%d: %d ticket(s) still open after the drain cap (censored)",
                     meta.name, replication, c.open_tickets)
