@@ -48,9 +48,9 @@ from fcsim.sim.perform import NEVER
 from fcsim.sim.procedure import ticket
 from fcsim.sim.resume import ResumedTicket, resume
 from fcsim.sim.run import (
-    _young_collections_relaxed,
     appointment_times,
     category_distributions,
+    young_collections_relaxed,
 )
 from fcsim.sim.sink import EventSink, TicketArrays
 from fcsim.sim.snapshot import Snapshot
@@ -87,14 +87,14 @@ class ForwardPlan:
     bounds: list[dict[bool, Sequence[Bounds]]]
     desk_preemptible: int
     queue_pools: tuple[str, ...]  # staff groups whose queue is sampled
-    sample_min: float
+    sample_min: float | None  # None: no queue samples
     order: tuple[int, ...]  # snapshot tickets in the order their processes start
 
 
 def plan_forward(scenario: Scenario, snap: Snapshot, horizon_min: float, *,
                  extra: Mapping[str, int] | None = None,
                  on_duty: Mapping[str, int] | None = None,
-                 sample_min: float = 5.0) -> ForwardPlan:
+                 sample_min: float | None = 5.0) -> ForwardPlan:
     """The shared part of a forward run of ``horizon_min`` minutes from ``snap``.
 
     ``on_duty`` (a live head-count now) and ``extra`` (members added now) change the rosters
@@ -164,11 +164,17 @@ def _transform(u: np.ndarray, cat: np.ndarray, dists: list[dict[str, Any]],
     """Uniforms ``u`` (rows × fields) -> values: field ``f`` of a row of category ``c`` is
     ``dists[c][f].isf(u)``; a ``None`` field stays uniform."""
     v = u.copy()
-    for k in np.unique(cat).tolist():
-        rows = np.flatnonzero(cat == k)
-        for col, f in enumerate(fields):
-            if f is not None:
-                v[rows, col] = _isf(dists[k][f], u[rows, col])
+    present = np.unique(cat).tolist()
+    for col, f in enumerate(fields):
+        if f is None:
+            continue
+        groups: dict[int, list[int]] = {}  # one isf per distinct distribution
+        for k in present:
+            groups.setdefault(id(dists[k][f]), []).append(k)
+        for ks in groups.values():
+            rows = np.flatnonzero(np.isin(cat, ks)) if len(ks) < len(present) \
+                else slice(None)
+            v[rows, col] = _isf(dists[ks[0]][f], u[rows, col])
     return v
 
 
@@ -193,20 +199,11 @@ def draw_inputs(plan: ForwardPlan, replications: int, seed: int) -> ForwardInput
     u_rest = rng.random((R, m))
     u_new = rng.random((int(n_new.sum()), nf))
     new_cat = np.concatenate([a["category"] for a in arr]) if arr else np.zeros(0, np.int64)
-    v_snap = u_snap.copy()
-    v_new = u_new.copy()
-    for k in range(len(cat_names)):
-        dists = plan.dists[k]
-        js = np.flatnonzero(snap_cat == k)
-        ns = np.flatnonzero(new_cat == k)
-        for f, col in _F.items():
-            if f.startswith("u_"):
-                continue
-            d = dists[f]
-            if js.size:
-                v_snap[:, js, col] = _isf(d, u_snap[:, js, col])
-            if ns.size:
-                v_new[ns, col] = _isf(d, u_new[ns, col])
+    v_snap = _transform(u_snap.transpose(1, 0, 2).reshape(m * R, nf),
+                        np.repeat(snap_cat, R), plan.dists, _PASS_FIELDS
+                        ).reshape(m, R, nf).transpose(1, 0, 2) if m else u_snap.copy()
+    v_new = _transform(u_new, new_cat.astype(np.int64), plan.dists, _PASS_FIELDS) \
+        if len(u_new) else u_new.copy()
     rest: list[dict[int, float]] = [{} for _ in range(R)]
     for j, o in enumerate(snap.tickets):
         if o.field is None or not o.residual:
@@ -388,9 +385,12 @@ class _Trail:
             self.pending[t.n] = (start, steps, t.attempt)
 
     def close(self, end: float) -> None:
+        """The run stops at ``end``: what happened by then, and nothing after (an instant
+        logged ahead — a sample callback's — is dropped)."""
         for n, job in self.pending.items():
             self._commit(n, job, end)
         self.pending.clear()
+        self.events[:] = [e for e in self.events if e[3] <= end + EPS]
 
 
 @dataclass
@@ -484,11 +484,22 @@ def run_forward(plan: ForwardPlan, inputs: ForwardInputs, *,
     sc, snap = plan.scenario, plan.snapshot
     cat_names = list(sc.categories)
     snap_cat = [cat_names.index(o.category) for o in snap.tickets]
-    times = np.arange(plan.offset, plan.end + 1e-9, plan.sample_min)
+    times = np.arange(plan.offset, plan.end + 1e-9, plan.sample_min) if plan.sample_min \
+        else np.zeros(0)
     ev: dict[str, list[np.ndarray]] = {k: [] for k in ("rep", "n", "att", "act", "ts")}
     queues = np.zeros((inputs.replications, len(times), len(plan.queue_pools)))
     records: list[Any] = []
-    static = [(k, name, cfg) for k, (name, cfg) in enumerate(sc.categories.items())]
+    static = [(CategoryRuntime(
+        index=k, name=name, route_dispatch=cfg.route_dispatch,
+        route_site_visit=cfg.route_site_visit, route_callback=cfg.route_callback,
+        misroute_p=cfg.misroute_p, block_p=cfg.block_p,
+        supervisor_resolves_p=cfg.supervisor_resolves_p,
+        meeting_resolves_p=cfg.meeting_resolves_p, reject_p=cfg.reject_p,
+        reject_decay=cfg.reject_decay, record_error_p=cfg.record_error_p,
+        charge_p=cfg.charge_p, materials=(), tech=None,
+        draws=None,  # type: ignore[arg-type]
+        bounds=plan.bounds[k]), cfg.department)
+        for k, (name, cfg) in enumerate(sc.categories.items())]
     snap_facts = (np.array(snap_cat, np.int64),
                   np.array([o.emergency for o in snap.tickets], bool),
                   np.array([o.source for o in snap.tickets], np.int64),
@@ -496,7 +507,7 @@ def run_forward(plan: ForwardPlan, inputs: ForwardInputs, *,
                   np.array([o.booked_at for o in snap.tickets], float),
                   np.array([o.appointment_at for o in snap.tickets], float),
                   np.array([o.unit for o in snap.tickets], np.int64))
-    with _young_collections_relaxed():
+    with young_collections_relaxed():
         for r in range(inputs.replications):
             _replication(plan, inputs, r, snap_cat, snap_facts, static, times, ev, queues,
                          records if keep_records else None)
@@ -507,7 +518,8 @@ def run_forward(plan: ForwardPlan, inputs: ForwardInputs, *,
 
 
 def _replication(plan: ForwardPlan, inputs: ForwardInputs, r: int, snap_cat: list[int],
-                 snap_facts: tuple[np.ndarray, ...], static: list[tuple[int, str, Any]],
+                 snap_facts: tuple[np.ndarray, ...],
+                 static: list[tuple[CategoryRuntime, str]],
                  times: np.ndarray, ev: dict[str, list[np.ndarray]], queues: np.ndarray,
                  records: list[Any] | None) -> None:
     """Run replication ``r`` and add its events and queue samples."""
@@ -520,16 +532,11 @@ def _replication(plan: ForwardPlan, inputs: ForwardInputs, r: int, snap_cat: lis
     cat_of = snap_cat + a["category"].tolist()
     draws = ForwardDraws(inputs.rows[r], cat_of, plan.dists, inputs.seed, r,
                          inputs.later[r], inputs.attempt)
-    cats = [CategoryRuntime(
-        index=k, name=name, route_dispatch=cfg.route_dispatch,
-        route_site_visit=cfg.route_site_visit, route_callback=cfg.route_callback,
-        misroute_p=cfg.misroute_p, block_p=cfg.block_p,
-        supervisor_resolves_p=cfg.supervisor_resolves_p,
-        meeting_resolves_p=cfg.meeting_resolves_p, reject_p=cfg.reject_p,
-        reject_decay=cfg.reject_decay, record_error_p=cfg.record_error_p,
-        charge_p=cfg.charge_p, materials=(), tech=techs.get(cfg.department),
-        draws=draws,  # type: ignore[arg-type]
-        bounds=plan.bounds[k]) for k, name, cfg in static]
+    cats = []
+    for template, dept in static:  # a copy of the plan's category, with this run's pool
+        cat = object.__new__(CategoryRuntime)
+        cat.__dict__.update(template.__dict__, tech=techs.get(dept), draws=draws)
+        cats.append(cat)
     appt_new = ~np.isnan(a["appointment_at"])
     facts = TicketArrays.prefilled(
         np.concatenate([snap_facts[0], a["category"]]),
@@ -556,7 +563,8 @@ def _replication(plan: ForwardPlan, inputs: ForwardInputs, r: int, snap_cat: lis
         env.process(resume(c, t))
     env.process(_arrive(c, a, m, cats))
     seen: list[list[int]] = []
-    env.process(_sample(c, [by_group[g] for g in plan.queue_pools], times, seen))
+    if len(times):
+        env.process(_sample(c, [by_group[g] for g in plan.queue_pools], times, seen))
     env.run(until=plan.end + EPS)
     trail.close(plan.end)
     got = np.array(trail.events, dtype=float).reshape(-1, 4)

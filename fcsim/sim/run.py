@@ -38,7 +38,8 @@ from fcsim.sim.staff import StaffPool
 from fcsim.sim.streams import Streams
 from fcsim.sim.ticket import Ticket
 
-__all__ = ["category_distributions", "replicate", "shift_roster", "simulate", "simulate_record"]
+__all__ = ["category_distributions", "replicate", "shift_roster", "simulate", "simulate_record",
+           "young_collections_relaxed"]
 
 log = logging.getLogger(__name__)
 _RELAYED_SOURCES = [i for i, s in enumerate(Source)
@@ -150,7 +151,7 @@ def _progress(env: simpy.Environment, horizon: float,
 
 
 @contextmanager
-def _young_collections_relaxed(threshold: int = 50_000) -> Iterator[None]:
+def young_collections_relaxed(threshold: int = 50_000) -> Iterator[None]:
     """Collect the young generation less often while a run allocates its many short-lived,
     acyclic records (pass draws, steps); the previous thresholds are restored after."""
     old = gc.get_threshold()
@@ -256,7 +257,7 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
     env.process(_cap(env, c.done, horizon + meta.drain_max_days * 1440.0))
     if progress is not None:
         env.process(_progress(env, horizon, progress))
-    with _young_collections_relaxed():
+    with young_collections_relaxed():
         env.run(until=c.done)
     if c.open_tickets:
         log.warning("%s r%d: %d ticket(s) still open after the drain cap (censored)",

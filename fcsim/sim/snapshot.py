@@ -170,7 +170,9 @@ class LogIndex:
                              f"(select it first)")
         p = prepare(log)
         self.manifest = log.manifest
-        self.tickets = p.tickets[KPI_TICKET_COLUMNS].reset_index(drop=True)
+        # bounds are resolved once (snapshot(bounds=...)) and passed under the key None
+        self.tickets = p.tickets[KPI_TICKET_COLUMNS].reset_index(drop=True).assign(
+            scenario=None)
         self.ids = [str(x) for x in p.categories]
         self.tid, self.att, self.ts, self.act = p.tid, p.att, p.ts, p.act
         self.seq = log.events["seq"].to_numpy().astype(np.int64)[p.row]

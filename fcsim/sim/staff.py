@@ -163,7 +163,8 @@ class StaffPool:
 
     def _roster_changes(self) -> Generator[simpy.Event, Any, None]:
         env, slots, roster = self.env, self._slots, self._roster
-        same = [roster[h] == roster[h - 1] for h in range(168)]  # hour h as the one before
+        # hour h as the one before (only the hours the run visits: a short run visits few)
+        same = {h: roster[h] == roster[h - 1] for h in set(slots)}
         changes = [k for k in range(1, len(slots))
                    if not (slots[k] == (slots[k - 1] + 1) % 168 and same[slots[k]])
                    and roster[slots[k]] != roster[slots[k - 1]]]
