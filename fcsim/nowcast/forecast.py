@@ -120,8 +120,11 @@ def _status_now(snap: Snapshot) -> dict[tuple[int, int, int, int], tuple[int, in
     return out
 
 
-def clock_table(snap: Snapshot, mat: InstanceMatrix) -> pd.DataFrame:
-    """:data:`CLOCK_COLUMNS` for the running or upcoming instances of ``mat``."""
+def clock_table(snap: Snapshot, mat: InstanceMatrix, end_ms: float = np.inf) -> pd.DataFrame:
+    """:data:`CLOCK_COLUMNS` for the running or upcoming instances of ``mat``: started and
+    not decided at ``as_of`` (``running``; ``breached`` once past its bound), or not started
+    (``upcoming``) but starting, stopping, breaching or due by the horizon ``end_ms`` in some
+    replication."""
     now = _status_now(snap)
     keep, status, start, deadline = [], [], [], []
     for i, key in enumerate(map(tuple, mat.keys.tolist())):
@@ -138,11 +141,16 @@ def clock_table(snap: Snapshot, mat: InstanceMatrix) -> pd.DataFrame:
         if st == 1 and _decided(snap, key):
             continue
         keep.append(i)
-        status.append("breached" if st == 1 else "running" if st_ms != NAT or
-                      APPT[key[2]] else "upcoming")
+        status.append("breached" if st == 1 else "running" if st_ms != NAT else "upcoming")
         start.append(np.inf if st_ms == NAT else float(st_ms))
         deadline.append(dl if dl == dl else np.inf)
     ix = np.asarray(keep, dtype=np.int64)
+    st_arr, dl_arr = np.asarray(status, dtype=object), np.asarray(deadline, dtype=float)
+    live = ((st_arr != "upcoming") | mat.breached[ix].any(axis=1)
+            | np.isfinite(mat.stop[ix]).any(axis=1) | (dl_arr <= end_ms)) if len(ix) \
+        else np.zeros(0, bool)
+    ix, status, start, deadline = (ix[live], list(st_arr[live]),
+                                   list(np.asarray(start, float)[live]), list(dl_arr[live]))
     keys = mat.keys[ix]
     R = mat.breached.shape[1]
     k = mat.breached[ix].sum(axis=1)
@@ -170,14 +178,15 @@ def clock_table(snap: Snapshot, mat: InstanceMatrix) -> pd.DataFrame:
 
 
 def _decided(snap: Snapshot, key: tuple[int, ...]) -> bool:
-    """A breached instance whose end is known at ``as_of`` (nothing left to forecast)."""
+    """A breached instance with both moments known at ``as_of`` (nothing left to forecast;
+    an appointment clock's end is its appointment time, known from the start)."""
     c = snap.clocks
     sel = ((c["tid"] == key[0]) & (c["att"] == key[1]) & (c["clock"] == key[2])
            & (c["occ"] == key[3]))
     if not sel.any():
         return False
     i = int(np.flatnonzero(sel)[0])
-    return bool(c["end"][i] != NAT) and not bool(APPT[key[2]])
+    return bool(c["end"][i] != NAT) and bool(c["start"][i] != NAT)
 
 
 def _hours(hc: HorizonClocks, res_queues: np.ndarray, times: np.ndarray, snap: Snapshot,
@@ -240,7 +249,7 @@ def forecast_snapshot(scenario: Scenario, snap: Snapshot, *, horizon_min: float 
         allk = [keys] + [instance_matrix(v, R).keys for _, v in variants]
         keys = sorted_keys(np.concatenate(allk))
         base = instance_matrix(hc, R, keys)
-    clocks = clock_table(snap, base)
+    clocks = clock_table(snap, base, float(hc.end_ms))
     hours = _hours(hc, res.queues, res.sample_times, snap, horizon_min, plan.queue_pools, R)
     wi_rows: list[pd.DataFrame] = []
     summary: list[dict[str, Any]] = []
