@@ -139,14 +139,15 @@ class Snapshot:
         return to_ms(pd.Timestamp(self.start))
 
     def stages(self) -> pd.DataFrame:
-        """One row per open ticket: id, category, attempt, stage, since, elapsed minutes."""
+        """One row per open ticket: id, category, attempt, stage, since (UTC), elapsed minutes."""
         return pd.DataFrame({
             "ticket_id": [o.ticket_id for o in self.tickets],
             "category": [o.category for o in self.tickets],
             "attempt": [o.state.attempt for o in self.tickets],
             "stage": [o.state.stage.value for o in self.tickets],
-            "since": [pd.Timestamp(self.start) + pd.Timedelta(minutes=o.state.since)
-                      for o in self.tickets],
+            "since": pd.to_datetime(
+                [pd.Timestamp(self.start) + pd.Timedelta(minutes=o.state.since)
+                 for o in self.tickets], utc=True),
             "elapsed_min": [self.offset_min - o.state.since for o in self.tickets],
             "in_service": [o.residual for o in self.tickets],
         })
