@@ -273,3 +273,93 @@ def test_cluster_bootstrap_of_a_constant_is_that_constant() -> None:
     lo, hi = cluster_bootstrap(lambda rows: float(vals[rows].mean()), np.array([0, 0, 1, 1]),
                                draws=200, seed=1)
     assert 0.0 <= lo <= 0.5 <= hi <= 1.0 and lo < hi
+
+
+# --- the command ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Any:  # type: ignore[no-untyped-def]
+    from fcsim.cli import main
+
+    out = tmp_path_factory.mktemp("nowcast") / "run"
+    assert main(["run", "apartment", "--days", "2", "--seed", "4", "--no-progress",
+                 "--no-report", "--out", str(out)]) == 0
+    return out
+
+
+AS_OF = "2026-03-03T02:30:00Z"  # 10:30 in Shanghai, the second day
+
+
+def test_nowcast_cli_on_a_cut_log_and_on_a_recorder(run_dir, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from fcsim.cli import main
+    from fcsim.eventlog import read_log
+    from fcsim.nowcast.io import csv_text
+    from fcsim.recorder import Recorder
+
+    args = ["--scenario", "apartment", "--as-of", AS_OF, "--horizon", "1h", "-r", "30",
+            "--seed", "3", "--what-if", "engineering"]
+    assert main(["nowcast", "--log", str(run_dir), *args, "--out", str(tmp_path / "a")]) == 0
+    assert main(["nowcast", "--log", str(run_dir), *args, "--out", str(tmp_path / "b")]) == 0
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    Recorder(url).import_eventlog(read_log(run_dir))
+    assert main(["nowcast", "--db", url, *args, "--out", str(tmp_path / "c")]) == 0
+    names = ["clocks.csv", "hours.csv", "what_if.csv", "what_if_summary.csv", "stages.csv"]
+    for name in names:  # same seed, same bytes; the recorder's export forecasts the same
+        a = (tmp_path / "a" / name).read_bytes()
+        assert a == (tmp_path / "b" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
+    fc = forecast(read_log(run_dir), load_scenario("apartment"), pd.Timestamp(AS_OF),
+                  horizon_min=60.0, replications=30, seed=3, what_if=["engineering"])
+    assert (tmp_path / "a" / "clocks.csv").read_text(encoding="utf-8") == csv_text(fc.clocks)
+    assert len(fc.clocks) > 0
+    m = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert m["as_of"] == "2026-03-03T02:30:00+00:00" and m["open_tickets"] == len(fc.snapshot)
+    out = capsys.readouterr().out
+    assert "breach probability" in out and "+1 engineering" in out
+
+
+def test_nowcast_live_defaults_to_now_and_a_log_needs_as_of(run_dir, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from fcsim.cli import main
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    from fcsim.recorder import Recorder
+
+    Recorder(url)
+    before = pd.Timestamp.now(tz="UTC").floor("s")
+    assert main(["nowcast", "--db", url, "--scenario", "apartment", "-r", "5",
+                 "--out", str(tmp_path / "live")]) == 0
+    after = pd.Timestamp.now(tz="UTC")
+    m = json.loads((tmp_path / "live" / "manifest.json").read_text())
+    assert before <= pd.Timestamp(m["as_of"]) <= after and m["open_tickets"] == 0
+    assert main(["nowcast", "--log", str(run_dir), "--scenario", "apartment",
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "--log needs --as-of" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_nowcast_backtest_cli(run_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from fcsim.cli import main
+    from fcsim.eventlog import read_log
+    from fcsim.nowcast.backtest import BACKTEST_COLUMNS
+
+    out = tmp_path / "bt"
+    assert main(["nowcast", "--backtest", str(run_dir), "--scenario", "apartment",
+                 "--every", "30min", "--horizon", "1h", "-r", "10", "--window",
+                 "2026-03-02T00:00:00Z", "2026-03-02T12:00:00Z", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "backtest.csv")
+    assert list(table.columns) == BACKTEST_COLUMNS
+    bt = backtest(read_log(run_dir), load_scenario("apartment"), every_min=30.0,
+                  horizon_min=60.0, replications=10,
+                  window=(pd.Timestamp("2026-03-02T00:00:00Z"),
+                          pd.Timestamp("2026-03-02T12:00:00Z")))
+    assert len(table) == len(bt.frame) > 0
+    assert table["p_breach"].to_numpy() == pytest.approx(bt.frame["p_breach"].to_numpy())
+    s = json.loads((out / "summary.json").read_text())
+    assert s["origins"] == 23 and set(s) >= {"model", "elapsed_fraction", "historical_median",
+                                              "goals", "upcoming"}
+    assert set(s["model"]) >= {"auc", "brier", "exceedance_q95", "per_clock"}

@@ -169,7 +169,8 @@ class LogIndex:
         if len(reps) > 1:
             raise ValueError(f"the log holds {len(reps)} replications; a snapshot reads one "
                              f"(select it first)")
-        p = prepare(log)
+        # an empty log (a recorder with no ticket yet) has no latest event to default to
+        p = prepare(log) if len(log.events) else prepare(log, as_of=pd.Timestamp(0, tz="UTC"))
         self.manifest = log.manifest
         # bounds are resolved once (snapshot(bounds=...)) and passed under the key None
         self.tickets = p.tickets[KPI_TICKET_COLUMNS].reset_index(drop=True).assign(
@@ -197,6 +198,8 @@ class LogIndex:
     def span_ms(self) -> tuple[int, int]:
         """The first receipt and the last event (ms)."""
         r = self.r1_ms[self.r1_ms != NAT]
+        if not len(r):
+            raise ValueError("the log has no received ticket: it has no span")
         return int(r.min()), int(self.ts.max())
 
     def open_at(self, as_of_ms: int) -> np.ndarray:
@@ -305,8 +308,8 @@ def snapshot(log: EventLog | LogIndex, as_of: pd.Timestamp | str, scenario: Scen
     as_of_ts = pd.Timestamp(as_of)
     if as_of_ts.tzinfo is None:
         raise ValueError(f"as_of {as_of!r} needs a UTC offset")
-    as_of_ts = as_of_ts.tz_convert("UTC")
-    as_of_ms = to_ms(as_of_ts)
+    as_of_ms = to_ms(as_of_ts.tz_convert("UTC"))
+    as_of_ts = pd.Timestamp(as_of_ms, unit="ms", tz="UTC")  # the log's resolution
     tz = scenario.scenario.tz
     start_dt = as_of_ts.to_pydatetime().astimezone(tz).replace(minute=0, second=0,
                                                                  microsecond=0)
