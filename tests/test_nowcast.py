@@ -207,6 +207,12 @@ def test_one_more_engineer_now_prevents_a_certain_breach() -> None:
     s = fc.what_if_summary.set_index(["change", "measure"])
     assert s.loc[("+1 engineering", "breaches_open_tickets"), "delta"] == -1.0
     assert s.loc[("+1 housekeeping", "breaches_open_tickets"), "delta"] == 0.0
+    # a live head-count of four engineers now does what the fourth one would
+    live = forecast(log, sc, _at(607.9), horizon_min=H, replications=2, seed=2,
+                    on_duty={"engineering": 4})
+    c = live.clocks.set_index(["ticket_id", "control_point"])
+    assert c.loc[four, "p_breach"] == 0.0 and live.snapshot.on_duty["engineering"] == 4
+    assert fc.snapshot.on_duty["engineering"] == 3
 
 
 def test_a_backtest_of_a_trace_is_perfect(spread) -> None:  # type: ignore[no-untyped-def]
