@@ -21,7 +21,7 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 #: present (a part not yet built) is left out of the parser.
 COMMAND_MODULES: tuple[str, ...] = (
     "run", "kpi", "record", "calibrate", "compare", "sweep", "staff", "sensitivity", "check",
-    "serve", "users",
+    "serve", "users", "nowcast",
 )
 
 

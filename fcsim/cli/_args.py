@@ -12,6 +12,7 @@ from fcsim.model.timezone import TimeZoneError, parse_tz
 
 __all__ = [
     "add_tz_argument",
+    "duration_minutes",
     "int_at_least",
     "non_negative_int",
     "positive_float",
@@ -36,6 +37,29 @@ def int_at_least(low: int) -> Callable[[str], int]:
 
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
+
+
+_UNITS = {"d": 1440.0, "h": 60.0, "min": 1.0, "m": 1.0, "s": 1 / 60.0}
+
+
+def duration_minutes(text: str) -> float:
+    """A duration > 0 in minutes: ``2h``, ``90min``, ``10m``, ``1h30min``, ``45s``, or a bare
+    number of minutes."""
+    import re
+
+    t = text.strip().lower().replace(" ", "")
+    try:
+        v = float(t)
+    except ValueError:
+        parts = re.fullmatch(r"((?:\d+(?:\.\d+)?(?:d|h|min|m|s))+)", t)
+        if not parts:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a duration (e.g. 2h, 90min, 10m, 1h30min)") from None
+        v = sum(float(n) * _UNITS[u] for n, u in
+                re.findall(r"(\d+(?:\.\d+)?)(d|h|min|m|s)", t))
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"duration must be > 0, got {text}")
+    return v
 
 
 def positive_float(text: str) -> float:

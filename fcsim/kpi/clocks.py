@@ -51,7 +51,7 @@ from fcsim.kpi.prepare import ACT, NAT, NONE, Prepared, first_after, ms_array, s
 from fcsim.model.activities import Activity
 from fcsim.model.control_points import CLOCK_NAMES, ControlPoints
 
-__all__ = ["CLOCK_COLUMNS", "STATUSES", "clock_rows", "ticket_flags"]
+__all__ = ["CLOCK_COLUMNS", "STATUSES", "clock_arrays", "clock_rows", "ticket_flags"]
 
 CLOCK_COLUMNS = [
     "scenario", "replication", "ticket_id", "attempt", "occurrence", "control_point",
@@ -243,8 +243,16 @@ def _bounds_arrays(p: Prepared, bounds: Mapping[str | None, ControlPoints]
     return group.reshape(-1).astype(np.int64), lo, hi
 
 
-def clock_rows(p: Prepared, bounds: Mapping[str | None, ControlPoints]) -> pd.DataFrame:
-    """The ``control_points`` table (columns :data:`CLOCK_COLUMNS`, contract order)."""
+def clock_arrays(p: Prepared, bounds: Mapping[str | None, ControlPoints]
+                 ) -> dict[str, np.ndarray]:
+    """Every clock instance with its status at ``p.as_of_ms``, as arrays (unsorted).
+
+    Keys: ``a`` (attempt index into ``p.a_*``), ``clock`` (index in ``CLOCK_NAMES``),
+    ``occ``, ``start`` / ``end`` / ``appt_ms`` (ms, :data:`NAT` unknown), ``status`` (index in
+    :data:`STATUSES`), ``duration_s``, ``lower_s``, ``upper_s``, ``lateness_s`` (NaN empty).
+    :func:`clock_rows` is its table; callers that judge many small logs at once (the
+    nowcast's replications) read the arrays.
+    """
     r = _instances(p)
     a, clock = r["a"], r["clock"]
     start, end, appt = r["start"], r["end"], r["appt_ms"]
@@ -254,9 +262,11 @@ def clock_rows(p: Prepared, bounds: Mapping[str | None, ControlPoints]) -> pd.Da
     has_s = start != NAT
     has_e = end != NAT
     keep = has_s | ended | is_appt
+    occ = r["occ"]
     if not keep.all():
-        a, clock, start, end, appt, is_appt, ended, end_t, has_s, has_e = (
-            x[keep] for x in (a, clock, start, end, appt, is_appt, ended, end_t, has_s, has_e))
+        a, clock, start, end, appt, is_appt, ended, end_t, has_s, has_e, occ = (
+            x[keep] for x in (a, clock, start, end, appt, is_appt, ended, end_t, has_s, has_e,
+                              occ))
     t = p.a_tid[a]
     grp, lo_tab, hi_tab = _bounds_arrays(p, bounds)
     lo = lo_tab[grp[t], clock]
@@ -288,9 +298,17 @@ def clock_rows(p: Prepared, bounds: Mapping[str | None, ControlPoints]) -> pd.Da
         np.where(has_s, np.maximum(stood, 0.0), np.nan))
     lateness = np.where(both & ~met, late_both,
                         np.where(missing | open_breach, late_unfinished, np.nan))
+    return {"a": a, "clock": clock, "occ": occ, "start": start, "end": end, "appt_ms": appt,
+            "status": status, "duration_s": dur, "lower_s": lo, "upper_s": hi,
+            "lateness_s": lateness}
 
+
+def clock_rows(p: Prepared, bounds: Mapping[str | None, ControlPoints]) -> pd.DataFrame:
+    """The ``control_points`` table (columns :data:`CLOCK_COLUMNS`, contract order)."""
+    r = clock_arrays(p, bounds)
+    a, clock, occ = r["a"], r["clock"], r["occ"]
+    t = p.a_tid[a]
     tk = p.tickets
-    occ = r["occ"][keep]
     sc_order = _codes(tk["scenario"])[0] + 1
     order = np.lexsort((occ, _ALPHA_RANK[clock], p.a_att[a], t, _rep_key(tk)[t], sc_order[t]))
     s = lambda x: x[order]  # noqa: E731
@@ -302,13 +320,13 @@ def clock_rows(p: Prepared, bounds: Mapping[str | None, ControlPoints]) -> pd.Da
         "attempt": pd.array(s(p.a_att[a]), dtype="Int64"),
         "occurrence": pd.array(s(occ), dtype="Int64"),
         "control_point": str_column(np.array(CLOCK_NAMES, dtype=object)[s(clock)]),
-        "status": str_column(np.array(STATUSES, dtype=object)[s(status)]),
-        "start": _ts(s(start)),
-        "end": _ts(s(end)),
-        "duration_s": pd.array(s(dur), dtype="Float64"),
-        "lower_s": pd.array(s(lo), dtype="Float64"),
-        "upper_s": pd.array(s(hi), dtype="Float64"),
-        "lateness_s": pd.array(s(lateness), dtype="Float64"),
+        "status": str_column(np.array(STATUSES, dtype=object)[s(r["status"])]),
+        "start": _ts(s(r["start"])),
+        "end": _ts(s(r["end"])),
+        "duration_s": pd.array(s(r["duration_s"]), dtype="Float64"),
+        "lower_s": pd.array(s(r["lower_s"]), dtype="Float64"),
+        "upper_s": pd.array(s(r["upper_s"]), dtype="Float64"),
+        "lateness_s": pd.array(s(r["lateness_s"]), dtype="Float64"),
     })
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "first_after",
     "ms_array",
     "prepare",
+    "prepare_arrays",
     "str_column",
     "take_or",
     "to_ms",
@@ -190,8 +191,6 @@ def prepare(
     as_of_ms = to_ms(as_of if as_of is not None else default_as_of(log))
     tickets, cats, tid_all = _ticket_codes(log)
     ev = log.events
-    ts_all = ms_array(ev["timestamp"])
-    known = ts_all <= as_of_ms
     # map the column's own category order onto ACT (robust to any category order)
     remap = np.array([ACT[Activity(c)] for c in ev["activity"].cat.categories] + [NONE],
                      dtype=np.int8)
@@ -199,12 +198,33 @@ def prepare(
     if (act_all < 0).any():
         row = int(np.flatnonzero(act_all < 0)[0])
         raise EventLogError(f"events, row {row}: activity is empty")
-    tid = tid_all[known]
+    return prepare_arrays(
+        tickets, cats, tid=tid_all, att=ev["attempt"].to_numpy().astype(np.int64),
+        ts=ms_array(ev["timestamp"]), act=act_all, seq=ev["seq"].to_numpy(),
+        as_of_ms=as_of_ms, window=window)
+
+
+def prepare_arrays(
+    tickets: pd.DataFrame, categories: pd.Index, *, tid: np.ndarray, att: np.ndarray,
+    ts: np.ndarray, act: np.ndarray, seq: np.ndarray, as_of_ms: int,
+    window: Window | None = None,
+) -> Prepared:
+    """:func:`prepare` on events given as arrays (no event DataFrame).
+
+    ``tickets`` row *i* is ticket code *i* (``categories[i]`` its id); ``tid``, ``att``,
+    ``ts`` (ms), ``act`` (:data:`ACT` codes) and ``seq`` are the events' columns, in any
+    order. Events after ``as_of_ms`` are dropped; ``Prepared.row`` indexes these arrays. This
+    is the entry point of callers that evaluate many small logs at once (the nowcast's
+    replications) without building an event frame.
+    """
+    ts_all = np.asarray(ts, dtype=np.int64)
+    known = ts_all <= as_of_ms
+    tid = np.asarray(tid, dtype=np.int64)[known]
     ev_row = np.flatnonzero(known)
-    att = ev["attempt"].to_numpy().astype(np.int64)[known]
+    att = np.asarray(att, dtype=np.int64)[known]
     ts = ts_all[known]
-    seq = ev["seq"].to_numpy()[known]
-    act = act_all[known]
+    seq = np.asarray(seq)[known]
+    act = np.asarray(act)[known]
     order = np.lexsort((seq, ts, att, tid))
     tid, att, ts, act, ev_row = tid[order], att[order], ts[order], act[order], ev_row[order]
 
@@ -268,7 +288,7 @@ def prepare(
     closed_pos = _first_per_key(tid, act == ACT[Activity.CLOSED], n_tk)
     closed_ms = take_or(ts, closed_pos, NAT)
     return Prepared(
-        as_of_ms=as_of_ms, tickets=tickets, categories=cats, in_pop=in_pop,
+        as_of_ms=as_of_ms, tickets=tickets, categories=categories, in_pop=in_pop,
         tid=tid, att=att, ts=ts, act=act, seg=seg,
         a_tid=a_tid, a_att=a_att, a_first=a_first, a_last=a_last, a_R=a_R, a_end=a_end,
         a1=a1, r1_ms=r1_ms, closed_ms=closed_ms, row=ev_row,

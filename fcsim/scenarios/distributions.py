@@ -3,6 +3,14 @@
 In a scenario file a distribution is an inline table with a ``dist`` key, e.g.
 ``{ dist = "lognormal", mean = 3.0, cv = 0.5 }`` (units are those of the field's name,
 minutes for ``*_min``). A bare number means ``fixed``.
+
+Each distribution also has its survival function ``sf`` and its inverse ``isf`` (vectorised),
+and with them the **residual** sampler a simulation started in the middle of a stage needs:
+:meth:`~_Dist.conditional` turns uniforms ``u`` into durations conditioned on exceeding the time
+already spent ``a`` — the inverse CDF on U(F(a), 1), computed as ``isf(u · sf(a))`` so that the
+far tail keeps its precision — and :meth:`~_Dist.residual` gives what is left of them. A stage
+whose elapsed time is past the distribution's support ends at once (residual 0); with ``a = 0``
+the draw is the unconditioned one, so the same ``u`` serves a fresh and a resumed stage.
 """
 
 from __future__ import annotations
@@ -11,7 +19,9 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from scipy import special
 
 __all__ = [
     "Distribution",
@@ -37,6 +47,51 @@ class _Dist(BaseModel):
         """One draw (``size=None``, a float) or an array of ``size`` draws."""
         raise NotImplementedError  # pragma: no cover
 
+    def sf(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Survival function P(X > x), elementwise."""
+        raise NotImplementedError  # pragma: no cover
+
+    def isf(self, q: ArrayLike) -> NDArray[np.float64]:
+        """Inverse survival function: the x with P(X > x) = q (q in (0, 1]), elementwise."""
+        raise NotImplementedError  # pragma: no cover
+
+    def cdf(self, x: ArrayLike) -> NDArray[np.float64]:
+        """P(X <= x), elementwise."""
+        return 1.0 - self.sf(x)
+
+    def ppf(self, p: ArrayLike) -> NDArray[np.float64]:
+        """Inverse CDF (quantile function), elementwise."""
+        return self.isf(1.0 - np.asarray(p, dtype=float))
+
+    def conditional(self, u: ArrayLike, elapsed: ArrayLike = 0.0) -> NDArray[np.float64]:
+        """Total durations given that they exceed ``elapsed``, from uniforms ``u`` in [0, 1).
+
+        The inverse CDF on U(F(a), 1) with ``a = elapsed``: ``isf(u · sf(a))``. Where
+        ``elapsed <= 0`` the draw is unconditioned (``isf(u)``); where nothing of the
+        distribution lies above ``elapsed``, the result is ``elapsed`` (the stage ends now).
+        """
+        a = np.asarray(elapsed, dtype=float)
+        uu = np.maximum(np.asarray(u, dtype=float), 1e-300)
+        s = np.where(a > 0, self.sf(np.maximum(a, 0.0)), 1.0)
+        alive = s > 0
+        total = self.isf(np.where(alive, uu * s, 1.0))
+        return np.where(alive, np.maximum(total, a), a)
+
+    def residual(self, u: ArrayLike, elapsed: ArrayLike = 0.0) -> NDArray[np.float64]:
+        """What remains of a duration that has already lasted ``elapsed``: the conditional
+        total minus ``elapsed`` (never negative), from uniforms ``u``."""
+        a = np.asarray(elapsed, dtype=float)
+        return np.maximum(self.conditional(u, a) - np.maximum(a, 0.0), 0.0)
+
+    def sample_residual(self, rng: np.random.Generator, elapsed: ArrayLike,
+                        size: int | None = None) -> Any:
+        """Residual durations after ``elapsed`` (one float when ``size`` is None and
+        ``elapsed`` is a scalar)."""
+        a = np.asarray(elapsed, dtype=float)
+        shape = a.shape if size is None else size
+        out = self.residual(rng.random(shape), a)
+        return float(out) if np.ndim(out) == 0 else out
+
 
 class Fixed(_Dist):
     """Always ``value``."""
@@ -50,6 +105,12 @@ class Fixed(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         return self.value if size is None else np.full(size, self.value)
+
+    def sf(self, x: ArrayLike) -> NDArray[np.float64]:
+        return np.where(np.asarray(x, dtype=float) < self.value, 1.0, 0.0)
+
+    def isf(self, q: ArrayLike) -> NDArray[np.float64]:
+        return np.full(np.shape(q), self.value)
 
 
 class Exponential(_Dist):
@@ -65,6 +126,12 @@ class Exponential(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         return rng.exponential(self.mean_, size)
+
+    def sf(self, x: ArrayLike) -> NDArray[np.float64]:
+        return np.exp(-np.maximum(np.asarray(x, dtype=float), 0.0) / self.mean_)
+
+    def isf(self, q: ArrayLike) -> NDArray[np.float64]:
+        return -self.mean_ * np.log(np.asarray(q, dtype=float))
 
 
 class _MeanCv(_Dist):
@@ -84,10 +151,24 @@ class LogNormal(_MeanCv):
 
     dist: Literal["lognormal"] = "lognormal"
 
-    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+    def _mu_sigma(self) -> tuple[float, float]:
         s2 = math.log1p(self.cv**2)
-        mu = math.log(self.mean_) - s2 / 2
-        return rng.lognormal(mu, math.sqrt(s2), size)
+        return math.log(self.mean_) - s2 / 2, math.sqrt(s2)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
+        mu, sigma = self._mu_sigma()
+        return rng.lognormal(mu, sigma, size)
+
+    def sf(self, x: ArrayLike) -> NDArray[np.float64]:
+        mu, sigma = self._mu_sigma()
+        xx = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.where(xx > 0, xx, 1.0)) - mu) / sigma
+        return np.where(xx > 0, special.ndtr(-z), 1.0)
+
+    def isf(self, q: ArrayLike) -> NDArray[np.float64]:
+        mu, sigma = self._mu_sigma()
+        return np.exp(mu - sigma * special.ndtri(np.asarray(q, dtype=float)))
 
 
 class Gamma(_MeanCv):
@@ -98,6 +179,15 @@ class Gamma(_MeanCv):
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean_ / shape, size)
+
+    def sf(self, x: ArrayLike) -> NDArray[np.float64]:
+        shape = 1.0 / self.cv**2
+        xx = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return special.gammaincc(shape, xx * shape / self.mean_)
+
+    def isf(self, q: ArrayLike) -> NDArray[np.float64]:
+        shape = 1.0 / self.cv**2
+        return special.gammainccinv(shape, np.asarray(q, dtype=float)) * self.mean_ / shape
 
 
 class Weibull(_Dist):
@@ -113,6 +203,13 @@ class Weibull(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         return self.scale * rng.weibull(self.shape, size)
+
+    def sf(self, x: ArrayLike) -> NDArray[np.float64]:
+        xx = np.maximum(np.asarray(x, dtype=float), 0.0)
+        return np.exp(-((xx / self.scale) ** self.shape))
+
+    def isf(self, q: ArrayLike) -> NDArray[np.float64]:
+        return self.scale * (-np.log(np.asarray(q, dtype=float))) ** (1.0 / self.shape)
 
 
 class Uniform(_Dist):
@@ -134,6 +231,15 @@ class Uniform(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         return rng.uniform(self.low, self.high, size)
+
+    def sf(self, x: ArrayLike) -> NDArray[np.float64]:
+        xx = np.asarray(x, dtype=float)
+        if self.high == self.low:
+            return np.where(xx < self.low, 1.0, 0.0)
+        return np.clip((self.high - xx) / (self.high - self.low), 0.0, 1.0)
+
+    def isf(self, q: ArrayLike) -> NDArray[np.float64]:
+        return self.high - np.asarray(q, dtype=float) * (self.high - self.low)
 
 
 class Triangular(_Dist):
@@ -158,6 +264,20 @@ class Triangular(_Dist):
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         return rng.triangular(self.low, self.mode, self.high, size)
 
+    def sf(self, x: ArrayLike) -> NDArray[np.float64]:
+        a, c, b = self.low, self.mode, self.high
+        xx = np.clip(np.asarray(x, dtype=float), a, b)
+        left = 1.0 - (xx - a) ** 2 / ((b - a) * (c - a)) if c > a else np.ones_like(xx)
+        right = (b - xx) ** 2 / ((b - a) * (b - c)) if b > c else np.zeros_like(xx)
+        return np.where(xx <= c, left, right)
+
+    def isf(self, q: ArrayLike) -> NDArray[np.float64]:
+        a, c, b = self.low, self.mode, self.high
+        qq = np.asarray(q, dtype=float)
+        upper = qq <= (b - c) / (b - a)  # the quantile lies right of the mode
+        return np.where(upper, b - np.sqrt(qq * (b - a) * (b - c)),
+                        a + np.sqrt(np.maximum(1.0 - qq, 0.0) * (b - a) * (c - a)))
+
 
 class Empirical(_Dist):
     """Resampling (with replacement) of observed ``values``."""
@@ -180,6 +300,19 @@ class Empirical(_Dist):
         if size is None:
             return float(arr[rng.integers(len(arr))])
         return arr[rng.integers(len(arr), size=size)]
+
+    def sf(self, x: ArrayLike) -> NDArray[np.float64]:
+        v = np.sort(np.asarray(self.values, dtype=float))
+        xx = np.asarray(x, dtype=float)
+        return (v.size - np.searchsorted(v, xx, side="right")) / v.size
+
+    def isf(self, q: ArrayLike) -> NDArray[np.float64]:
+        """The values resampled uniformly: ``q`` in ``(k/n, (k+1)/n]`` picks the k-th largest,
+        so ``isf(u · sf(a))`` picks uniformly among the values above ``a``."""
+        v = np.sort(np.asarray(self.values, dtype=float))
+        qq = np.asarray(q, dtype=float)
+        k = np.clip(np.ceil(qq * v.size).astype(np.int64) - 1, 0, v.size - 1)
+        return v[v.size - 1 - k]
 
 
 def _coerce(value: Any) -> Any:

@@ -39,16 +39,23 @@ REJECTED, SAMPLE_CALLBACK = ACT[Activity.REJECTED], ACT[Activity.SAMPLE_CALLBACK
 DESK, SUP, CUSTOMER = ROLE[Role.DESK], ROLE[Role.SUPERVISOR], ROLE[Role.CUSTOMER]
 
 
-def callback_and_close(c: Context, t: Ticket) -> Generator[simpy.Event, Any, bool]:
+def callback_and_close(c: Context, t: Ticket, tries: int = 1, key: float | None = None
+                       ) -> Generator[simpy.Event, Any, bool]:
     """9–10: call back (with retries), then close; True when a second pass opens.
 
     A clerk on a callback finishes the call (it is not preempted), so its end — the callback
-    clock's end — is known when the call starts, and with it the customer's answer."""
+    clock's end — is known when the call starts, and with it the customer's answer. A ticket
+    continued from a snapshot may start at try ``tries`` (the wait before it is over) and
+    passes ``key``, its place in the desk's queue."""
     env, out, x = c.env, c.outcomes, t.x
-    call, u_unreachable = x.callback, x.u_unreachable
-    tries = 1
+    if tries == 1:
+        call, u_unreachable = x.callback, x.u_unreachable
+    else:
+        retry = t.cat.draws.callback_try(t.i, t.attempt, tries)
+        call, u_unreachable = retry.callback, retry.u_unreachable
     while True:
-        with c.desk.request(ROUTINE, prefer=t.owner, ticket=t.n) as req:
+        with c.desk.request(ROUTINE, key=key, prefer=t.owner, ticket=t.n) as req:
+            key = None
             if not req.granted:
                 yield req.event
             t.at_desk = True

@@ -21,6 +21,7 @@ from fcsim.sim.staff import StaffPool
 
 if TYPE_CHECKING:
     from fcsim.sim.ownership import Ownership
+    from fcsim.sim.ticket import Ticket
 
 __all__ = ["CategoryRuntime", "Context"]
 
@@ -68,6 +69,8 @@ class Context:
     meetings: list[float]  # times of the daily manager meetings (minutes)
     midnights: list[float]  # local midnights (minutes)
     emit: Callable[[int, int, float, float, int, int, int], None] = field(init=False)
+    #: told of each job's steps when they are decided (see :mod:`fcsim.sim.perform`)
+    announce: Callable[[Ticket, Sequence[tuple[int, float, bool]], float], None] | None = None
     ownership: Ownership = field(init=False)
     open_tickets: int = 0
     arrivals_done: bool = False

@@ -23,7 +23,7 @@ import simpy
 from fcsim.model.activities import Activity, Role
 from fcsim.sim import ticket as clk
 from fcsim.sim.outcomes import with_odds
-from fcsim.sim.perform import NEVER, perform
+from fcsim.sim.perform import NEVER, SILENT, perform
 from fcsim.sim.sink import ACT, ROLE
 from fcsim.sim.staff import EMERGENCY, ROUTINE
 from fcsim.sim.ticket import ERROR_CONTENT, ERROR_LOCATION, ERROR_PHONE
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from fcsim.sim.staff import StaffRequest
     from fcsim.sim.ticket import Ticket
 
-__all__ = ["ANSWERED", "DISPATCHED_", "ESCALATE", "bounce", "close_here", "receive",
-           "record_classify_dispatch", "relay", "report_emergency"]
+__all__ = ["ANSWERED", "DISPATCHED_", "ESCALATE", "SKIP", "bounce", "close_here", "receive",
+           "record_classify_dispatch", "redispatch", "relay", "report_emergency"]
 
 NAN = math.nan
 RECEIVED, RELAYED, RECORDED = ACT[Activity.RECEIVED], ACT[Activity.RELAYED], ACT[Activity.RECORDED]
@@ -45,6 +45,8 @@ DESK, SUP, TECH = ROLE[Role.DESK], ROLE[Role.SUPERVISOR], ROLE[Role.TECHNICIAN]
 
 #: Outcomes of the desk's intake.
 DISPATCHED_, ANSWERED, ESCALATE = "dispatched", "answered", "escalate"
+#: A step already done before a snapshot: no time, no event (a job continued mid-way).
+SKIP = (SILENT, 0.0, False)
 
 
 def receive(c: Context, t: Ticket) -> None:
@@ -74,9 +76,14 @@ def _intake_errors(c: Context, t: Ticket, waiting: int) -> None:
             cat.misroute_p, q.misroute_odds_per_waiting ** w)
 
 
-def record_classify_dispatch(c: Context, t: Ticket) -> Generator[simpy.Event, Any, str]:
+def record_classify_dispatch(c: Context, t: Ticket, done: int = 0, key: float | None = None
+                             ) -> Generator[simpy.Event, Any, str]:
     """2 錄入 and 3 分類傳遞 at the desk; returns :data:`DISPATCHED_`, :data:`ANSWERED` or
-    :data:`ESCALATE` (a desk-answered request the clerk cannot answer)."""
+    :data:`ESCALATE` (a desk-answered request the clerk cannot answer).
+
+    A ticket continued from a snapshot passes ``done``, the desk steps of this pass already
+    done (1: recorded; 2: and classified; 3: and, for an emergency, reported), and ``key``,
+    its place in the desk's queue (default: now)."""
     cat, x = t.cat, t.x
     urgent = t.emergency and t.attempt == 1
     blocked = not cat.route_dispatch and x.u_block < cat.block_p
@@ -84,16 +91,19 @@ def record_classify_dispatch(c: Context, t: Ticket) -> Generator[simpy.Event, An
             if cat.route_dispatch else (BLOCKED, 0.0, False) if blocked
             else (CLOSED, x.close, False))  # dispatched, escalated or answered at the desk
     goes_on = t.attempt == 1 and (cat.route_dispatch or blocked)  # someone must own it
-    with c.desk.request(EMERGENCY if urgent else ROUTINE, prefer=t.owner, ticket=t.n) as req:
+    with c.desk.request(EMERGENCY if urgent else ROUTINE, key=key, prefer=t.owner,
+                        ticket=t.n) as req:
         if not req.granted:
             yield req.event
         t.at_desk = True
-        if t.attempt == 1 and cat.may_err:
+        if t.attempt == 1 and cat.may_err and not done:
             _intake_errors(c, t, c.desk.n_waiting)
         steps = [(RECORDED, x.emergency_record if urgent else x.record, True),
                  (CLASSIFIED, x.classify, True)]
         if not urgent:  # an emergency is reported first, then dispatched or answered
             steps.append(last)
+        if done:
+            steps[:done] = [SKIP] * min(done, len(steps))
         by: list[int] | None = [] if goes_on else None
         ends = yield from perform(c, t, req, steps, DESK,
                                   preemptible_from=NEVER if urgent else c.desk_preemptible,
@@ -102,7 +112,8 @@ def record_classify_dispatch(c: Context, t: Ticket) -> Generator[simpy.Event, An
             c.ownership.take(t, by[0])  # the clerk who recorded it
         t.clock(clk.RECORD, t.received_at, ends[0])
         if urgent:
-            yield from report_emergency(c, t, req)
+            if done < 3:
+                yield from report_emergency(c, t, req)
             yield from perform(c, t, req, [last], DESK)
         elif cat.route_dispatch:
             t.clock(clk.DISPATCH, ends[0], ends[2])
@@ -145,7 +156,13 @@ def bounce(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
     """The wrong department sends a misclassified request back; the desk re-dispatches it."""
     yield c.env.timeout(t.x.misroute_return)
     c.emit(t.n, MISROUTED, NAN, c.env.now, -1, TECH, t.attempt)
-    with c.desk.request(ROUTINE, prefer=t.owner, ticket=t.n) as req:
+    yield from redispatch(c, t)
+
+
+def redispatch(c: Context, t: Ticket, key: float | None = None
+               ) -> Generator[simpy.Event, Any, None]:
+    """The desk re-dispatches a request sent back (``key``: its place in the queue)."""
+    with c.desk.request(ROUTINE, key=key, prefer=t.owner, ticket=t.n) as req:
         if not req.granted:
             yield req.event
         t.at_desk = True

@@ -8,6 +8,10 @@ work, a supervisor's resolving) the job may be interrupted: by an emergency (log
 "handover"`` (``handed_over`` … ``taken_over``). The remaining work waits in the queue (at its
 original position with ``preempted_position = "front"``) and continues with the member granted
 next; a durative step keeps its original ``started_at``.
+
+A context whose ``announce`` is set (the nowcast's forward runs) is told, when a job starts
+and when an interrupted job resumes, which steps follow back to back from when: the moments
+the log will hold once the job ends, known as soon as they are decided.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ def perform(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step], rol
     """
     env = c.env
     start = env.now
+    if c.announce is not None:
+        c.announce(t, steps, start)
     total = 0.0
     for step in steps:
         total += step[1]
@@ -128,6 +134,8 @@ def _interrupted(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step]
             yield req.event
         emit(n, go, NAN, env.now, codes[req.member], role, t.attempt)
         s = env.now
+        if c.announce is not None:
+            c.announce(t, [(steps[j][0], steps[j][1] - done, steps[j][2]), *steps[j + 1:]], s)
         rest = steps[j][1] - done
         for step in steps[j + 1:]:
             rest += step[1]

@@ -30,7 +30,11 @@ if TYPE_CHECKING:
     from fcsim.sim.context import Context
     from fcsim.sim.ticket import Ticket
 
-__all__ = ["ticket"]
+__all__ = ["CALLBACK", "DISPATCHED", "INTAKE", "VISIT", "finish", "ticket", "ticket_from"]
+
+#: Points of a pass where :func:`ticket_from` can join the procedure: the desk's intake, just
+#: after the dispatch, the site visit, and the callback (after the slip's return).
+INTAKE, DISPATCHED, VISIT, CALLBACK = "intake", "dispatched", "visit", "callback"
 
 
 def ticket(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
@@ -38,34 +42,59 @@ def ticket(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
     receive(c, t)
     if t.relayed:
         yield from relay(c, t)
+    yield from ticket_from(c, t, INTAKE)
+
+
+def ticket_from(c: Context, t: Ticket, at: str = INTAKE, *, prefer: int = -1,
+                key: float | None = None, done: int = 0, resume_after: int = -1,
+                tries: int = 1) -> Generator[simpy.Event, Any, None]:
+    """Ticket ``t``'s procedure from point ``at`` of its current pass until it is closed.
+
+    :func:`ticket` enters at :data:`INTAKE`. A ticket continued from a snapshot
+    (:mod:`fcsim.sim.resume`) joins at the point its stage belongs to, with the stage's
+    progress for the first stage function it meets: ``key`` (its place in that queue),
+    ``done`` (desk steps done, :func:`~fcsim.sim.intake.record_classify_dispatch`),
+    ``resume_after`` (the visit's last step done, :func:`~fcsim.sim.site.site_visit`), ``tries``
+    (the callback try to make, :func:`~fcsim.sim.closing.callback_and_close`); ``prefer``: the
+    technician to ask for at :data:`VISIT`."""
     while not t.closed:
-        outcome = yield from record_classify_dispatch(c, t)
-        if outcome == ANSWERED:
-            break
-        if outcome == ESCALATE:  # the desk could not answer: a supervisor, maybe a meeting
-            yield from escalate(c, t, None)
-            yield from close(c, t)
-            break
-        if t.misrouted and t.attempt == 1:
-            yield from bounce(c, t)
-        if not t.cat.route_site_visit:
-            yield from handled_remotely(c, t)
-            yield from close(c, t)
-            break
-        prefer = -1
-        if t.is_appointment and t.attempt == 1:
-            prefer = yield from call_ahead(c, t)
-        if (yield from site_visit(c, t, prefer)):
-            continue  # rejected at acceptance: back to the desk
+        if at == INTAKE:
+            outcome = yield from record_classify_dispatch(c, t, done, key)
+            key, done = None, 0
+            if outcome == ANSWERED:
+                break
+            if outcome == ESCALATE:  # the desk could not answer: a supervisor, maybe a meeting
+                yield from escalate(c, t, None)
+                yield from close(c, t)
+                break
+            if t.misrouted and t.attempt == 1:
+                yield from bounce(c, t)
+            at = DISPATCHED
+        if at == DISPATCHED:
+            if not t.cat.route_site_visit:
+                yield from handled_remotely(c, t)
+                yield from close(c, t)
+                break
+            prefer = -1
+            if t.is_appointment and t.attempt == 1:
+                prefer = yield from call_ahead(c, t)
+            at = VISIT
+        if at == VISIT:
+            rejected = yield from site_visit(c, t, prefer, resume_after, key)
+            key, resume_after = None, -1
+            if rejected:
+                at = INTAKE
+                continue  # rejected at acceptance: back to the desk
         if not t.cat.route_callback:
             yield from close(c, t)
             break
-        if (yield from callback_and_close(c, t)):
+        if (yield from callback_and_close(c, t, tries, key)):
+            at, key, tries = INTAKE, None, 1
             continue  # not satisfied at the callback: back to the desk
-    _finish(c, t)
+    finish(c, t)
 
 
-def _finish(c: Context, t: Ticket) -> None:
+def finish(c: Context, t: Ticket) -> None:
     """Closed: the outcome facts; a supervisor may sample-call a callback category's
     customer; the desk lets it go."""
     f = c.facts

@@ -38,7 +38,8 @@ from fcsim.sim.staff import StaffPool
 from fcsim.sim.streams import Streams
 from fcsim.sim.ticket import Ticket
 
-__all__ = ["replicate", "simulate", "simulate_record"]
+__all__ = ["category_distributions", "replicate", "shift_roster", "simulate", "simulate_record",
+           "young_collections_relaxed"]
 
 log = logging.getLogger(__name__)
 _RELAYED_SOURCES = [i for i, s in enumerate(Source)
@@ -58,6 +59,18 @@ _STAGE_FIELDS = {
     "callback": "callback_min", "close": "close_min", "precall": "precall_min",
     "early_arrival": "early_arrival_min", "sample_delay": "sample_callback_delay_min",
 }
+
+
+def category_distributions(scenario: Scenario, name: str,
+                           tech: StaffGroup | None) -> dict[str, Any]:
+    """The distribution of every pass draw of category ``name`` (:class:`~fcsim.sim.draws.
+    Pass` fields, plus ``callback_retry`` and ``meeting``); ``tech``: its technician group."""
+    st, cfg = scenario.stages, scenario.categories[name]
+    dists: dict[str, Any] = {f: getattr(st, attr) for f, attr in _STAGE_FIELDS.items()}
+    dists.update(diagnose=cfg.diagnose_min, work=cfg.work_min, charge=cfg.charge,
+                 callback_retry=scenario.outcomes.callback_retry_min,
+                 callout=tech.callout_min if tech else Fixed(value=0.0))
+    return dists
 
 
 def shift_roster(group: StaffGroup) -> tuple[list[str], list[tuple[tuple[int, ...],
@@ -138,7 +151,7 @@ def _progress(env: simpy.Environment, horizon: float,
 
 
 @contextmanager
-def _young_collections_relaxed(threshold: int = 50_000) -> Iterator[None]:
+def young_collections_relaxed(threshold: int = 50_000) -> Iterator[None]:
     """Collect the young generation less often while a run allocates its many short-lived,
     acyclic records (pass draws, steps); the previous thresholds are restored after."""
     old = gc.get_threshold()
@@ -204,10 +217,7 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
             if m not in materials:
                 materials.append(m)
             mat.append(materials.index(m))
-        dists = {f: getattr(st, attr) for f, attr in _STAGE_FIELDS.items()}
-        dists.update(diagnose=cfg.diagnose_min, work=cfg.work_min, charge=cfg.charge,
-                     callback_retry=scenario.outcomes.callback_retry_min,
-                     callout=tech[1].callout_min if tech else Fixed(value=0.0))
+        dists = category_distributions(scenario, name, tech[1] if tech else None)
         cats.append(CategoryRuntime(
             index=k, name=name, route_dispatch=cfg.route_dispatch,
             route_site_visit=cfg.route_site_visit, route_callback=cfg.route_callback,
@@ -247,7 +257,7 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
     env.process(_cap(env, c.done, horizon + meta.drain_max_days * 1440.0))
     if progress is not None:
         env.process(_progress(env, horizon, progress))
-    with _young_collections_relaxed():
+    with young_collections_relaxed():
         env.run(until=c.done)
     if c.open_tickets:
         log.warning("%s r%d: %d ticket(s) still open after the drain cap (censored)",

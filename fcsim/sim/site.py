@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from fcsim.sim.staff import StaffRequest
     from fcsim.sim.ticket import Ticket
 
-__all__ = ["MAX_ATTEMPTS", "attend", "blocked_work", "call_ahead", "diagnose_plan_communicate",
-           "escalate", "handled_remotely", "rejects", "site_visit"]
+__all__ = ["MAX_ATTEMPTS", "acceptance", "attend", "blocked_work", "call_ahead",
+           "diagnose_plan_communicate", "escalate", "handled_remotely", "meetings", "rejects",
+           "site_visit"]
 
 NAN = math.nan
 MAX_ATTEMPTS = 10
@@ -49,6 +50,7 @@ REFERRED = A[Activity.REFERRED_TO_MEETING]
 ACCEPTED, REJECTED, SLIP_RETURNED = A[Activity.ACCEPTED], A[Activity.REJECTED], \
     A[Activity.SLIP_RETURNED]
 TECH, SUP, MGR = ROLE[Role.TECHNICIAN], ROLE[Role.SUPERVISOR], ROLE[Role.MANAGER]
+_SKIP: Step = (SILENT, 0.0, False)  # a step done before a snapshot
 
 
 def call_ahead(c: Context, t: Ticket) -> Generator[simpy.Event, Any, int]:
@@ -78,16 +80,21 @@ def _wasted_trip(t: Ticket) -> float:
     return t.x.wrong_location if t.record_error == ERROR_LOCATION and t.attempt == 1 else 0.0
 
 
-def site_visit(c: Context, t: Ticket, prefer: int = -1) -> Generator[simpy.Event, Any, bool]:
+def site_visit(c: Context, t: Ticket, prefer: int = -1, resume_after: int = -1,
+               key: float | None = None) -> Generator[simpy.Event, Any, bool]:
     """4–8: attend, diagnose, plan, communicate, process, acceptance, slip return — one
     technician from signing to the slip's return. Returns True when the customer rejected the
-    work (a second pass follows)."""
+    work (a second pass follows).
+
+    A ticket continued from a snapshot passes ``resume_after``, the last step of the visit
+    already done (an activity code: signed, arrived, diagnosed, planned, work_started), and
+    ``key``, its place in the department's queue (default: now)."""
     pool, x = t.cat.tech, t.x
     assert pool is not None
     urgent = t.emergency and t.attempt == 1
     appointment = t.is_appointment and t.attempt == 1
     prio = EMERGENCY if urgent else APPOINTMENT if appointment else ROUTINE
-    with pool.request(prio, prefer=prefer, ticket=t.n) as req:
+    with pool.request(prio, key=key, prefer=prefer, ticket=t.n) as req:
         if not req.granted:
             yield req.event
         t.waiting_at_work = pool.n_waiting
@@ -96,10 +103,14 @@ def site_visit(c: Context, t: Ticket, prefer: int = -1) -> Generator[simpy.Event
         blocked = x.u_block < t.cat.block_p
         work = x.work * x.u_block_at if blocked else x.work
         steps.append((SILENT if blocked else WORK_COMPLETED, work, True))  # 7 處理
+        if resume_after >= 0:
+            j = [s[0] for s in steps].index(resume_after)
+            steps[:j + 1] = [_SKIP] * (j + 1)
         ends = yield from perform(c, t, req, steps, TECH,
                                   preemptible_from=NEVER if urgent else len(steps) - 1)
         arrived_at, diagnosed_at, planned_at = ends[-6], ends[-5], ends[-4]
-        t.work_started_at = ends[-2]
+        if resume_after != WORK_STARTED:
+            t.work_started_at = ends[-2]
         if appointment:
             t.clock(clk.APPOINTMENT_ARRIVAL, arrived_at, t.appointment_at)
         elif not t.is_appointment:
@@ -107,12 +118,20 @@ def site_visit(c: Context, t: Ticket, prefer: int = -1) -> Generator[simpy.Event
         t.clock(clk.PLAN, diagnosed_at, planned_at)
         if blocked:
             yield from blocked_work(c, t, req, x.work - work, urgent)
-        rejected = rejects(c, t)
-        steps = [(SIGNED, x.sign, False)] if urgent else []  # an emergency signs after the work
-        steps.append((REJECTED if rejected else ACCEPTED, x.acceptance, False))  # 8 驗收
-        if not rejected:
-            steps.append((SLIP_RETURNED, x.slip_return, False))
-        ends = yield from perform(c, t, req, steps, TECH)
+        return (yield from acceptance(c, t, req, urgent))
+
+
+def acceptance(c: Context, t: Ticket, req: StaffRequest,
+               urgent: bool) -> Generator[simpy.Event, Any, bool]:
+    """8 驗收 with the technician of ``req``: the customer accepts (the slip returns to the
+    desk) or rejects the work (the next pass opens); True when rejected."""
+    x = t.x
+    rejected = rejects(c, t)
+    steps = [(SIGNED, x.sign, False)] if urgent else []  # an emergency signs after the work
+    steps.append((REJECTED if rejected else ACCEPTED, x.acceptance, False))
+    if not rejected:
+        steps.append((SLIP_RETURNED, x.slip_return, False))
+    ends = yield from perform(c, t, req, steps, TECH)
     if rejected:
         t.next_pass(ends[-1])
     else:
@@ -157,19 +176,22 @@ def blocked_work(c: Context, t: Ticket, req: StaffRequest, rest: float,
            t.attempt)
 
 
-def escalate(c: Context, t: Ticket,
-             tech: StaffRequest | None) -> Generator[simpy.Event, Any, None]:
+def escalate(c: Context, t: Ticket, tech: StaffRequest | None,
+             escalated: bool = False) -> Generator[simpy.Event, Any, None]:
     """上報: a supervisor takes the blocked ticket (clocked: 5 min). What they cannot resolve
     before local midnight goes to the manager meetings; ``tech`` (the technician who waits)
-    is released meanwhile and asked for again afterwards."""
+    is released meanwhile and asked for again afterwards. ``escalated``: the supervisor has
+    it already (a ticket continued from a snapshot)."""
     env, x, cat = c.env, t.x, t.cat
     blocked_at = env.now
     assert c.supervisors is not None
-    with c.supervisors.request(ROUTINE, ticket=t.n) as sup:
+    with c.supervisors.request(ROUTINE, key=-math.inf if escalated else None,
+                               ticket=t.n) as sup:
         if not sup.granted:
             yield sup.event
-        ends = yield from perform(c, t, sup, [(ESCALATED, x.escalate, False)], SUP)
-        t.clock(clk.ESCALATE, blocked_at, ends[0])
+        if not escalated:
+            ends = yield from perform(c, t, sup, [(ESCALATED, x.escalate, False)], SUP)
+            t.clock(clk.ESCALATE, blocked_at, ends[0])
         if (x.u_resolve < cat.supervisor_resolves_p
                 and env.now + x.supervisor_resolve < c.next_midnight(env.now)):
             yield from perform(c, t, sup, [(SILENT, x.supervisor_resolve, False)], SUP,
@@ -184,11 +206,11 @@ def escalate(c: Context, t: Ticket,
             yield tech.event
 
 
-def meetings(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
+def meetings(c: Context, t: Ticket, held: int = 0) -> Generator[simpy.Event, Any, None]:
     """Daily manager meetings take the ticket up (logged ``referred_to_meeting`` by the
-    manager) until one resolves it."""
+    manager) until one resolves it (``held``: meetings already held without resolving it)."""
     env = c.env
-    j, at = 0, -math.inf
+    j, at = held, -math.inf
     while True:  # a meeting that cannot resolve it carries it over to the next day's
         j += 1
         m = t.cat.draws.meeting(t.i, t.attempt, j)

@@ -39,7 +39,8 @@ import simpy
 
 from fcsim.sim.interrupts import Preemption, ShiftEnd
 
-__all__ = ["APPOINTMENT", "EMERGENCY", "ROUTINE", "Roster", "StaffPool", "StaffRequest"]
+__all__ = ["APPOINTMENT", "EMERGENCY", "ROUTINE", "Roster", "StaffPool", "StaffRequest",
+           "check_roster"]
 
 EMERGENCY, APPOINTMENT, ROUTINE = 0, 1, 2
 
@@ -96,6 +97,14 @@ class StaffRequest:
             self.pool.free(self)
 
 
+def check_roster(roster: Roster, members: int) -> None:
+    """Raise ``ValueError`` unless ``roster`` has 168 entries naming only ``members``."""
+    if len(roster) != 168:
+        raise ValueError("a roster needs an entry for each of the 168 hours of the week")
+    if any(i >= members for duty, call in roster for i in (*duty, *call)):
+        raise ValueError("roster names more members than the pool has")
+
+
 class StaffPool:
     """Named staff with a weekly roster, priority queue and preemptive-resume of jobs."""
 
@@ -108,12 +117,11 @@ class StaffPool:
         *,
         end_of_shift: str = "finish",
         preempted_front: bool = True,
+        check: bool = True,
     ) -> None:
-        if len(roster) != 168:
-            raise ValueError("a roster needs an entry for each of the 168 hours of the week")
         n = len(names)
-        if any(i >= n for duty, call in roster for i in (*duty, *call)):
-            raise ValueError("roster names more members than the pool has")
+        if check:  # many pools of one roster (forward replications) check it once
+            check_roster(roster, n)
         self.env = env
         self.names = list(names)
         self._roster = roster
@@ -155,7 +163,8 @@ class StaffPool:
 
     def _roster_changes(self) -> Generator[simpy.Event, Any, None]:
         env, slots, roster = self.env, self._slots, self._roster
-        same = [roster[h] == roster[h - 1] for h in range(168)]  # hour h as the one before
+        # hour h as the one before (only the hours the run visits: a short run visits few)
+        same = {h: roster[h] == roster[h - 1] for h in set(slots)}
         changes = [k for k in range(1, len(slots))
                    if not (slots[k] == (slots[k - 1] + 1) % 168 and same[slots[k]])
                    and roster[slots[k]] != roster[slots[k - 1]]]
