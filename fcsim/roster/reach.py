@@ -284,14 +284,15 @@ def sentence(*, target: KpiTarget, status: str, achieved: Estimate, cost_per_wee
     parts_zh: list[str] = []
     if ceiling_ is not None:
         c = ceiling_.estimate
-        on = ", ".join(f"{n} {g}" for g, n in ceiling_.heads.items())
+        on = ", ".join(f"{n} {g} staff" for g, n in ceiling_.heads.items())
+        on_zh = "、".join(f"{g} {n}人" for g, n in ceiling_.heads.items())
         parts_en.append(f"{en_k} levels off at {_pct(c.estimate)} (interval {_pct(c.ci_low)}–"
                         f"{_pct(c.ci_high)}) with {on} on duty in every hour (doubling them "
                         f"moves it by {100 * ceiling_.estimate_change():+.1f} points), against "
                         f"a target of {_pct(target.threshold)}; the roster reaches "
                         f"{_pct(achieved.estimate)}")
         parts_zh.append(f"{zh_k}最高只能到{_pct(c.estimate)}（區間{_pct(c.ci_low)}–"
-                        f"{_pct(c.ci_high)}）：{on}每小時在崗，再加倍僅變動"
+                        f"{_pct(c.ci_high)}）：{on_zh}每小時在崗，再加倍僅變動"
                         f"{100 * ceiling_.estimate_change():+.1f}個百分點，目標為"
                         f"{_pct(target.threshold)}；班表達到{_pct(achieved.estimate)}")
     else:
