@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 import pandas as pd
 
@@ -114,13 +115,13 @@ def check_roster(roster: pd.DataFrame, people: Sequence[Person], rules: Rules | 
                 if not rules.shift_length.min_h <= round(h) <= rules.shift_length.max_h:
                     out.append(Violation("shift_length", name, f"{a:%a %H:%M}: {h:g} h"))
         cyc = shifts + [(a + timedelta(days=7), b + timedelta(days=7)) for a, b in shifts[:1]]
-        for (a1, b1), (a2, _b2) in zip(cyc, cyc[1:], strict=False):
+        for (a1, b1), (a2, _b2) in pairwise(cyc):
             gap = (a2 - b1).total_seconds() / 3600.0
             if gap < 0:
                 out.append(Violation("overlap", name, f"shifts at {a1} and {a2} overlap"))
             elif rules.rest.enabled and gap < rules.rest.min_h and len(shifts) > 1:
                 out.append(Violation("rest", name, f"{gap:g} h rest before {a2:%a %H:%M}"))
-        per_day = defaultdict(int)
+        per_day: dict[int, int] = defaultdict(int)
         for a, _b in shifts:
             per_day[day_of(a) % 7] += 1
         if rules.one_shift_per_day.enabled:
@@ -213,20 +214,20 @@ def check_roster(roster: pd.DataFrame, people: Sequence[Person], rules: Rules | 
             if any(counts.values()):
                 spread("night_fairness", g, counts, rules.night_fairness.spread)
         if rules.on_call.enabled and g in on_call_groups:
-            nights = defaultdict(list)
+            on_night: dict[int, list[str]] = defaultdict(list)
             for q in members:
                 for a, _b in call.get(q.name, []):
-                    nights[day_of(a) % 7].append(q.name)
+                    on_night[day_of(a) % 7].append(q.name)
             for d in range(7):
-                if len(nights.get(d, [])) != 1:
-                    out.append(Violation("on_call", g, f"night {d}: {len(nights.get(d, []))} "
+                if len(on_night.get(d, [])) != 1:
+                    out.append(Violation("on_call", g, f"night {d}: {len(on_night.get(d, []))} "
                                                        "people on call, need exactly 1"))
             if rules.on_call.rotation:
                 for d in range(7):
-                    both = set(nights.get(d, [])) & set(nights.get((d + 1) % 7, []))
+                    both = set(on_night.get(d, [])) & set(on_night.get((d + 1) % 7, []))
                     for who in both:
                         out.append(Violation("on_call", who, f"on call nights {d} and {d + 1}"))
-            counts = {q.name: sum(q.name in v for v in nights.values()) for q in members
+            counts = {q.name: sum(q.name in v for v in on_night.values()) for q in members
                       if (q.on_call or not rules.night_eligibility.enabled)
                       and not (rules.leave.enabled and q.leave)}
             spread("on_call", g, counts, rules.on_call.spread)

@@ -299,7 +299,7 @@ def roster_loop(scenario: Scenario, groups: Sequence[str], targets: Sequence[Kpi
                 continue
             order = np.argsort(-counts, kind="stable")
             cum = np.cumsum(counts[order]) / counts.sum()
-            n = int(min(np.searchsorted(cum, 0.5) + 1, 12))
+            n = min(int(np.searchsorted(cum, 0.5)) + 1, 12)
             hours = [int(h) for h in order[:n] if counts[h] > 0]
             cap = len(pools[g])
             hours = [h for h in hours if req[g][h] < cap]
@@ -367,7 +367,7 @@ def roster_loop(scenario: Scenario, groups: Sequence[str], targets: Sequence[Kpi
         sol, scen, w, ests = current
         if ceil is None:
             failing = next(t for t, e in zip(targets, ests, strict=True) if not e.met)
-            heads = {g: int(max(scen.staff[g].weekly(on_call=False))) for g in groups}
+            heads = {g: max(scen.staff[g].weekly(on_call=False)) for g in groups}
             reps = range(min(s.replications, max(s.early_weeks, 10)))
             ceil = ceiling(scenario, groups, failing, start_heads=heads, seed=s.seed, reps=reps,
                            confidence=s.confidence, max_levels=s.ceiling_levels, progress=say)

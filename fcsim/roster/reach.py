@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,7 @@ class BreachSources:
         return sum(v for k, v in self.by_reason.items() if REASONS[k][2])
 
     def as_dict(self) -> dict[str, object]:
-        def r(d: Mapping[object, float]) -> dict[str, float]:
+        def r(d: Mapping[Any, float]) -> dict[str, float]:
             return {str(k): round(float(v), 4) for k, v in d.items()}
 
         return {"breaches": self.total, "weeks": self.weeks,
