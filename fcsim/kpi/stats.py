@@ -50,8 +50,9 @@ def wilson_interval(
         z2 = z * z
         centre = (p + z2 / (2 * n)) / (1 + z2 / n)
         half = z / (1 + z2 / n) * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    low = np.where(n > 0, centre - half, np.nan)
-    high = np.where(n > 0, centre + half, np.nan)
+    # inside [0, 1] mathematically; the clip only removes floating-point excess (1 + 2e-16)
+    low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+    high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
     return low, high
 
 
