@@ -228,6 +228,8 @@ def _cpsat(m: LinearModel, time_limit_s: float | None, threads: int | None,
         if hit:
             workers = int(hit.group(1))
             break
+    if not workers and threads is not None:
+        workers = int(threads)  # stopped before the search started (in presolve)
     name = solver.status_name(code)
     x = None
     obj = bound = None
