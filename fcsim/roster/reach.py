@@ -283,7 +283,26 @@ def sentence(*, target: KpiTarget, status: str, achieved: Estimate, cost_per_wee
         return zh, en
     parts_en: list[str] = []
     parts_zh: list[str] = []
-    if ceiling_ is not None:
+    actions_en_first: list[str] = []
+    actions_zh_first: list[str] = []
+    if ceiling_ is not None and ceiling_.reachable:
+        # the search stopped (its budget) below a target that more cover can still reach
+        c = ceiling_.estimate
+        on = ", ".join(f"{n} {g} staff" for g, n in ceiling_.heads.items())
+        on_zh = "、".join(f"{g} {n}人" for g, n in ceiling_.heads.items())
+        parts_en.append(f"{en_k} is not yet met: the best roster reaches "
+                        f"{_pct(achieved.estimate)} (interval {_pct(achieved.ci_low)}–"
+                        f"{_pct(achieved.ci_high)}) against {_pct(target.threshold)}, and the "
+                        f"target is within reach ({_pct(c.estimate)}, interval "
+                        f"{_pct(c.ci_low)}–{_pct(c.ci_high)}, with {on} on duty in every hour)")
+        parts_zh.append(f"{zh_k}尚未達標：最好的班表為{_pct(achieved.estimate)}（區間"
+                        f"{_pct(achieved.ci_low)}–{_pct(achieved.ci_high)}），目標"
+                        f"{_pct(target.threshold)}；加人可達（{on_zh}每小時在崗時為"
+                        f"{_pct(c.estimate)}，區間{_pct(c.ci_low)}–{_pct(c.ci_high)}）")
+        actions_en_first = ["allow more iterations or simulated weeks (--max-iterations, "
+                            "--max-weeks)"]
+        actions_zh_first = ["增加迭代次數或模擬週數"]
+    elif ceiling_ is not None:
         c = ceiling_.estimate
         on = ", ".join(f"{n} {g} staff" for g, n in ceiling_.heads.items())
         on_zh = "、".join(f"{g} {n}人" for g, n in ceiling_.heads.items())
@@ -301,8 +320,8 @@ def sentence(*, target: KpiTarget, status: str, achieved: Estimate, cost_per_wee
                         f"{_pct(target.threshold)}; the best reaches {_pct(achieved.estimate)}")
         parts_zh.append(f"在允許的人員內沒有班表達到{zh_k}{_pct(target.threshold)}；最好為"
                         f"{_pct(achieved.estimate)}")
-    actions_en: list[str] = []
-    actions_zh: list[str] = []
+    actions_en: list[str] = list(actions_en_first)
+    actions_zh: list[str] = list(actions_zh_first)
     if sources is not None and sources.total:
         top = [(k, v) for k, v in sources.by_reason.items() if v >= 0.1][:2] or list(
             sources.by_reason.items())[:1]

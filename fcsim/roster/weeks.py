@@ -113,7 +113,7 @@ def breaches(weeks: Weeks) -> pd.DataFrame:
     tz = weeks.scenario.scenario.tz
     when = pd.to_datetime(out["start"].where(out["start"].notna(), out["end"]), utc=True)
     local = when.dt.tz_convert(tz)
-    out["hour_of_week"] = (local.dt.weekday * 24 + local.dt.hour).astype("Int64")
+    out["hour_of_week"] = (local.dt.day_of_week * 24 + local.dt.hour).astype("Int64")
     out["control_point"] = out["control_point"].astype(str)
     scen = weeks.scenario
     out["group"] = [clock_owner(scen, c, None if pd.isna(d) else str(d))
