@@ -124,7 +124,7 @@ def test_target_expressions() -> None:
         parse_target("timeliness>=95")
     with pytest.raises(ValueError, match="did you mean timeliness"):
         parse_target("timelines>=0.9")
-    with pytest.raises(ValueError, match="did you mean clock.on_site"):
+    with pytest.raises(ValueError, match=r"did you mean clock\.on_site"):
         parse_target("clock.onsite>=0.9")
     with pytest.raises(ValueError, match="only >= and >"):
         parse_target("timeliness<=0.9")

@@ -157,7 +157,7 @@ def _decompose(problem: RosterProblem, solver: Solver, time_limit_s: float | Non
             by_group = {g: _neighbours(k, problem, g, reach) for g, k in by_group.items()}
         allowed = {i: by_group[p.group] for i, p in enumerate(problem.people)}
         built = build_model(problem, allowed)
-        sub = solve(built.model, solver=solver, time_limit_s=left(), threads=threads)
+        sub = solve(built.model, solver=solver, time_limit_s=left(), threads=threads, gap=gap)
         stages.append(sub)
         timed_out = timed_out or sub.status == "time_limit"
         if sub.x is not None and sub.objective is not None:
