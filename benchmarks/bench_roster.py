@@ -18,7 +18,7 @@
    whether it is met, and P(zero-breach week) of the on-site clock.
 
 Usage: ``python benchmarks/bench_roster.py [--quick]``; writes ``benchmarks/results/roster.json``.
-``--quick`` (CI) runs every part small (8 staff, fewer start hours, 2–3 weeks, one shape).
+``--quick`` (CI) runs every part small (10 staff, fewer start hours, 2 weeks, one shape).
 Timings are reported, never asserted.
 """
 
@@ -65,7 +65,7 @@ def solve_problem(quick: bool) -> RosterProblem:
     n = 20
     if quick:
         req = np.ceil(req / 3).astype(np.int64)
-        n = 8
+        n = 10
     cost = np.full(168, 60.0)
     for d in range(7):
         for h in range(24):
@@ -205,6 +205,7 @@ def bench_pipelines(quick: bool) -> list[dict[str, Any]]:
                 "solver": sol.status, "seconds": round(time.perf_counter() - t0, 1)})
         t0 = time.perf_counter()
         st = LoopSettings(replications=reps, early_weeks=min(reps, 10), seed=SEED,
+                          service_level=target.threshold,
                           max_iterations=1 if quick else 8, max_weeks=200, ceiling_levels=2)
         res = roster_loop(scen, ["engineering"], [target], rules=rules, settings=st)
         risk = weekly_risk(res.weeks.metrics().assign(scenario=shape), targets=[],
