@@ -186,3 +186,21 @@ def test_indicator_intervals_inside_their_range_and_targets_for_any_replications
 def test_staff_group_validation_names_the_field() -> None:
     with pytest.raises(ValueError, match="either shifts"):
         StaffGroup.model_validate({"role": "desk", "prefix": "d"})
+
+
+def test_cli_set_and_vary_address_list_items(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fcsim.cli import main
+
+    out = tmp_path / "sweep"
+    rc = main(["sweep", "apartment", "--vary", "staff.engineering.shifts[1].count=1,2",
+               "--set", "staff.engineering.shifts[0].count=2", "-r", "1", "--days", "0.2",
+               "--workers", "0", "--out", str(out)])
+    assert rc == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert sorted(set(table["staff.engineering.shifts[1].count"])) == [1, 2]
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["overrides"] == ["staff.engineering.shifts[0].count=2"]
+    assert all(0 <= lo <= hi <= 1 for lo, hi in zip(table["ci_low"].dropna(),
+                                                   table["ci_high"].dropna(), strict=False))
