@@ -159,3 +159,23 @@ def test_time_limit_takes_effect(solver: str) -> None:
         solve(model, time_limit_s=0)
     with pytest.raises(ValueError, match="threads must be a positive integer"):
         solve(model, threads=0)
+
+
+def test_two_groups_are_rostered_together() -> None:
+    # desk: one clerk 08-16 Mon-Fri (cost 1/h); engineering: one engineer 16-22 Mon-Fri (cost
+    # 2/h) plus a night on call 23-08 (0.2 of 2/h): 40 + 60 + 7 x 9 x 0.4 = 125.2; people stay
+    # in their own group
+    desk = _day_requirement(range(5), 8, 16)
+    eng = _day_requirement(range(5), 16, 22)
+    people = (*default_people("desk", "d", 1, max_hours=40),
+              *default_people("eng", "e", 3, max_hours=40))
+    pr = RosterProblem(people, {"desk": GroupSpec("desk", desk, np.ones(168)),
+                                "eng": GroupSpec("eng", eng, np.full(168, 2.0),
+                                                 on_call=(23, 32))})
+    sol = solve_roster(pr)
+    assert sol.status == "optimal" and sol.roster is not None
+    assert sol.roster.cost_per_week() == pytest.approx(40 + 60 + 7 * 9 * 0.4)
+    assert (sol.roster.scheduled("desk") == desk).all()
+    assert (sol.roster.scheduled("eng") == eng).all()
+    assert {a.group for a in sol.roster.assignments if a.person.startswith("d")} == {"desk"}
+    assert {a.group for a in sol.roster.assignments if a.person.startswith("e")} == {"eng"}
