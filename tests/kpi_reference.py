@@ -411,18 +411,26 @@ def wilson(num: int, den: int, level: float = 0.95) -> tuple[float, float]:
 
 
 def reference_scenario_rows(counts: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Scenario summary rows: mean over reps with denominator > 0, t-interval, sums, met."""
+    """Scenario summary rows: mean over reps with denominator > 0, an interval inside [0, 1]
+    (logit-t over the reps, widened to hold the mean; Wilson on the pooled counts when every
+    rep has the same value), sums, met."""
     rows = []
     for (s, ind), g in counts.groupby(["scenario", "indicator"], sort=True):
-        vals = [n / d for n, d in zip(g["numerator"], g["denominator"], strict=True) if d > 0]
+        pairs = [(n, d) for n, d in zip(g["numerator"], g["denominator"], strict=True) if d > 0]
+        vals = [n / d for n, d in pairs]
         num, den = int(g["numerator"].sum()), int(g["denominator"].sum())
         value = sum(vals) / len(vals) if vals else None
         lo = hi = None
-        if len(vals) >= 2:
-            mean = sum(vals) / len(vals)
-            sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1))
-            t = float(stats.t.ppf(0.5 + level / 2, len(vals) - 1))
-            lo, hi = mean - t * sd / math.sqrt(len(vals)), mean + t * sd / math.sqrt(len(vals))
+        if vals and len(set(vals)) == 1:
+            lo, hi = wilson(sum(n for n, _ in pairs), sum(d for _, d in pairs), level)
+        elif len(vals) >= 2:
+            z = [math.log((n + 0.5) / (d - n + 0.5)) for n, d in pairs]
+            m = sum(z) / len(z)
+            sd = math.sqrt(sum((v - m) ** 2 for v in z) / (len(z) - 1))
+            t = float(stats.t.ppf(0.5 + level / 2, len(z) - 1))
+            half = t * sd / math.sqrt(len(z))
+            lo = min(1 / (1 + math.exp(-(m - half))), value)
+            hi = max(1 / (1 + math.exp(-(m + half))), value)
         target = INDICATORS[str(ind)].target
         if target.kind == "all":
             met = target.met_by_counts(num, den)

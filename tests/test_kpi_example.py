@@ -12,6 +12,7 @@ import pytest
 
 from fcsim.eventlog import EventLog, read_log
 from fcsim.kpi import control_points, evaluate, indicators, write_kpi
+from fcsim.kpi.stats import wilson_interval
 
 
 def _load(kpi_examples: Path):
@@ -136,8 +137,21 @@ def test_replicated_vector_as_scenario(kpi_examples: Path) -> None:
         assert sc.loc[ind, "denominator"] == sub["denominator"].sum()
         assert sub.loc[sub["replication"] == 0, "denominator"].tolist() == [0]
         assert sc.loc[ind, "value"] == pytest.approx(sub["value"].astype(float).mean())
-        v1, v2 = sub.loc[sub["replication"] != 0, "value"].astype(float)
-        t1 = math.tan(0.475 * math.pi)  # t quantile, 1 degree of freedom
-        half = t1 * abs(v1 - v2) / 2  # sd of two values |a-b|/√2, over √2
-        assert sc.loc[ind, "ci_high"] - sc.loc[ind, "value"] == pytest.approx(half, abs=1e-12)
+        used = sub[sub["replication"] != 0]
+        k = used["numerator"].astype(float).tolist()
+        n = used["denominator"].astype(float).tolist()
+        mean = sc.loc[ind, "value"]
+        if k[0] / n[0] == k[1] / n[1]:  # equal values: Wilson on the pooled counts
+            lo, hi = wilson_interval(np.array([k[0] + k[1]]), np.array([n[0] + n[1]]))
+            lo, hi = lo[0], hi[0]
+        else:  # logit-t with 1 degree of freedom, widened to hold the mean
+            z1, z2 = (math.log((a + 0.5) / (b - a + 0.5)) for a, b in zip(k, n, strict=True))
+            t1 = math.tan(0.475 * math.pi)  # t quantile, 1 degree of freedom
+            half = t1 * abs(z1 - z2) / 2  # sd of two values |a-b|/√2, over √2
+            m = (z1 + z2) / 2
+            lo = min(1 / (1 + math.exp(-(m - half))), mean)
+            hi = max(1 / (1 + math.exp(-(m + half))), mean)
+        assert sc.loc[ind, "ci_low"] == pytest.approx(lo, abs=1e-12)
+        assert sc.loc[ind, "ci_high"] == pytest.approx(hi, abs=1e-12)
+        assert 0 <= sc.loc[ind, "ci_low"] <= mean <= sc.loc[ind, "ci_high"] <= 1
     assert len(reps) == 18 and len(sc) == 6

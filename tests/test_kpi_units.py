@@ -253,9 +253,12 @@ def test_scenario_rows_and_manifest_bounds() -> None:
     ind = res.indicators
     assert ind["level"].tolist() == ["replication"] * 12 + ["scenario"] * 6
     acc = ind[(ind["indicator"] == "accuracy") & (ind["level"] == "scenario")].iloc[0]
-    t1 = math.tan(0.475 * math.pi)  # values 1 and 0: mean 0.5, sd √0.5, half = t·0.5
+    # values 1/1 and 0/1: empirical logits ±log 3, mean 0, sd log 3 · √2; half = t · log 3
+    t1 = math.tan(0.475 * math.pi)
     assert acc["value"] == pytest.approx(0.5)
-    assert acc["ci_low"] == pytest.approx(0.5 - 0.5 * t1, rel=1e-9)
+    assert acc["ci_low"] == pytest.approx(1 / (1 + math.exp(t1 * math.log(3))), rel=1e-9)
+    assert acc["ci_high"] == pytest.approx(1 / (1 + math.exp(-t1 * math.log(3))), rel=1e-9)
+    assert 0 < acc["ci_low"] < acc["ci_high"] < 1  # inside [0, 1] (a t-interval was not)
     assert (acc["numerator"], acc["denominator"]) == (1, 2)
     assert acc["met"] == False  # noqa: E712
     tim = ind[(ind["indicator"] == "timeliness") & (ind["level"] == "scenario")].iloc[0]

@@ -48,6 +48,8 @@ def test_weekly_risk_by_hand() -> None:
     sd = math.sqrt(sum((b - 0.6) ** 2 for b in breaches) / 9)
     assert row["breaches_mean"] == pytest.approx(0.6)
     assert row["breaches_high"] == pytest.approx(0.6 + 2.262157 * sd / math.sqrt(10), abs=1e-6)
+    assert 0.6 - 2.262157 * sd / math.sqrt(10) < 0  # a t interval would run below zero:
+    assert row["breaches_low"] == 0.0  # counts are never negative
     assert row["p_zero_breach"] == 0.7
     clock = r.set_index("target").loc["clock:record"]
     assert clock["weeks_met"] == 7 and clock["breaches_mean"] == pytest.approx(0.6)

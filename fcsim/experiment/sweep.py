@@ -5,8 +5,9 @@ cartesian product of the values (the first field varies slowest). Each variant i
 scenario with ``apply_overrides`` (validated exactly like a file) and its own name
 ``<base>-v01``, ``<base>-v02`` …; all variants run as one experiment, so replication *i* uses the
 same random streams in every variant (common random numbers). The table has one row per variant
-and indicator: the variant's field values as columns, then the across-replication mean and its
-95 % t interval.
+and indicator: the variant's field values as columns (a table or an array labelled by what
+changed, e.g. ``[1].count=2``; a path may address an array item, ``staff.engineering.shifts[1].
+count``), then the across-replication mean and its 95 % interval.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -88,12 +90,43 @@ def parse_vary(spec: str) -> tuple[str, list[str]]:
     return path, values
 
 
-def _read_path(scenario: Scenario, path: str) -> Any:
-    """The validated value at ``path``; tables and arrays as compact JSON text."""
+def _node(scenario: Scenario, path: str) -> Any:
+    """The validated value at ``path`` (``a.b[1].c`` addresses an array item), as JSON data."""
     node: Any = scenario.model_dump(mode="json", by_alias=True)
-    for key in path.split("."):
-        node = node[key]
+    for part in path.split("."):
+        name, _, rest = part.partition("[")
+        node = node[name]
+        for idx in re.findall(r"(\d+)\]", "[" + rest if rest else ""):
+            node = node[int(idx)]
+    return node
+
+
+def _changes(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """What differs between two JSON values, as ``path=value`` items (``[1].count=2``)."""
+    if isinstance(old, dict) and isinstance(new, dict) and old.keys() == new.keys():
+        return [c for k in new for c in _changes(old[k], new[k], f"{prefix}.{k}")]
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [c for i, (a, b) in enumerate(zip(old, new, strict=True))
+                for c in _changes(a, b, f"{prefix}[{i}]")]
+    if old == new:
+        return []
+    shown = json.dumps(new, separators=(",", ":"), ensure_ascii=False)
+    return [f"{prefix.lstrip('.') or '='}{'=' if prefix else ''}{shown}"]
+
+
+def _read_path(scenario: Scenario, path: str, base: Scenario | None = None) -> Any:
+    """The validated value at ``path``. A table or an array is labelled by what changed from
+    ``base`` (``[1].count=2``; ``"unchanged"`` when nothing did), or as compact JSON text
+    without a base."""
+    node = _node(scenario, path)
     if isinstance(node, dict | list):
+        if base is not None:
+            try:
+                old = _node(base, path)
+            except (KeyError, IndexError, TypeError):
+                old = None
+            diffs = _changes(old, node)
+            return "; ".join(diffs) if diffs else "unchanged"
         return json.dumps(node, separators=(",", ":"))
     return node
 
@@ -145,7 +178,7 @@ def variants(
         name = fixed.name if not fields else f"{base.name}-v{k:0{width}d}"
         sets = [f"{f}={v}" for f, v in zip(fields, combo, strict=True)]
         scen = apply_overrides(fixed, [*sets, f"scenario.name={name}"])
-        out.append(Variant(name, scen, {f: _read_path(scen, f) for f in fields}))
+        out.append(Variant(name, scen, {f: _read_path(scen, f, fixed) for f in fields}))
     return out
 
 

@@ -13,15 +13,24 @@ scenario, category and emergency), :mod:`~fcsim.kpi.zones` (the site's time zone
 from fcsim.kpi.bounds import resolve_bounds
 from fcsim.kpi.engine import KpiResult, control_points, evaluate, indicators, periods, write_kpi
 from fcsim.kpi.prepare import default_as_of
-from fcsim.kpi.stats import t_interval, wilson_interval
+from fcsim.kpi.stats import (
+    count_interval,
+    logit_t_interval,
+    proportion_interval,
+    t_interval,
+    wilson_interval,
+)
 
 __all__ = [
     "KpiResult",
     "control_points",
+    "count_interval",
     "default_as_of",
     "evaluate",
     "indicators",
+    "logit_t_interval",
     "periods",
+    "proportion_interval",
     "resolve_bounds",
     "t_interval",
     "wilson_interval",

@@ -25,7 +25,7 @@ from fcsim.eventlog import EventLog
 from fcsim.kpi.bounds import BoundsArg, resolve_bounds
 from fcsim.kpi.clocks import clock_rows as _clock_rows
 from fcsim.kpi.flags import ticket_indicator_flags
-from fcsim.kpi.indicators import indicator_table
+from fcsim.kpi.indicators import indicator_table, manifest_targets
 from fcsim.kpi.ownership import ownership as _ownership
 from fcsim.kpi.periods import period_table
 from fcsim.kpi.prepare import Prepared, Window, prepare
@@ -113,11 +113,14 @@ def indicators(
     """The six indicators per log, or per scenario × replication plus scenario summaries.
 
     ``clock_rows`` (from :func:`control_points` with the same ``as_of``, ``bounds`` and
-    ``window``) skips recomputing the clocks. ``targets`` overrides the seed's targets by id.
+    ``window``) skips recomputing the clocks. ``targets`` overrides the seed's targets by id
+    for every scenario; without it, the manifest's ``targets`` (a scenario's ``[targets]``
+    table, for any number of replications) apply to their scenario.
     """
     p = prepare(log, as_of=as_of, window=window)
     rows = clock_rows if clock_rows is not None else _clocks(log, p, bounds)
-    return indicator_table(p, ticket_indicator_flags(p, rows), targets)
+    return indicator_table(p, ticket_indicator_flags(p, rows), targets,
+                           manifest_targets(log.manifest))
 
 
 def periods(
@@ -166,7 +169,7 @@ def evaluate(
     flags = ticket_indicator_flags(p, rows)
     return KpiResult(
         control_points=rows,
-        indicators=indicator_table(p, flags, targets),
+        indicators=indicator_table(p, flags, targets, manifest_targets(log.manifest)),
         periods=period_table(p, flags, period=period, by=by,
                              window_start=None if window is None else window[0],
                              tz=_zones(log, p, tz)),

@@ -5,9 +5,11 @@
   the counts (``= 100 %`` needs numerator = denominator > 0; ``> x %`` is strict); with
   denominator 0 the value, interval and ``met`` are empty.
 * level ``scenario`` (every simulated scenario, even with one replication): value = mean over
-  the replications with denominator > 0; a t interval at 95 % from two replications on, not
-  clipped; numerator, denominator and ``n_censored`` are sums; ``met`` follows the summed
-  counts for ``= 100 %`` targets and the mean otherwise.
+  the replications with denominator > 0; a 95 % interval inside [0, 1]
+  (:func:`~fcsim.kpi.stats.proportion_interval`: logit-t across the replications, or Wilson
+  on the pooled counts when every replication has the same value — superseding ``KPI.md``'s
+  unclipped t-interval); numerator, denominator and ``n_censored`` are sums; ``met`` follows
+  the summed counts for ``= 100 %`` targets and the mean otherwise.
 
 Rows are ordered by level (``log``/``replication`` first, then ``scenario``), scenario,
 replication, and indicator in the seed's order. Every (scenario, replication) of the tickets
@@ -17,15 +19,16 @@ table gets rows, even when no ticket of it is in the population.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fcsim.kpi.prepare import Prepared, str_column
-from fcsim.kpi.stats import t_interval, wilson_interval
+from fcsim.kpi.stats import proportion_interval, wilson_interval
 from fcsim.model.indicators import INDICATOR_IDS, INDICATORS, Target
 
-__all__ = ["INDICATOR_COLUMNS", "indicator_table", "resolve_targets"]
+__all__ = ["INDICATOR_COLUMNS", "indicator_table", "manifest_targets", "resolve_targets"]
 
 INDICATOR_COLUMNS = [
     "level", "scenario", "replication", "indicator", "value", "ci_low", "ci_high", "target",
@@ -45,6 +48,26 @@ def resolve_targets(targets: Mapping[str, Target] | None) -> dict[str, Target]:
     return out
 
 
+def manifest_targets(manifest: Mapping[str, Any] | None) -> dict[str, dict[str, Target]]:
+    """The targets a run's manifest sets per scenario (``targets: {scenario: {indicator:
+    {kind, threshold}}}``, written from a scenario's ``[targets]`` table)."""
+    raw = (manifest or {}).get("targets")
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ValueError("manifest.json: targets must be a mapping by scenario")
+    out: dict[str, dict[str, Target]] = {}
+    for scen, table in raw.items():
+        if not isinstance(table, Mapping):
+            raise ValueError(f"manifest.json: targets.{scen} must be a mapping by indicator")
+        try:
+            out[str(scen)] = resolve_targets({
+                k: Target(v["kind"], float(v.get("threshold", 1.0))) for k, v in table.items()})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"manifest.json: targets.{scen}: {exc}") from None
+    return out
+
+
 def _group_keys(p: Prepared) -> tuple[pd.DataFrame, np.ndarray]:
     """Distinct (scenario, replication) of the tickets table, sorted; group index per ticket."""
     tk = p.tickets
@@ -55,14 +78,18 @@ def _group_keys(p: Prepared) -> tuple[pd.DataFrame, np.ndarray]:
     return groups, codes
 
 
-def _met(tgt: Target, num: np.ndarray, den: np.ndarray) -> list[bool | None]:
-    return [tgt.met_by_counts(int(a), int(b)) for a, b in zip(num, den, strict=True)]
-
-
 def indicator_table(p: Prepared, flags: pd.DataFrame,
-                    targets: Mapping[str, Target] | None = None) -> pd.DataFrame:
-    """The indicators table from :func:`~fcsim.kpi.flags.ticket_indicator_flags`."""
+                    targets: Mapping[str, Target] | None = None,
+                    by_scenario: Mapping[str, Mapping[str, Target]] | None = None
+                    ) -> pd.DataFrame:
+    """The indicators table from :func:`~fcsim.kpi.flags.ticket_indicator_flags`.
+
+    ``targets`` (the caller's) apply to every row; otherwise ``by_scenario`` (e.g.
+    :func:`manifest_targets`) gives a scenario's own, else the seed's.
+    """
     tg = resolve_targets(targets)
+    per = {} if targets is not None or not by_scenario else {
+        str(k): resolve_targets(v) for k, v in by_scenario.items()}
     groups, g_of_ticket = _group_keys(p)
     n_g = len(groups)
     g = g_of_ticket[flags["tid"].to_numpy()]
@@ -78,31 +105,36 @@ def indicator_table(p: Prepared, flags: pd.DataFrame,
         with np.errstate(invalid="ignore", divide="ignore"):
             value = np.where(den > 0, num / np.maximum(den, 1), np.nan)
         lo, hi = wilson_interval(num, den)
+        scen_names = groups["scenario"].astype(object).tolist()
+        tgts = [per.get(str(sc), tg)[ind] if per else tg[ind] for sc in scen_names]
         parts.append(pd.DataFrame({
             "level": "replication" if simulated else "log",
             "scenario": groups["scenario"], "replication": groups["replication"],
             "indicator": ind, "value": value, "ci_low": lo, "ci_high": hi,
-            "target": tg[ind].label, "met": _met(tg[ind], num, den),
+            "target": [t.label for t in tgts],
+            "met": [t.met_by_counts(int(a), int(b)) for t, a, b in zip(tgts, num, den,
+                                                                         strict=True)],
             "numerator": num, "denominator": den,
             "n_censored": cens.astype(np.int64) if ind == "timeliness" else np.nan,
             "_g": np.arange(n_g), "_i": INDICATOR_IDS.index(ind),
         }))
     rows = pd.concat(parts, ignore_index=True).sort_values(["_g", "_i"], kind="stable")
     if simulated:
-        rows = pd.concat([rows, _scenario_rows(rows, tg)], ignore_index=True)
+        rows = pd.concat([rows, _scenario_rows(rows, tg, per)], ignore_index=True)
     return _typed(rows.drop(columns=["_g", "_i"]))
 
 
-def _scenario_rows(rows: pd.DataFrame, tg: Mapping[str, Target]) -> pd.DataFrame:
+def _scenario_rows(rows: pd.DataFrame, tg: Mapping[str, Target],
+                   per: Mapping[str, Mapping[str, Target]]) -> pd.DataFrame:
     out = []
     for _, sub in rows.groupby(["scenario", "_i"], sort=True, observed=True):
         sc = sub["scenario"].iloc[0]
         i = int(sub["_i"].iloc[0])
         ind = INDICATOR_IDS[i]
-        used = sub[sub["denominator"] > 0]
-        mean, lo, hi = t_interval(used["value"].to_numpy(dtype=float))
+        mean, lo, hi = proportion_interval(sub["numerator"].to_numpy(dtype=float),
+                                           sub["denominator"].to_numpy(dtype=float))
         num, den = int(sub["numerator"].sum()), int(sub["denominator"].sum())
-        tgt = tg[ind]
+        tgt = per.get(str(sc), tg)[ind]
         met = tgt.met_by_counts(num, den) if tgt.kind == "all" else tgt.met_by_value(
             None if np.isnan(mean) else mean)
         if np.isnan(mean):

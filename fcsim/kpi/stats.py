@@ -2,12 +2,16 @@
 
 * Each replication's row (and a single observed log's) carries a **Wilson score interval**
   at 95 % for the fraction ``numerator / denominator``, with ``z = norm.ppf(0.975)``.
-* A scenario's summary row carries a **Student t interval** at 95 % around the mean of the
-  replications' values (those with a denominator > 0), when there are at least two of them;
-  it is not clipped to [0, 1].
+* A scenario's summary row carries :func:`proportion_interval`: a **logit-t interval**
+  across the replications with a denominator > 0 (:func:`logit_t_interval`), widened if
+  needed to contain the mean it stands beside; when every such replication has the same
+  value (one replication included), the **Wilson interval of the pooled counts**. Either
+  stays inside [0, 1] without clipping. (This supersedes ``KPI.md``'s t-interval, which ran
+  outside [0, 1], e.g. 100.07 %.)
 * fcsim's own proportion measures (first-contact ownership, :mod:`fcsim.kpi.ownership`) carry
-  a **logit-t interval** across replications (:func:`logit_t_interval`), which stays in
-  [0, 1] without clipping.
+  the logit-t interval too.
+* Counts (e.g. breaches per week) carry :func:`count_interval`: a t interval whose lower end
+  is never below 0.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["Z95", "logit_t_interval", "t_interval", "wilson_interval"]
+__all__ = ["Z95", "count_interval", "logit_t_interval", "proportion_interval", "t_interval",
+           "wilson_interval"]
 
 #: The two-sided 95 % normal quantile.
 Z95: float = float(stats.norm.ppf(0.975))
@@ -45,8 +50,9 @@ def wilson_interval(
         z2 = z * z
         centre = (p + z2 / (2 * n)) / (1 + z2 / n)
         half = z / (1 + z2 / n) * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    low = np.where(n > 0, centre - half, np.nan)
-    high = np.where(n > 0, centre + half, np.nan)
+    # inside [0, 1] mathematically; the clip only removes floating-point excess (1 + 2e-16)
+    low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+    high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
     return low, high
 
 
@@ -96,3 +102,40 @@ def logit_t_interval(numerator: np.ndarray, denominator: np.ndarray,
     half = q * float(z.std(ddof=1)) / np.sqrt(k.size)
     m = float(z.mean())
     return float(1 / (1 + np.exp(-(m - half)))), float(1 / (1 + np.exp(-(m + half))))
+
+
+def proportion_interval(numerator: np.ndarray, denominator: np.ndarray,
+                        level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of the replications' fractions and an interval inside [0, 1] around it.
+
+    Replications with a denominator of 0 are left out. Two or more distinct fractions: the
+    logit-t interval (:func:`logit_t_interval`), widened to contain the mean; all fractions
+    equal (or one replication): the Wilson interval of the pooled counts at the same level.
+
+    Returns
+    -------
+    (mean, low, high)
+        NaN without a replication with a denominator > 0.
+    """
+    k = np.asarray(numerator, dtype=float)
+    n = np.asarray(denominator, dtype=float)
+    use = n > 0
+    k, n = k[use], n[use]
+    if k.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    frac = k / n
+    mean = float(frac.mean())
+    if k.size < 2 or np.all(frac == frac[0]):
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        lo, hi = wilson_interval(np.array([k.sum()]), np.array([n.sum()]), z=z)
+        return mean, float(lo[0]), float(hi[0])
+    lo_f, hi_f = logit_t_interval(k, n, level)
+    return mean, min(lo_f, mean), max(hi_f, mean)
+
+
+def count_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t interval of non-negative counts, its lower end floored at 0."""
+    mean, lo, hi = t_interval(values, level)
+    if lo == lo:  # not NaN
+        lo = max(lo, 0.0)
+    return mean, lo, hi

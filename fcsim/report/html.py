@@ -44,7 +44,7 @@ from fcsim.plotting import (
 )
 from fcsim.plotting.labels import indicator_label, role_label, text
 
-__all__ = ["build_report", "read_table", "swimlane_tickets"]
+__all__ = ["build_report", "figure_png", "read_table", "render_page", "swimlane_tickets"]
 
 _log = logging.getLogger(__name__)
 
@@ -112,6 +112,23 @@ def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def figure_png(fig: Figure) -> str:
+    """A figure as a base64 PNG (for a ``data:`` image)."""
+    return _png(fig)
+
+
+def render_page(title: str, sections: list[tuple[str, str, str]], *, lang: str = "zh") -> str:
+    """A self-contained page (same style and Content-Security-Policy as the run report) of
+    ``(id, heading, body HTML)`` sections; the bodies are trusted HTML fragments."""
+    body = "".join(f'<section id="{html.escape(sid)}"><h2>{html.escape(head)}</h2>{frag}'
+                   "</section>" for sid, head, frag in sections)
+    return ("<!DOCTYPE html>\n"
+            f'<html lang="{"zh-Hant" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1>{body}</body></html>\n")
 
 
 def _pct(v: Any) -> str:

@@ -2,13 +2,17 @@
 
 from fcsim.scenarios.config import (
     CategoryConfig,
+    Costs,
     Meta,
     Outcomes,
+    PersonWeek,
     Policy,
     Profile,
     Scenario,
     Shift,
+    Span,
     StaffGroup,
+    Staffing,
     Stages,
 )
 from fcsim.scenarios.load import (
@@ -21,14 +25,18 @@ from fcsim.scenarios.load import (
 
 __all__ = [
     "CategoryConfig",
+    "Costs",
     "Meta",
     "Outcomes",
+    "PersonWeek",
     "Policy",
     "Profile",
     "Scenario",
     "ScenarioError",
     "Shift",
+    "Span",
     "StaffGroup",
+    "Staffing",
     "Stages",
     "apply_overrides",
     "list_scenarios",

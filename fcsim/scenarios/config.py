@@ -23,14 +23,18 @@ from fcsim.scenarios.distributions import Distribution, Fixed, Uniform
 
 __all__ = [
     "CategoryConfig",
+    "Costs",
     "Meta",
     "Outcomes",
+    "PersonWeek",
     "Policy",
     "Profile",
     "Quality",
     "Scenario",
     "Shift",
+    "Span",
     "StaffGroup",
+    "Staffing",
     "Stages",
 ]
 
@@ -219,18 +223,71 @@ class Shift(_Frozen):
         return self
 
 
+class Span(_Frozen):
+    """One stretch of a person's week: ``day`` (0 = Monday) from ``start_h`` to ``end_h``
+    local hours (``end_h`` may pass midnight, up to 24 h after ``start_h``)."""
+
+    day: int = Field(ge=0, le=6)
+    start_h: int = Field(ge=0, lt=24)
+    end_h: int = Field(gt=0, le=48)
+
+    @model_validator(mode="after")
+    def _order(self) -> Span:
+        if not self.start_h < self.end_h <= self.start_h + 24:
+            raise ValueError(f"need start_h < end_h <= start_h + 24, got {self.start_h}, "
+                             f"{self.end_h}")
+        return self
+
+    def hours_of_week(self) -> list[int]:
+        """The local hours of the week (0–167, the week repeated) the span covers."""
+        base = self.day * 24
+        return [(base + h) % 168 for h in range(self.start_h, self.end_h)]
+
+
+class PersonWeek(_Frozen):
+    """A named person's week, repeated every week: ``work`` shifts on duty and ``on_call``
+    periods at home (answering emergencies after the group's call-out delay)."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    work: tuple[Span, ...] = ()
+    on_call: tuple[Span, ...] = ()
+
+    @model_validator(mode="after")
+    def _overlap(self) -> PersonWeek:
+        seen: dict[int, str] = {}
+        for kind, spans in (("work", self.work), ("on_call", self.on_call)):
+            for sp in spans:
+                for h in sp.hours_of_week():
+                    if h in seen:
+                        raise ValueError(f"person {self.name!r}: {kind} span {sp.day}/"
+                                         f"{sp.start_h}-{sp.end_h} overlaps their {seen[h]} "
+                                         f"at hour of week {h}")
+                    seen[h] = kind
+        return self
+
+
 class StaffGroup(_Frozen):
-    """A staff group with its roster: the desk, a department's technicians, supervisors."""
+    """A staff group with its roster: the desk, a department's technicians, supervisors.
+
+    The roster has one of two forms: ``shifts`` (head counts on daily shift patterns, each
+    shift its own members) or ``people`` (named people, each with their own week of work
+    shifts and on-call periods, repeated every week — what ``fcsim roster`` writes).
+    """
 
     role: Literal[Role.DESK, Role.TECHNICIAN, Role.SUPERVISOR, Role.MANAGER]
     department: str | None = None
     prefix: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
-    shifts: tuple[Shift, ...] = Field(min_length=1)
+    shifts: tuple[Shift, ...] = ()
+    people: tuple[PersonWeek, ...] = ()
     around_the_clock: bool = False
     callout_min: Distribution = Fixed(value=0.0)
 
     def hourly(self, *, on_call: bool) -> tuple[int, ...]:
-        """Staff on duty (or on call) in each hour of the day, 0–23."""
+        """Staff on duty (or on call) in each hour of the day, 0–23 (a person roster: the
+        fewest over the seven days)."""
+        if self.people:
+            week = self.weekly(on_call=on_call)
+            return tuple(min(week[d * 24 + h] for d in range(7)) for h in range(24))
         out = [0] * 24
         for s in self.shifts:
             if s.on_call != on_call:
@@ -239,18 +296,39 @@ class StaffGroup(_Frozen):
                 out[h % 24] += s.count
         return tuple(out)
 
+    def weekly(self, *, on_call: bool) -> tuple[int, ...]:
+        """Staff on duty (or on call) in each local hour of the week, 0–167 (Monday 00:00)."""
+        if not self.people:
+            day = self.hourly(on_call=on_call)
+            return tuple(day[h % 24] for h in range(168))
+        out = [0] * 168
+        for p in self.people:
+            for sp in (p.on_call if on_call else p.work):
+                for h in sp.hours_of_week():
+                    out[h] += 1
+        return tuple(out)
+
     @model_validator(mode="after")
     def _check(self) -> StaffGroup:
+        if bool(self.shifts) == bool(self.people):
+            raise ValueError("a staff group needs either shifts (head counts) or people (a "
+                             "person roster), not both")
+        names = [p.name for p in self.people]
+        if len(set(names)) != len(names):
+            raise ValueError(f"people: names must be unique, got {names}")
         if self.role == Role.TECHNICIAN and not self.department:
             raise ValueError("a technician group needs a department")
-        if self.role == Role.DESK and any(s.on_call for s in self.shifts):
+        if self.role == Role.DESK and (any(s.on_call for s in self.shifts)
+                                       or any(p.on_call for p in self.people)):
             raise ValueError("the front desk has no on-call shifts (it is the 24/7 hub)")
         if self.around_the_clock or self.role == Role.DESK:
-            reg, call = self.hourly(on_call=False), self.hourly(on_call=True)
-            gaps = [h for h in range(24) if reg[h] + call[h] == 0
+            reg, call = self.weekly(on_call=False), self.weekly(on_call=True)
+            gaps = [h for h in range(168) if reg[h] + call[h] == 0
                     or (self.role == Role.DESK and reg[h] == 0)]
             if gaps:
-                raise ValueError(f"roster leaves this 24/7 role uncovered at hour(s) {gaps}")
+                what = (f"hour(s) {sorted({h % 24 for h in gaps})}" if not self.people
+                        else f"hour(s) of the week {gaps}")
+                raise ValueError(f"roster leaves this 24/7 role uncovered at {what}")
         return self
 
 
@@ -360,6 +438,69 @@ class Policy(_Frozen):
         return self
 
 
+class Costs(_Frozen):
+    """Labour costs: an hourly rate per role or staff group, premiums and a currency.
+
+    The cost of one person-hour in local hour of the week ``k`` is ``rate × (1 + night +
+    weekend)``: ``night_premium`` when the hour lies in ``[night_start_h, night_end_h)``
+    (passing midnight when start > end), ``weekend_premium`` on ``weekend_days`` (0 = Monday).
+    An on-call hour costs ``on_call_share`` of that. ``per_hour`` keys are staff group names or
+    roles (``desk``, ``technician``, ``supervisor``, ``manager``); a group's own rate wins.
+    """
+
+    currency: str = Field(default="CNY", min_length=1)
+    per_hour: dict[str, float] = Field(default_factory=dict)
+    night_premium: float = Field(default=0.0, ge=0)
+    night_start_h: int = Field(default=22, ge=0, lt=24)
+    night_end_h: int = Field(default=6, ge=0, lt=24)
+    weekend_premium: float = Field(default=0.0, ge=0)
+    weekend_days: tuple[int, ...] = (5, 6)
+    on_call_share: float = Field(default=0.2, ge=0, le=1)
+
+    @field_validator("per_hour")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not (math.isfinite(x) and x >= 0)}
+        if bad:
+            raise ValueError(f"per_hour rates must be finite and >= 0, got {bad}")
+        return v
+
+    @field_validator("weekend_days")
+    @classmethod
+    def _days(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 0 <= d <= 6 for d in v) or len(set(v)) != len(v):
+            raise ValueError(f"weekend_days must be distinct days 0-6, got {list(v)}")
+        return v
+
+    def is_night(self, hour_of_day: int) -> bool:
+        """Whether the local hour of the day earns the night premium."""
+        a, b = self.night_start_h, self.night_end_h
+        return a <= hour_of_day < b if a < b else (hour_of_day >= a or hour_of_day < b)
+
+    def rate(self, group: str, role: str) -> float:
+        """The base hourly rate of ``group`` (its own, else its role's)."""
+        if group in self.per_hour:
+            return self.per_hour[group]
+        if role in self.per_hour:
+            return self.per_hour[role]
+        raise KeyError(f"costs.per_hour has no rate for staff group {group!r} or role {role!r}")
+
+    def hourly(self, group: str, role: str) -> tuple[float, ...]:
+        """Cost of one person on duty in each local hour of the week (0 = Monday 00:00)."""
+        base = self.rate(group, role)
+        return tuple(base * (1.0 + (self.night_premium if self.is_night(k % 24) else 0.0)
+                             + (self.weekend_premium if k // 24 in self.weekend_days else 0.0))
+                     for k in range(168))
+
+
+class Staffing(_Frozen):
+    """What ``fcsim staff`` and ``fcsim roster`` aim for when no ``--target`` is given:
+    target expressions (``timeliness>=95%``, ``clock.on_site>=0.9``) at a confidence."""
+
+    targets: tuple[str, ...] = ()
+    confidence: float = Field(default=0.9, ge=0.5, lt=1)
+
+
 class _TargetIn(_Frozen):
     kind: Literal["all", "above"]
     threshold: float = Field(default=1.0, ge=0, le=1)
@@ -387,6 +528,8 @@ class Scenario(_Frozen):
     policy: Policy = Policy()
     bounds: dict[str, _BoundsIn] = Field(default_factory=dict, alias="control_points")
     targets: dict[str, _TargetIn] = Field(default_factory=dict)
+    costs: Costs | None = None
+    staffing: Staffing = Staffing()
 
     @property
     def name(self) -> str:
@@ -408,6 +551,10 @@ class Scenario(_Frozen):
         prefixes = [g.prefix for g in self.staff.values()]
         if len(set(prefixes)) != len(prefixes):
             raise ValueError(f"staff: prefixes must be unique, got {prefixes}")
+        people = [p.name for g in self.staff.values() for p in g.people]
+        if len(set(people)) != len(people):
+            dup_p = sorted({n for n in people if people.count(n) > 1})
+            raise ValueError(f"staff: a person may be in one group only, got {dup_p} twice")
         for name, cat in self.categories.items():
             where = f"categories.{name}"
             if cat.profile not in self.profiles:
@@ -419,11 +566,14 @@ class Scenario(_Frozen):
             if cat.emergency_p > 0 and cat.route_site_visit:
                 grp = next(g for g in self.staff.values()
                            if g.role == Role.TECHNICIAN and g.department == cat.department)
-                reg, call = grp.hourly(on_call=False), grp.hourly(on_call=True)
-                gaps = [h for h in range(24) if reg[h] + call[h] == 0]
+                reg, call = grp.weekly(on_call=False), grp.weekly(on_call=True)
+                gaps = [h for h in range(168) if reg[h] + call[h] == 0]
                 if gaps:
+                    shown = sorted({h % 24 for h in gaps}) if not grp.people else gaps
+                    unit = "hours" if not grp.people else "hours of the week"
                     raise ValueError(f"{where}: emergencies need department {cat.department!r} "
-                                     f"covered 24/7 (on duty or on call); uncovered hours {gaps}")
+                                     f"covered 24/7 (on duty or on call); uncovered {unit} "
+                                     f"{shown}")
             if cat.block_p > 0 and not any(g.role == Role.SUPERVISOR for g in self.staff.values()):
                 raise ValueError(f"{where}.block_p > 0 needs a supervisor staff group")
         for clock in self.bounds:
@@ -438,6 +588,17 @@ class Scenario(_Frozen):
         for ind in self.targets:
             if ind not in INDICATORS:
                 raise ValueError(f"targets: unknown indicator {ind!r}")
+        if self.costs is not None:
+            known = {*self.staff, *(str(r) for r in Role)}
+            unknown = sorted(set(self.costs.per_hour) - known)
+            if unknown:
+                raise ValueError(f"costs.per_hour: unknown staff group or role {unknown} "
+                                 f"(groups: {', '.join(self.staff)})")
+            missing = [k for k, g in self.staff.items()
+                       if k not in self.costs.per_hour and str(g.role) not in self.costs.per_hour]
+            if missing:
+                raise ValueError(f"costs.per_hour: no rate for staff group(s) {missing} "
+                                 "(give the group's or its role's rate)")
         if not math.isfinite(self.scenario.days):
             raise ValueError("scenario.days must be finite")
         return self
@@ -460,13 +621,18 @@ class Scenario(_Frozen):
             raise ValueError(f"control_points: {exc}") from None
 
     def manifest_bounds(self) -> dict[str, Any]:
-        """What a run's ``manifest.json`` says about this scenario's clocks and zone:
+        """What a run's ``manifest.json`` says about this scenario's clocks, zone and targets:
         ``control_points`` (scenario-wide, ``KPI.md``), ``control_point_overrides`` (per
-        category / emergency) and ``time_zone``, each keyed by the scenario's name."""
+        category / emergency), ``time_zone`` and, when the scenario sets any, ``targets``
+        (``{indicator: {kind, threshold}}``), each keyed by the scenario's name."""
         cp = self.control_points()
-        return {"control_points": {self.name: cp.to_dict()},
-                "control_point_overrides": {self.name: cp.overrides_dict()},
-                "time_zone": {self.name: tz_name(self.scenario.tz)}}
+        out: dict[str, Any] = {"control_points": {self.name: cp.to_dict()},
+                               "control_point_overrides": {self.name: cp.overrides_dict()},
+                               "time_zone": {self.name: tz_name(self.scenario.tz)}}
+        if self.targets:  # the KPI engine applies them for any number of replications
+            out["targets"] = {self.name: {k: {"kind": t.kind, "threshold": t.threshold}
+                                          for k, t in self.targets.items()}}
+        return out
 
     def to_data(self) -> dict[str, Any]:
         """Raw data (Python values, file names) that :func:`scenario_from_dict` turns back

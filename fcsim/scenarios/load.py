@@ -5,6 +5,7 @@ Every invalid value is rejected with a :class:`ScenarioError` naming the file an
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable
 from importlib import resources
@@ -81,26 +82,82 @@ def _parse_value(raw: str) -> Any:
         return raw  # a bare string
 
 
+_SEGMENT = re.compile(r"^([A-Za-z0-9_-]+)((?:\[\d+\])*)$")
+
+
+def _path(item: str, path: str) -> list[str | int]:
+    """``staff.engineering.shifts[1].count`` → ``["staff", "engineering", "shifts", 1,
+    "count"]``."""
+    out: list[str | int] = []
+    for seg in path.strip().split("."):
+        m = _SEGMENT.match(seg)
+        if not m:
+            raise ScenarioError(f"--set {item!r}: cannot read the field path segment {seg!r} "
+                                "(expected name or name[index])")
+        out.append(m.group(1))
+        out += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
+    return out
+
+
+def _shown(keys: list[str | int]) -> str:
+    text = ""
+    for k in keys:
+        text += f"[{k}]" if isinstance(k, int) else (f".{k}" if text else k)
+    return text
+
+
 def apply_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
     """A new scenario with ``path.to.field=value`` overrides (values in TOML syntax).
 
-    The result is validated exactly like a file; an unknown path is an error.
+    A path may address an item of an array by its index, e.g.
+    ``staff.engineering.shifts[1].count=2`` (0-based). The result is validated exactly like a
+    file; an unknown path or an index out of range is an error.
     """
     data = scenario.to_data()
     for item in overrides:
         if "=" not in item:
             raise ScenarioError(f"--set {item!r}: expected path.to.field=value")
         path, raw = item.split("=", 1)
-        keys = path.strip().split(".")
+        keys = _path(item, path)
         node: Any = data
         for i, k in enumerate(keys[:-1]):
+            if isinstance(k, int):
+                if not isinstance(node, list):
+                    raise ScenarioError(f"--set {item!r}: {_shown(keys[:i])!r} is not an array")
+                if k >= len(node):
+                    raise ScenarioError(f"--set {item!r}: {_shown(keys[:i])!r} has "
+                                        f"{len(node)} item(s); index {k} is out of range")
+                node = node[k]
+                if isinstance(node, tuple):  # arrays are dumped as tuples: edit a list copy
+                    node = list(node)
+                    _put(data, keys[: i + 1], node)
+                continue
             if isinstance(node, dict) and k not in node and i == 1 and keys[0] in _OPEN_TABLES:
                 node[k] = {}
             if not isinstance(node, dict) or k not in node:
-                where = ".".join(keys[: i + 1])
-                raise ScenarioError(f"--set {item!r}: unknown field {where!r}")
+                raise ScenarioError(f"--set {item!r}: unknown field {_shown(keys[: i + 1])!r}")
             node = node[k]
+            if isinstance(node, tuple):  # arrays are dumped as tuples: edit a list copy
+                node = list(node)
+                _put(data, keys[: i + 1], node)
+        last = keys[-1]
+        value = _parse_value(raw.strip())
+        if isinstance(last, int):
+            if not isinstance(node, list):
+                raise ScenarioError(f"--set {item!r}: {_shown(keys[:-1])!r} is not an array")
+            if last >= len(node):
+                raise ScenarioError(f"--set {item!r}: {_shown(keys[:-1])!r} has {len(node)} "
+                                    f"item(s); index {last} is out of range")
+            node[last] = value
+            continue
         if not isinstance(node, dict):
-            raise ScenarioError(f"--set {item!r}: {'.'.join(keys[:-1])!r} is not a table")
-        node[keys[-1]] = _parse_value(raw.strip())
+            raise ScenarioError(f"--set {item!r}: {_shown(keys[:-1])!r} is not a table")
+        node[last] = value
     return scenario_from_dict(data, origin="--set")
+
+
+def _put(data: Any, keys: list[str | int], value: Any) -> None:
+    node = data
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = value

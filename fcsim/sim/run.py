@@ -38,8 +38,8 @@ from fcsim.sim.staff import StaffPool
 from fcsim.sim.streams import Streams
 from fcsim.sim.ticket import Ticket
 
-__all__ = ["category_distributions", "replicate", "shift_roster", "simulate", "simulate_record",
-           "young_collections_relaxed"]
+__all__ = ["category_distributions", "group_roster", "people_roster", "replicate",
+           "shift_roster", "simulate", "simulate_record", "young_collections_relaxed"]
 
 log = logging.getLogger(__name__)
 _RELAYED_SOURCES = [i for i, s in enumerate(Source)
@@ -90,6 +90,29 @@ def shift_roster(group: StaffGroup) -> tuple[list[str], list[tuple[tuple[int, ..
     if not names:
         names = [f"{group.prefix}-1"]
     return names, [(tuple(d), tuple(c)) for d, c in zip(duty, call, strict=True)]
+
+
+def people_roster(group: StaffGroup) -> tuple[list[str], list[tuple[tuple[int, ...],
+                                                                    tuple[int, ...]]]]:
+    """Members and weekly roster of a person-roster group: one member per person (the
+    resource is the person's name), on duty in their work spans and on call in their on-call
+    spans, the week repeated (a span passing Sunday midnight continues on Monday)."""
+    names = [p.name for p in group.people]
+    duty: list[list[int]] = [[] for _ in range(168)]
+    call: list[list[int]] = [[] for _ in range(168)]
+    for i, person in enumerate(group.people):
+        for target, spans in ((duty, person.work), (call, person.on_call)):
+            for span in spans:
+                for h in span.hours_of_week():
+                    target[h].append(i)
+    return names, [(tuple(d), tuple(c)) for d, c in zip(duty, call, strict=True)]
+
+
+def group_roster(group: StaffGroup) -> tuple[list[str], list[tuple[tuple[int, ...],
+                                                                   tuple[int, ...]]]]:
+    """The pool's members and weekly roster in either roster form (:func:`people_roster` when
+    the group lists people, else :func:`shift_roster`)."""
+    return people_roster(group) if group.people else shift_roster(group)
 
 
 def _pool(env: simpy.Environment, names: list[str], roster: Any, slots: list[int],
@@ -192,19 +215,19 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
     resources: list[str] = []
     desk_group = scenario.desk_group()
     # a clerk finishes the call in hand; their tickets' ownership passes at the shift's end
-    desk = _pool(env, *shift_roster(desk_group), slots, resources, policy, "finish")
+    desk = _pool(env, *group_roster(desk_group), slots, resources, policy, "finish")
     techs: dict[str, tuple[StaffPool, StaffGroup]] = {}
     sup: StaffPool | None = None
     mgr: StaffPool | None = None
     for group in scenario.staff.values():
         if group.role == Role.TECHNICIAN:
             assert group.department is not None
-            techs[group.department] = (_pool(env, *shift_roster(group), slots, resources,
+            techs[group.department] = (_pool(env, *group_roster(group), slots, resources,
                                              policy), group)
         elif group.role == Role.SUPERVISOR and sup is None:
-            sup = _pool(env, *shift_roster(group), slots, resources, policy)
+            sup = _pool(env, *group_roster(group), slots, resources, policy)
         elif group.role == Role.MANAGER and mgr is None:
-            mgr = _pool(env, *shift_roster(group), slots, resources, policy)
+            mgr = _pool(env, *group_roster(group), slots, resources, policy)
     if mgr is None:  # no manager group: the meetings are chaired by one manager, mgr-1
         mgr = _pool(env, ["mgr-1"], [((0,), ())] * 168, slots, resources, policy)
     cps = scenario.control_points()

@@ -6,7 +6,7 @@ points) over simulated weeks (one replication = one week):
 * P(the week meets the target) — weeks with numerator = denominator > 0 among weeks with a
   denominator > 0 — with Wilson and Clopper–Pearson intervals;
 * the expected number of breaches per week (denominator − numerator; for a control point, its
-  breached + missing instances) with a Student t interval;
+  breached + missing instances) with a Student t interval floored at 0;
 * P(zero-breach week) with a Clopper–Pearson interval (a week without tickets has no breach);
 * :func:`min_staffing_for_zero_breach` — the cheapest roster whose P(zero-breach week) is at
   least ``probability`` with confidence ``confidence`` (the roster search with a binary
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fcsim.kpi import KpiResult, t_interval, wilson_interval
+from fcsim.kpi import KpiResult, count_interval, wilson_interval
 from fcsim.model.indicators import INDICATORS
 from fcsim.staffing.roster import (
     Config,
@@ -61,11 +61,11 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 def replication_metrics(kpi: KpiResult) -> pd.DataFrame:
     """One row per (scenario, replication) from a KPI result.
 
-    Columns: ``scenario``, ``replication``; per indicator ``<id>`` (value), ``breaches.<id>``
-    (denominator − numerator), ``met.<id>`` (1/0, NaN with an empty denominator),
-    ``zero_breach.<id>`` (1/0); per control point ``clock.<cp>`` (met share of decided
-    instances; censored ones left out) and ``clock_breaches.<cp>`` (breached + missing),
-    ``clock_zero_breach.<cp>``.
+    Columns: ``scenario``, ``replication``; per indicator ``<id>`` (value), ``n.<id>``
+    (denominator), ``breaches.<id>`` (denominator − numerator), ``met.<id>`` (1/0, NaN with
+    an empty denominator), ``zero_breach.<id>`` (1/0); per control point ``clock.<cp>`` (met
+    share of decided instances; censored ones left out), ``clock_n.<cp>`` (decided
+    instances), ``clock_breaches.<cp>`` (breached + missing), ``clock_zero_breach.<cp>``.
     """
     ind = kpi.indicators
     ind = ind[ind["level"].isin(["replication", "log"])].copy()
@@ -80,8 +80,9 @@ def replication_metrics(kpi: KpiResult) -> pd.DataFrame:
     ind["zero"] = (ind["breaches"] == 0).astype(float)
     ind["value_f"] = ind["value"].astype(float)
     wide = []
-    for col, prefix in (("value_f", ""), ("breaches", "breaches."), ("met_f", "met."),
-                        ("zero", "zero_breach.")):
+    ind["den_f"] = den
+    for col, prefix in (("value_f", ""), ("den_f", "n."), ("breaches", "breaches."),
+                        ("met_f", "met."), ("zero", "zero_breach.")):
         w = ind.pivot_table(index=key, columns="indicator", values=col, aggfunc="first",
                             dropna=False, observed=True)
         w.columns = [f"{prefix}{c}" for c in w.columns]
@@ -98,13 +99,14 @@ def replication_metrics(kpi: KpiResult) -> pd.DataFrame:
         g = c.groupby([*key, "control_point"], observed=True)[["met", "bad"]].sum()
         share = g["met"] / (g["met"] + g["bad"])
         share = share.where(g["met"] + g["bad"] > 0)
-        for s, prefix in ((share, "clock."), (g["bad"], "clock_breaches."),
+        for s, prefix in ((share, "clock."), (g["met"] + g["bad"], "clock_n."),
+                          (g["bad"], "clock_breaches."),
                           ((g["bad"] == 0).astype(float), "clock_zero_breach.")):
             w = s.unstack("control_point")
             w.columns = [f"{prefix}{x}" for x in w.columns]
             out = out.join(w, how="left")
         for col in out.columns:
-            if col.startswith(("clock_breaches.",)):
+            if col.startswith(("clock_breaches.", "clock_n.")):
                 out[col] = out[col].fillna(0.0)
             elif col.startswith("clock_zero_breach."):
                 out[col] = out[col].fillna(1.0)
@@ -165,7 +167,7 @@ def weekly_risk(
             zero = m[zero_col].astype(float).to_numpy()
             zk = int(np.nansum(zero))
             zl, zh = clopper_pearson(zk, int(zero.size), level)
-            mean, lo, hi = t_interval(breaches, level)
+            mean, lo, hi = count_interval(breaches, level)
             rows.append({
                 "scenario": scen, "target": name, "weeks": len(m),
                 "weeks_with_tickets": n, "weeks_met": k,

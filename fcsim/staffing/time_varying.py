@@ -377,6 +377,7 @@ def iterative_staffing(
     max_iterations: int = 25,
     tolerance_agents: int = 0,
     min_agents: int = 1,
+    required_agents: Callable[[float], int] | None = None,
 ) -> IsaResult:
     """Iterative staffing algorithm (ISA) driven by a delay-probability oracle.
 
@@ -402,6 +403,9 @@ def iterative_staffing(
         Starting staffing (e.g. from :func:`sipp_staffing`).
     max_p_wait : float
         Target delay probability per bin.
+    required_agents : callable, optional
+        ``implied load -> agents``: another target for the restaffing step (e.g. a service
+        level ``P(W <= t)``); default the fewest agents with ``C(s, a) <= max_p_wait``.
     """
     alpha = float(max_p_wait)
     if not 0 < alpha < 1:
@@ -436,7 +440,9 @@ def iterative_staffing(
                 new[k] = min_agents
             else:
                 a = _implied_load(int(sk), float(pk))
-                new[k] = max(min_agents, erlang_c_required_agents(a, max_p_wait=alpha))
+                need = (erlang_c_required_agents(a, max_p_wait=alpha) if required_agents is None
+                        else int(required_agents(a)))
+                new[k] = max(min_agents, need)
         moved = int(np.max(np.abs(new - s)))
         log.debug("ISA iteration %d: max change %d agents", it, moved)
         if moved <= tolerance_agents:
