@@ -142,9 +142,10 @@ class Recorder:
 
         Route flags and department default to the category's in the recorder's taxonomy;
         a category outside the taxonomy must give all three route flags. ``level`` is the
-        lifecycle level (:data:`~fcsim.recorder.checks.LEVELS`; both check the one lifecycle
-        for now); ``in_transaction`` runs inside the write transaction with ``tid``,
-        ``ticket_id`` and ``seq``.
+        lifecycle level (:data:`~fcsim.recorder.checks.LEVELS`: ``live`` refuses every rule
+        of :mod:`fcsim.model.lifecycle`, ``import`` only those of ``KPI.md``);
+        ``in_transaction`` runs inside the write transaction with ``tid``, ``ticket_id`` and
+        ``seq``.
         """
         check_level(level)
         if not ticket_id:
@@ -178,7 +179,7 @@ class Recorder:
                     datetime_to_ms(received_at, field="received_at"), "started_at": None,
                     "resource": resource, "role": values.role(role), "attempt": 1, "seq": 0}
         with write_transaction(self.engine) as conn:
-            violations = checks.check_append([], received, row)
+            violations = checks.check_append([], received, row, level)
             if violations:
                 raise LifecycleError(
                     checks.format_violations(ticket_id, violations, "opening"), violations
@@ -218,7 +219,7 @@ class Recorder:
         ``satisfied``, ``charge_confirmed`` at callback …); a fact already set to another
         value must be changed with :meth:`correct`. An invalid event raises
         :class:`LifecycleError` and nothing is written. ``level`` is the lifecycle level
-        (``live`` or ``import``; both check the one lifecycle for now). ``in_transaction``
+        (``live``: every rule; ``import``: only those of ``KPI.md``). ``in_transaction``
         runs inside the write transaction with ``tid``, ``ticket_id``, ``seq``, ``attempt``,
         ``activity`` and ``timestamp`` (ms).
         """
@@ -250,7 +251,7 @@ class Recorder:
                    "replication": ticket["replication"]}
             updates = values.fact_updates(ticket, fact_values)
             facts_after = {**ticket, **updates}
-            violations = checks.check_append(existing, new, facts_after)
+            violations = checks.check_append(existing, new, facts_after, level)
             if violations:
                 raise LifecycleError(
                     checks.format_violations(ticket_id, violations, f"event {act.value}"),
@@ -338,7 +339,8 @@ class Recorder:
                     after_ticket.update(new_changes)
             live = [e for e in events if not e["voided"]]
             if not (seq is None and action == "void"):
-                violations = checks.check_sequence(live, after_ticket) if live else []
+                violations = (checks.check_sequence(live, after_ticket, level) if live
+                              else [])
                 if violations:
                     raise LifecycleError(
                         checks.format_violations(ticket_id, violations, f"correction {action}"),
@@ -454,14 +456,17 @@ class Recorder:
             return export_log(conn, anonymise=True, key=key, staff_names=staff,
                               drop_free_text=drop_free_text, **chosen)
 
-    def allowed_activities(self, ticket_id: str, timestamp: Any) -> list[str]:
+    def allowed_activities(self, ticket_id: str, timestamp: Any,
+                           level: str = "live") -> list[str]:
         """The activities the lifecycle would accept as the ticket's next event at ``timestamp``.
 
-        Each activity is tried with the same check an :meth:`append` makes (attempt by
-        default, no ``started_at``, no facts), in the procedure's order; nothing is written.
+        Each activity is tried with the same check an :meth:`append` makes at ``level``
+        (attempt by default, no ``started_at``, no facts), in the procedure's order; nothing
+        is written.
         """
         from fcsim.model import lifecycle
 
+        check_level(level)
         ts = datetime_to_ms(timestamp, field="timestamp")
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(TICKETS).where(TICKETS.c.ticket_id == ticket_id)).first()
@@ -480,7 +485,8 @@ class Recorder:
         for act in Activity:
             new = checks.event_record({"activity": act.value, "timestamp": ts, "seq": seq,
                                        "attempt": 1 + rejections, "started_at": None})
-            if not lifecycle.check_append(ordered, new, facts, ticket_id=ticket_id):
+            if not lifecycle.check_append(ordered, new, facts, ticket_id=ticket_id,
+                                          level=level):
                 out.append(act.value)
         return out
 
