@@ -146,11 +146,11 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
     bad |= length > _MAX_VARIANT
     bad[tix[(codes < 0) | (atts < 0) | (atts > 127)]] = True
     # the variant table: (activity, attempt) per position, plus the facts
-    fact_objs = [facts.get(str(tids[a])) for a in starts]
-    no_facts = np.array([f is None for f in fact_objs], dtype=bool)
-    for a in starts[no_facts]:
-        logger.warning("ticket %s has events but no tickets row; default facts", tids[a])
-    fact_objs = [TicketFacts() if f is None else f for f in fact_objs]
+    found = [facts.get(str(tids[a])) for a in starts]
+    for a, f in zip(starts.tolist(), found, strict=True):
+        if f is None:
+            logger.warning("ticket %s has events but no tickets row; default facts", tids[a])
+    fact_objs: list[TicketFacts] = [TicketFacts() if f is None else f for f in found]
     fkey = np.fromiter((_facts_key(f) for f in fact_objs), dtype=np.int64, count=n_t)
     width = int(min(length.max(), _MAX_VARIANT))
     table = np.full((n_t, width + 2), -1, dtype=np.int64)

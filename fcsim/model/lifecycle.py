@@ -106,7 +106,9 @@ from fcsim.model.activities import DURATIVE, Activity
 
 __all__ = [
     "DESK_PREREQUISITES",
+    "LEVELS",
     "PREREQUISITES",
+    "REFUSED_AT",
     "REPEATABLE",
     "REROUTED",
     "REWORK_PREREQUISITES",
@@ -114,8 +116,6 @@ __all__ = [
     "TRANSITIONS",
     "TRANSPARENT",
     "VIOLATION_CODES",
-    "LEVELS",
-    "REFUSED_AT",
     "EventRecord",
     "TicketFacts",
     "Violation",

@@ -428,10 +428,21 @@ class Recorder:
         secret, which is never exported) and phone numbers, e-mail addresses and known names
         are scrubbed from the free text (``content``, ``materials``), or the free text is
         emptied with ``drop_free_text``; see :mod:`fcsim.recorder.anonymise`. The manifest
-        holds the site's ``time_zone`` and bounds when they are set.
+        holds the site's ``time_zone`` and bounds when they are set, and, after imports, what
+        the log can measure (``measurability``: clocks with a synthesised or absent stage are
+        not measurable), the events the imports synthesised and the imports' zone.
         """
+        from fcsim.recorder.importer import imports_manifest
+
         with read_transaction(self.engine) as conn:
             manifest = site_manifest(read_site(conn))
+            imported = imports_manifest(conn)
+        if imported is not None:  # measurability travels with the log; the site's zone wins
+            zone = (manifest or {}).get("time_zone") or imported.pop("time_zone", None)
+            imported.pop("time_zone", None)
+            manifest = {"kind": "observed", **(manifest or {}), **imported}
+            if zone is not None:
+                manifest["time_zone"] = zone
         log = self._export(anonymise=anonymise, drop_free_text=drop_free_text,
                            ticket_ids=ticket_ids, open_at=open_at)
         return log if manifest is None else EventLog(log.events, log.tickets, manifest)
@@ -517,14 +528,17 @@ class Recorder:
         *,
         tickets_path: str | Path | None = None,
         by: str | None = None,
+        policy: str | None = None,
     ) -> QualityReport:
-        """Import another system's CSV/Excel export through a mapping (one transaction).
+        """Import another system's CSV/Excel export through a mapping (one transaction);
+        ``policy`` (``fail`` | ``quarantine``) overrides the mapping's default.
 
         See :func:`fcsim.recorder.importer.import_file`.
         """
         from fcsim.recorder.importer import import_file
 
-        return import_file(self.engine, path, mapping, tickets_path=tickets_path, by=by)
+        return import_file(self.engine, path, mapping, tickets_path=tickets_path, by=by,
+                           policy=policy)
 
     def import_eventlog(
         self,
