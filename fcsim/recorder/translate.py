@@ -103,9 +103,26 @@ def _keep_source(tickets: pd.Series, src: pd.Series, ts: pd.Series, m: Mapping,
     return drop
 
 
+_NAT = np.iinfo(np.int64).min
+
+
+def _ms(ts: pd.Series) -> np.ndarray:
+    """UTC milliseconds of a tz-aware series (``_NAT`` where missing)."""
+    arr = ts.to_numpy(dtype="datetime64[ms]")
+    out = arr.astype(np.int64)
+    out[np.isnat(arr)] = _NAT
+    return out
+
+
+def _dt(ms: np.ndarray) -> pd.Series:
+    """``datetime64[ms, UTC]`` from UTC milliseconds (``_NAT``: missing)."""
+    arr = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
+    return pd.Series(arr).dt.tz_localize("UTC")
+
+
 def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
             ) -> tuple[pd.DataFrame, dict[str, list[str] | None]]:
-    """One row per source row: case, activity (the first target; None ignored), timestamp."""
+    """One row per source row: case, source activity, times (UTC ms), resource, role."""
     c = m.columns
     for fld in ("ticket_id", "activity", "timestamp"):
         col = getattr(c, fld)
@@ -113,8 +130,9 @@ def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         if empty.any():
             raise EventLogError(f"{path}, row {int(np.argmax(empty)) + 2}: {col} ({fld}) is "
                                 "empty")
-    src = raw[c.activity].astype(str)
-    targets = {a: m.targets(a) for a in src.unique()}
+    codes, uniq = pd.factorize(raw[c.activity])
+    names = [str(u) for u in uniq]
+    targets = {a: m.targets(a) for a in names}
     unmapped = sorted(a for a, t in targets.items() if t is None)
     if unmapped and m.unmapped == "fail":
         raise MappingError(
@@ -122,19 +140,18 @@ def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
             + ", ".join(repr(a) for a in unmapped)
             + " (add them to [activities] or ignore, or set unmapped = \"ignore\")"
         )
-    counts = src.value_counts()
-    for a, t in targets.items():
-        if not t:
-            report.ignored[a] = int(counts[a])
+    counts = np.bincount(codes, minlength=len(names))
+    for k, a in enumerate(names):
+        if not targets[a]:
+            report.ignored[a] = int(counts[k])
     if unmapped:
         report.notes.append(f"unmapped activities ignored: {', '.join(unmapped)}")
-    ts = _timestamps(raw[c.timestamp], m, f"{path}: {c.timestamp}", report)
-    case = raw[c.ticket_id].astype(str)
+    ts = _ms(_timestamps(raw[c.timestamp], m, f"{path}: {c.timestamp}", report))
+    st = (_ms(_timestamps(raw[c.started_at], m, f"{path}: {c.started_at}", report))
+          if c.started_at else np.full(len(raw), _NAT, dtype=np.int64))
+    case = raw[c.ticket_id].astype(str).to_numpy(dtype=object)
     ev = pd.DataFrame({
-        "case": case.to_numpy(), "src": src.to_numpy(), "timestamp": ts.to_numpy(),
-        "started_at": (_timestamps(raw[c.started_at], m, f"{path}: {c.started_at}", report)
-                       .to_numpy() if c.started_at else
-                       np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[ms]")),
+        "case": case, "src": codes, "ts": ts, "st": st,
         "resource": raw[c.resource].to_numpy(dtype=object, na_value=None) if c.resource else None,
         "role": raw[c.role].to_numpy(dtype=object, na_value=None) if c.role else None,
         "seq_src": (pd.to_numeric(raw[c.seq], errors="coerce").to_numpy()
@@ -142,76 +159,75 @@ def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         "attempt_src": raw[c.attempt].to_numpy(dtype=object) if c.attempt else None,
         "row": np.arange(len(raw)),
     })
-    if c.started_at:
-        ev["started_at"] = pd.to_datetime(ev["started_at"], utc=True).astype(
-            "datetime64[ms, UTC]")
-    else:
-        ev["started_at"] = pd.Series(pd.NaT, index=ev.index, dtype="datetime64[ms, UTC]")
-    ev["timestamp"] = pd.to_datetime(ev["timestamp"], utc=True).astype("datetime64[ms, UTC]")
-    ev = ev[~_keep_source(case, src, ts, m, report)]
+    src_names = pd.Series(np.asarray(names, dtype=object)[codes])
+    ev = ev[~_keep_source(pd.Series(case), src_names, pd.Series(ts), m, report)]
+    ev.attrs["names"] = names
     return ev, targets
 
 
 def _expand(ev: pd.DataFrame, targets: dict[str, list[str] | None], m: Mapping) -> pd.DataFrame:
     """One row per target activity (neutral rows keep one row with activity None)."""
+    names: list[str] = ev.attrs["names"]
     hand = set(m.handover.sources) if m.handover is not None else set()
     first = list(m.handover.first) if m.handover is not None else []
-    lists: dict[str, list[str | None]] = {
-        a: (list(first) if a in hand else (list(t) if t else [None]))
-        for a, t in targets.items()}
-    reps = ev["src"].map(lambda a: len(lists[a])).to_numpy()
-    out = ev.loc[ev.index.repeat(reps)].reset_index(drop=True)
-    acts: list[str | None] = []
-    for a in ev["src"].to_numpy():
-        acts.extend(lists[a])
-    out["activity"] = np.asarray(acts, dtype=object)
-    out["sub"] = out.groupby("row").cumcount().to_numpy()
-    out["handover"] = out["src"].isin(hand).to_numpy()
+    lists: list[list[str | None]] = [
+        (list(first) if a in hand else (list(targets[a] or []) or [None])) for a in names]
+    width = max((len(x) for x in lists), default=1)
+    table = np.full((len(names), width), None, dtype=object)
+    for k, x in enumerate(lists):
+        table[k, :len(x)] = x
+    lens = np.array([len(x) for x in lists], dtype=np.int64)
+    src = ev["src"].to_numpy()
+    reps = lens[src]
+    out = ev.iloc[np.repeat(np.arange(len(ev)), reps)].reset_index(drop=True)
+    starts = np.cumsum(reps) - reps
+    sub = np.arange(len(out)) - np.repeat(starts, reps)
+    src_out = src[np.repeat(np.arange(len(ev)), reps)]
+    out["activity"] = table[src_out, sub]
+    out["sub"] = sub
+    is_hand = np.array([a in hand for a in names], dtype=bool)
+    out["handover"] = is_hand[src_out] if len(names) else np.zeros(len(out), dtype=bool)
     rank = m.tie_rank()
-    out["tie"] = out["activity"].map(lambda a: rank.get(a, len(rank)) if a is not None
-                                     else len(rank) + 1).to_numpy(dtype=np.int64)
+    tie_tab = np.array([[rank.get(a, len(rank)) if a is not None else len(rank) + 1
+                         for a in row] for row in table], dtype=np.int64).reshape(table.shape)
+    out["tie"] = tie_tab[src_out, sub]
     return out
-
-
-def _ms(ts: pd.Series) -> np.ndarray:
-    return ts.to_numpy(dtype="datetime64[ms]").astype(np.int64)
 
 
 def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.DataFrame,
                                                                           set[str]]:
     """Attempts and tickets from the source's history; synthesised ``rejected`` rows added."""
-    ev = ev.sort_values(["case", "timestamp", "seq_src", "tie", "row", "sub"], kind="stable")
+    ev = ev.sort_values(["case", "ts", "seq_src", "tie", "row", "sub"], kind="stable")
     ev = ev.reset_index(drop=True)
     ev["order"] = np.arange(len(ev), dtype=float)  # the walk's order: the final order
     case = ev["case"].to_numpy(dtype=object)
     act = ev["activity"].to_numpy(dtype=object, na_value=None)
     if m.columns.attempt:
-        ev["attempt"] = pd.to_numeric(ev["attempt_src"], errors="coerce")
-        bad = ev["attempt"].isna() & ev["activity"].notna()
+        att = pd.to_numeric(pd.Series(ev["attempt_src"]), errors="coerce")
+        bad = att.isna().to_numpy() & ev["activity"].notna().to_numpy()
         if bad.any():
-            r = int(ev.loc[bad, "row"].iloc[0])
-            raise EventLogError(f"row {r + 2}: attempt {ev.loc[bad, 'attempt_src'].iloc[0]!r} "
-                                "is not an integer")
-        ev["attempt"] = ev["attempt"].fillna(1).astype(np.int64)
+            r = int(ev["row"].to_numpy()[bad][0])
+            raise EventLogError(f"row {r + 2}: attempt "
+                                f"{ev['attempt_src'].to_numpy()[bad][0]!r} is not an integer")
+        ev["attempt"] = att.fillna(1).astype(np.int64).to_numpy()
         ev["part"] = 0
         return ev, set()
     cand = candidate_tickets(case, act)
     q = m.quality
-    res = walk_passes(case, act, _ms(ev["timestamp"]), candidates=cand,
+    res = walk_passes(case, act, ev["ts"].to_numpy(), candidates=cand,
                       reuse_gap_ms=q.reuse_gap_days * 86_400_000.0, reused=q.reused_case_id,
                       after_resolution=m.reopen.after_resolution,
                       after_close=m.reopen.after_close)
     ev["attempt"], ev["part"] = res.attempt, res.part
     synth = None
     if res.synth:
-        pos = [p for p, _, _ in res.synth]
+        pos = np.array([p for p, _, _ in res.synth], dtype=np.int64)
         synth = pd.DataFrame({
-            "case": case[pos], "src": None, "timestamp": ev["timestamp"].to_numpy()[pos],
-            "started_at": pd.Series(pd.NaT, index=range(len(pos)), dtype="datetime64[ms, UTC]"),
+            "case": case[pos], "src": -1, "ts": ev["ts"].to_numpy()[pos], "st": _NAT,
             "resource": None, "role": None, "seq_src": 0.0, "attempt_src": None,
             "row": -1, "activity": "rejected", "sub": 0, "handover": False,
             "tie": -1, "attempt": [a for _, _, a in res.synth],
-            "part": [p for _, p, _ in res.synth], "order": np.asarray(pos, float) - 0.5,
+            "part": [p for _, p, _ in res.synth], "order": pos.astype(float) - 0.5,
         })
         report.synthesised["rejected (reopen)"] = len(pos)
     if res.drop.any():
@@ -238,15 +254,14 @@ def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFra
     is_h = ev["handover"].to_numpy(dtype=bool)
     if not is_h.any():
         return ev
-    h = ev[is_h].sort_values(["ticket_id", "attempt", "timestamp", "row"], kind="stable")
-    same = h.duplicated(["ticket_id", "attempt", "timestamp"], keep="first")
+    h = ev[is_h].sort_values(["ticket_id", "attempt", "ts", "row"], kind="stable")
+    same = h.duplicated(["ticket_id", "attempt", "ts"], keep="first").to_numpy()
     if same.any():
         report.dropped["handover (same instant)"] = int(same.sum())
     h = h[~same]
     later = h.groupby(["ticket_id", "attempt"]).cumcount().to_numpy() > 0
-    keep_first = h[~later]
+    parts = [ev[~is_h], h[~later]]
     late = h[later]
-    parts = [ev[~is_h], keep_first]
     for k, a in enumerate(m.handover.later):
         x = late.copy()
         x["activity"] = a
@@ -257,11 +272,14 @@ def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFra
 
 
 def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
+    """The mapping's keep rules (first / last occurrence) per ticket and pass."""
     for act, rule in m.keep.items():
         if rule == "all":
             continue
         is_act = (ev["activity"] == act).to_numpy(dtype=bool)
-        sub = ev[is_act]
+        if not is_act.any():
+            continue
+        sub = ev[is_act].sort_values("order", kind="stable")
         pos = sub.groupby(["ticket_id", "attempt"]).cumcount(ascending=(rule == "first"))
         drop = sub.index[pos.to_numpy() > 0]
         if len(drop):
@@ -275,8 +293,7 @@ def _synth(ev: pd.DataFrame, rows: pd.DataFrame, activity: str, tie: int,
     """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order."""
     extra = pd.DataFrame({
         "ticket_id": rows["ticket_id"].to_numpy(), "case": rows["case"].to_numpy(),
-        "activity": activity, "timestamp": rows["timestamp"].to_numpy(),
-        "started_at": pd.Series(pd.NaT, index=range(len(rows)), dtype="datetime64[ms, UTC]"),
+        "activity": activity, "ts": rows["ts"].to_numpy(dtype=np.int64), "st": _NAT,
         "resource": None, "role": None, "seq_src": 0.0, "row": -1, "sub": 0, "tie": tie,
         "attempt": rows["attempt"].to_numpy(), "part": rows["part"].to_numpy(),
         "order": order,
@@ -291,31 +308,34 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     ev = _expand(ev, targets, m)
     ev, quarantined = _passes(ev, m, report)
     part = ev["part"].to_numpy(dtype=np.int64)
-    suffix = np.where(part > 0, np.char.add("~", (part + 1).astype(str)), "")
-    ev["ticket_id"] = ev["case"].astype(str).to_numpy(dtype=object) + suffix.astype(object)
+    ids = ev["case"].to_numpy(dtype=object)
+    if (part > 0).any():
+        ids = ids.copy()
+        k = part > 0
+        ids[k] = ids[k] + np.char.add("~", (part[k] + 1).astype(str)).astype(object)
+    ev["ticket_id"] = ids
     if m.handover is not None:
         ev = _handover(ev, m, report)
-    first_row = ev.groupby("ticket_id")["timestamp"].min()
-    ev = ev[ev["activity"].notna()].reset_index(drop=True)
+    first_row = ev.groupby("ticket_id", sort=False)["ts"].min()
+    ev = ev[ev["activity"].notna().to_numpy()].reset_index(drop=True)
     ev = _keep(ev, m, report)
-    a1 = ev.groupby("ticket_id")[["case", "part"]].first()
     if m.synthesise_received == "first_event":
-        have = set(ev.loc[ev["activity"] == "received", "ticket_id"].tolist())
-        need = [t for t in a1.index if t not in have]
-        if need:
-            rows = pd.DataFrame({"ticket_id": need, "case": a1.loc[need, "case"].to_numpy(),
-                                 "timestamp": first_row[need].to_numpy(), "attempt": 1,
-                                 "part": a1.loc[need, "part"].to_numpy()})
+        have = ev.loc[(ev["activity"] == "received").to_numpy(), "ticket_id"].unique()
+        firsts = ev.drop_duplicates("ticket_id")[["ticket_id", "case", "part"]]
+        need = firsts[~firsts["ticket_id"].isin(have).to_numpy()]
+        if len(need):
+            rows = need.assign(ts=first_row.reindex(need["ticket_id"]).to_numpy(), attempt=1)
             ev = _synth(ev, rows, "received", -3, np.full(len(rows), -np.inf))
             report.synthesised["received"] = len(need)
     if m.reopen.record:
-        opened = ev[(ev["activity"] == "rejected")][["ticket_id", "case", "part", "attempt",
-                                                    "timestamp", "order"]].copy()
+        opened = ev[(ev["activity"] == "rejected").to_numpy()][
+            ["ticket_id", "case", "part", "attempt", "ts", "order"]].copy()
         opened["attempt"] += 1
-        has = ev[ev["activity"] == "recorded"][["ticket_id", "attempt"]].drop_duplicates()
+        has = ev[(ev["activity"] == "recorded").to_numpy()][["ticket_id", "attempt"]]
         later = ev[["ticket_id", "attempt"]].drop_duplicates()
         opened = opened.merge(later, on=["ticket_id", "attempt"])  # attempt k+1 exists
-        opened = opened.merge(has, on=["ticket_id", "attempt"], how="left", indicator=True)
+        opened = opened.merge(has.drop_duplicates(), on=["ticket_id", "attempt"], how="left",
+                              indicator=True)
         need_rec = opened[opened["_merge"] == "left_only"].drop(columns="_merge")
         need_rec = need_rec.drop_duplicates(["ticket_id", "attempt"])
         if len(need_rec):
@@ -323,35 +343,39 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
             report.synthesised["recorded (reopened pass)"] = len(need_rec)
     if m.reopen.accept_at_close:
         ev = _accept_at_close(ev, m, report)
-    no_events = len(set(raw[c.ticket_id].astype(str).unique()) - set(ev["case"].unique()))
+    n_cases = pd.unique(raw[c.ticket_id].astype(str))
+    no_events = len(set(n_cases) - set(ev["case"].unique()))
     if no_events:
         report.notes.append(f"{no_events} ticket(s) with no mapped event were not loaded")
     ev = ev.sort_values(["ticket_id", "attempt", "order", "sub"],
                         kind="stable").reset_index(drop=True)
-    dup = ev.duplicated(["ticket_id", "timestamp"], keep=False)
+    dup = ev.duplicated(["ticket_id", "ts"], keep=False)
     if dup.any():
         report.notes.append(
             f"{int(dup.sum())} events share their timestamp with another event of the same "
             "ticket; ordered by the mapping's tie_order"
         )
     ev["seq"] = (pd.to_numeric(ev["seq_src"]) if c.seq else
-                 ev.groupby("ticket_id").cumcount())
+                 ev.groupby("ticket_id", sort=False).cumcount())
     if m.roles:
         fill = ev["activity"].map(m.roles)
         ev["role"] = ev["role"].where(ev["role"].notna(), fill) if c.role else fill
+    ev["timestamp"] = _dt(ev["ts"].to_numpy())
+    ev["started_at"] = _dt(ev["st"].to_numpy())
     ev["scenario"] = None
     ev["replication"] = None
+    ev["attempt"] = ev["attempt"].astype(np.int64)
     cols = ["ticket_id", "case", "seq", "activity", "started_at", "timestamp", "resource",
             "role", "attempt", "scenario", "replication", "part"]
-    ev["attempt"] = ev["attempt"].astype(np.int64)
     return ev[cols], quarantined
 
 
 def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     """``accepted`` just before a final ``closed`` whose pass has no acceptance decision."""
-    closes = ev[ev["activity"] == "closed"].sort_values("timestamp", kind="stable")
+    closes = ev[(ev["activity"] == "closed").to_numpy()].sort_values("order", kind="stable")
     last = closes.drop_duplicates("ticket_id", keep="last")
-    decided = ev[ev["activity"].isin(["accepted", "rejected"])][["ticket_id", "attempt"]]
+    decided = ev[ev["activity"].isin(["accepted", "rejected"]).to_numpy()][
+        ["ticket_id", "attempt"]]
     last = last.merge(decided.drop_duplicates(), on=["ticket_id", "attempt"], how="left",
                       indicator=True)
     need = last[last["_merge"] == "left_only"]
