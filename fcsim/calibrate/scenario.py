@@ -124,20 +124,33 @@ def _sources(log: EventLog, cats: dict[str, dict[str, Any]], com: dict[str, str]
 
 
 def _drain(log: EventLog, data: dict[str, Any], com: dict[str, str]) -> None:
-    """Drain long enough for the observed cycle times (twice their 99th percentile)."""
+    """The drain after the horizon from the log's cycle-time tail: twice its 99th percentile
+    (at least one day), not the base's."""
     from fcsim.calibrate.passes import cycle_times
 
     ct = cycle_times(log)["cycle_min"]
     if len(ct):
-        need = math.ceil(2 * float(ct.quantile(0.99)) / 1440.0)
-        if need > data["scenario"]["drain_max_days"]:
-            data["scenario"]["drain_max_days"] = float(need)
-            com["scenario.drain_max_days"] = "twice the observed 99th-percentile cycle time"
+        q99 = float(ct.quantile(0.99))
+        data["scenario"]["drain_max_days"] = float(max(1, math.ceil(2 * q99 / 1440.0)))
+        com["scenario.drain_max_days"] = (
+            f"twice the observed 99th-percentile cycle time ({q99 / 1440.0:.3g} days, "
+            f"{len(ct)} tickets)")
+    else:
+        com["scenario.drain_max_days"] = "the log has no closed ticket: the base's value kept"
+
+
+def _log_zone(log: EventLog) -> tzinfo | None:
+    """The log's own IANA zone (its manifest's ``time_zone``), if any."""
+    from fcsim.model.timezone import parse_tz
+
+    name = (log.manifest or {}).get("time_zone")
+    return parse_tz(name) if isinstance(name, str) and name else None
 
 
 def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
               tz: tzinfo | None = None, window: tuple[Any, Any] | None = None,
-              min_n: int = 30, pooled_below: int = 200, source: str = "") -> Calibration:
+              min_n: int = 30, pooled_below: int = 200, source: str = "",
+              keep_roster: bool = False, utilisation: float = 0.8) -> Calibration:
     """Estimate a scenario from ``log``, starting from ``base``.
 
     Parameters
@@ -150,7 +163,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         Name of the new scenario (default ``<base>-calibrated``).
     tz
         The site's time zone: of the hour-of-week profiles, and the calibrated scenario's
-        ``time_zone`` (default: the base's zone).
+        ``time_zone`` (default: the log's own, from its manifest, else the base's zone).
     window
         Arrival window ``(start, end)``; default the manifest's or the arrivals' span.
     min_n
@@ -159,6 +172,11 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         Categories with fewer arrivals share the profile fitted to all arrivals.
     source
         Where the log came from (written in the file's header).
+    keep_roster
+        Keep the base's roster instead of estimating staff from the log (a warning says so).
+    utilisation
+        The utilisation over which the offered load is staffed
+        (:mod:`fcsim.calibrate.staffing`).
     """
     warnings: list[str] = []
 
@@ -166,7 +184,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         log_.warning(msg)
         warnings.append(msg)
 
-    zone = tz or base.scenario.tz
+    zone = tz or _log_zone(log) or base.scenario.tz
     if not log.events["started_at"].notna().any():
         warn(NO_STARTED_AT)
     arr = arrival_rates(log, tz=zone, window=window, pooled_below=pooled_below)
@@ -299,6 +317,24 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     if any(samples["includes_waiting"]) and NO_STARTED_AT not in warnings:
         stages = sorted(set(samples.loc[samples["includes_waiting"], "field"]))
         warn(f"durations measured between events, including waiting: {stages}")
+    close_wait = samples.loc[samples["stage"] == "close", "includes_waiting"]
+    if len(close_wait) and bool(close_wait.any()):
+        data["policy"]["close_timer"] = True
+        com["policy.close_timer"] = ("the close delay is measured between events (it includes "
+                                     "waiting): a timer, not desk work")
+    if keep_roster:
+        warn(f"the roster is the base's ({base.name!r}), not estimated from the log")
+        roster_note = f"The roster is the base's ({base.name!r}): kept on request."
+    else:
+        from fcsim.calibrate.staffing import apply_estimates, estimate_staff
+
+        ests = estimate_staff(log, data, utilisation=utilisation,
+                              waiting=bool(samples["includes_waiting"].any()))
+        apply_estimates(data, ests)
+        for e in ests:
+            com[f"staff.{_key(e.group)}.shifts"] = e.evidence
+        roster_note = ("Staff estimated from the log: " + ", ".join(
+            f"{e.group} {e.count}" for e in ests) + ".")
     for fld in ("stages.sign_min", "stages.escalate_min"):
         com.setdefault(fld, "not calibrated: the log shows it only with the queue before it")
     header = (f"{data['scenario']['name']} — written by fcsim calibrate from "
@@ -306,7 +342,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
               f"Window [{arr.start}, {arr.end}) UTC; hours of the week in UTC offset "
               f"{start_local.strftime('%z')}.\n"
               "Calibrated keys carry their fitted values, 95 % intervals and sample sizes.\n"
-              "The roster is the base's (not calibrated).")
+              + roster_note)
     if warnings:
         header += "\nWarnings:\n" + "\n".join(f"- {w}" for w in warnings)
     text = dumps(data, comments=com, header=header)

@@ -352,6 +352,9 @@ class Policy(_Frozen):
     meeting_h: float = Field(default=9.0, ge=0, lt=24)
     appointment_open_h: float = Field(default=9.0, ge=0, lt=24)
     appointment_close_h: float = Field(default=18.0, gt=0, le=24)
+    close_timer: bool = Field(
+        default=False, description="the delay before a close without callback is a timer "
+        "(an automatic closing rule): it elapses without a clerk, who then closes at once")
 
     @model_validator(mode="after")
     def _hours(self) -> Policy:

@@ -240,7 +240,7 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
                 desk_preemptible=0 if policy.desk_preemption and any(
                     c.emergency_p > 0 for c in scenario.categories.values()) else NEVER,
                 meetings=daily_instants(meta.start, meta.tz, policy.meeting_h, total_days),
-                midnights=midnights)
+                midnights=midnights, close_timer=policy.close_timer)
     c.ownership = Ownership(c, desk)
     c.done = env.event()
     env.process(_arrivals(c, arr, cats, index, appt_at))

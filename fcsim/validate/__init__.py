@@ -1,0 +1,17 @@
+"""Held-out validation of a calibrated model (``fcsim validate``); see
+:mod:`fcsim.validate.core`, the distances in :mod:`fcsim.validate.distances` and the page in
+:mod:`fcsim.validate.report`."""
+
+from fcsim.validate.core import (
+    MIN_DENOMINATOR,
+    Validation,
+    distances_table,
+    slice_log,
+    summary,
+    on_period,
+    validate,
+    validation_table,
+)
+
+__all__ = ["MIN_DENOMINATOR", "Validation", "distances_table", "slice_log", "summary",
+           "on_period", "validate", "validation_table"]
