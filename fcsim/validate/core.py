@@ -133,7 +133,8 @@ def validation_table(observed: EventLog, simulated: EventLog, *, start: Any, end
     oi = ok.indicators
     lvl = oi["level"].astype(str)
     oi = oi[lvl == ("log" if (lvl == "log").any() else "replication")].drop_duplicates(
-        "indicator").set_index(oi["indicator"].astype(str).rename("i"))
+        "indicator")
+    oi = oi.set_index(oi["indicator"].astype(str).rename("i"))
     si = sk.indicators[sk.indicators["level"].astype(str) == "replication"]
     for ind in ("timeliness", "satisfaction", "accuracy", "pass_rate", "recognition",
                 "callback_rate"):
