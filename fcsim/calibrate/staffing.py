@@ -76,8 +76,8 @@ def estimate_staff(log: EventLog, data: dict[str, Any], *, utilisation: float = 
         m = sum(float(getattr(st, f).mean) for f in _DESK)
         if cat.route_dispatch:
             m += float(st.dispatch_min.mean)
-        if not cat.route_callback and not timer:
-            m += float(st.close_min.mean)
+        if not cat.route_dispatch or (not cat.route_callback and not timer):
+            m += float(st.close_min.mean)  # answered at the desk, or closed by a clerk
         desk_min += per_day * m
         if cat.route_site_visit and cat.department:
             t = (float(cat.diagnose_min.mean) + float(cat.work_min.mean)
