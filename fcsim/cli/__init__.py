@@ -20,8 +20,8 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 #: Subcommand modules, in the order ``fcsim --help`` lists them. A module that is not
 #: present (a part not yet built) is left out of the parser.
 COMMAND_MODULES: tuple[str, ...] = (
-    "run", "kpi", "record", "calibrate", "compare", "validate", "sweep", "staff", "sensitivity", "check",
-    "serve", "users",
+    "run", "kpi", "record", "calibrate", "compare", "validate", "sweep", "staff", "sensitivity",
+    "check", "serve", "users",
 )
 
 

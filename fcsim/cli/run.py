@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from fcsim.cli._args import non_negative_int, positive_float, positive_int
@@ -124,7 +123,10 @@ def _run(args: argparse.Namespace) -> int:
     from fcsim.compare.unfinished import unfinished_at_horizon
 
     unfinished = unfinished_at_horizon(log)
-    log.manifest["unfinished_at_horizon"] = unfinished.to_dict()
+    import dataclasses
+
+    log = dataclasses.replace(log, manifest={**(log.manifest or {}),
+                                             "unfinished_at_horizon": unfinished.to_dict()})
     out: Path = args.out
     write_log(log, out, fmt=args.fmt)
     write_kpi(result, out)

@@ -16,7 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from datetime import tzinfo
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from fcsim.cli._args import add_tz_argument, int_at_least, non_negative_int
 
@@ -46,21 +50,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-def _instant(text: str):  # type: ignore[no-untyped-def]
+def _instant(text: str) -> pd.Timestamp:
     """A date or ISO date-time (naive: localised later in the log's zone)."""
-    import pandas as pd
-
     try:
         return pd.Timestamp(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date or ISO date-time") from None
 
 
-def _localise(ts, zone):  # type: ignore[no-untyped-def]
+def _localise(ts: pd.Timestamp, zone: tzinfo) -> pd.Timestamp:
     return ts.tz_localize(zone) if ts.tzinfo is None else ts
 
 
-def write_outputs(out: Path, table, distances, summary, *, lang: str) -> None:  # type: ignore[no-untyped-def]
+def write_outputs(out: Path, table: pd.DataFrame, distances: pd.DataFrame,
+                  summary: dict[str, Any], *, lang: str) -> None:
     """validation.csv, distances.csv, summary.json and report.html into ``out``."""
     from fcsim.validate.report import write_validation_report
 
@@ -70,18 +73,17 @@ def write_outputs(out: Path, table, distances, summary, *, lang: str) -> None:  
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n",
                                       encoding="utf-8")
     write_validation_report(out / "report.html", table, distances, summary,
-                            lang=lang)  # type: ignore[arg-type]
+                            lang="zh" if lang == "zh" else "en")
 
 
 def _run(args: argparse.Namespace) -> int:
-    from fcsim.calibrate import write_scenario
-    from fcsim.eventlog import read_log
-    from fcsim.scenarios import load_scenario
-    from fcsim.validate import validate
-
     from datetime import UTC
 
+    from fcsim.calibrate import write_scenario
+    from fcsim.eventlog import read_log
     from fcsim.model.timezone import parse_tz
+    from fcsim.scenarios import load_scenario
+    from fcsim.validate import validate
 
     t0 = time.perf_counter()
     log = read_log(args.log)

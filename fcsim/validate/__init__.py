@@ -6,12 +6,20 @@ from fcsim.validate.core import (
     MIN_DENOMINATOR,
     Validation,
     distances_table,
+    on_period,
     slice_log,
     summary,
-    on_period,
     validate,
     validation_table,
 )
 
-__all__ = ["MIN_DENOMINATOR", "Validation", "distances_table", "slice_log", "summary",
-           "on_period", "validate", "validation_table"]
+__all__ = [
+    "MIN_DENOMINATOR",
+    "Validation",
+    "distances_table",
+    "on_period",
+    "slice_log",
+    "summary",
+    "validate",
+    "validation_table",
+]

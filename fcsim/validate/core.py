@@ -175,16 +175,16 @@ def summary(table: pd.DataFrame, distances: pd.DataFrame) -> dict[str, Any]:
     taus = distances[distances["kind"] == "dependence"]
     return {
         "inside_share": float(judged["inside"].astype(bool).mean()) if len(judged) else None,
-        "n_measurable": int(len(judged)),
+        "n_measurable": len(judged),
         "n_inside": int(judged["inside"].astype(bool).sum()),
         "inside_share_indicators_clocks": (float(ind["inside"].astype(bool).mean())
                                            if len(ind) else None),
-        "n_measurable_indicators_clocks": int(len(ind)),
+        "n_measurable_indicators_clocks": len(ind),
         "cycle_time_ks": float(ct.iloc[0]) if len(ct) and np.isfinite(ct.iloc[0]) else None,
         "mean_relative_pi_width": (float(width.mean()) if width.notna().any() else None),
         "kendall_tau_inside": (int(taus["inside"].fillna(False).astype(bool).sum())
                                if len(taus) else 0),
-        "kendall_tau_pairs": int(len(taus)),
+        "kendall_tau_pairs": len(taus),
     }
 
 
@@ -236,8 +236,8 @@ def validate(log: EventLog, base: Scenario, *, train: tuple[Any, Any], test: tup
     summ["unfinished_at_horizon"] = unfinished_at_horizon(sim).to_dict()
     summ.update(train=[str(train[0]), str(train[1])], test=[str(test[0]), str(test[1])],
                 replications=replications, seed=seed,
-                observed_test_tickets=int(len(te.tickets)),
-                training_tickets=int(len(tr.tickets)))
+                observed_test_tickets=len(te.tickets),
+                training_tickets=len(tr.tickets))
     return Validation(table=table, distances=dist, summary=summ, calibration=cal,
                       observed=te, simulated=sim)
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 
@@ -104,13 +105,15 @@ def kendall_taus(observed: EventLog, simulated: EventLog, *, min_n: int = 30,
     order = [s for s in STAGES if s in po.columns and s in ps.columns]
     rng = np.random.default_rng(seed)
     rows: list[dict[str, object]] = []
-    for a, b in zip(order, order[1:], strict=False):
+    for a, b in itertools.pairwise(order):
         jo = po[[a, b]].dropna().to_numpy(float)
         js = ps[[a, b]].dropna().to_numpy(float)
         if len(jo) < min_n or len(js) < min_n:
             continue
         tau_o = float(stats.kendalltau(jo[:, 0], jo[:, 1]).statistic)
         tau_s = float(stats.kendalltau(js[:, 0], js[:, 1]).statistic)
+        if not np.isfinite(tau_o):  # a constant stage: no rank correlation
+            continue
         bs = []
         for _ in range(boot):
             k = rng.integers(0, len(jo), len(jo))

@@ -85,8 +85,8 @@ def validation_sections(table: pd.DataFrame, distances: pd.DataFrame,
     rows = "".join(f"<tr><th>{_t(k, lang)}</th><td>{_fmt(summary.get(k))}</td></tr>"
                    for k in keys)
     if "train" in summary:
-        rows += (f"<tr><th>{_t('periods', lang)}</th><td>{html.escape(' – '.join(summary['train']))}"
-                 f" / {html.escape(' – '.join(summary['test']))}</td></tr>")
+        train, test = (html.escape(" – ".join(summary[k])) for k in ("train", "test"))
+        rows += f"<tr><th>{_t('periods', lang)}</th><td>{train} / {test}</td></tr>"
     u = summary.get("unfinished_at_horizon")
     if isinstance(u, dict):
         rows += (f"<tr><th>{_t('unfinished', lang)}</th><td>{u['n_unfinished']} / "
