@@ -179,3 +179,21 @@ def test_run_start_sets_the_window(tmp_path: Path) -> None:
     m = read_log(tmp_path / "r").manifest
     assert m["start"] == "2026-05-04T06:00:00+08:00"
     assert m["unfinished_at_horizon"]["n_tickets"] > 0
+
+
+def test_arrivals_only_log_calibrates_and_compares(tmp_path: Path) -> None:
+    from fcsim.calibrate import ARRIVALS_ONLY, calibrate
+    from fcsim.compare import compare
+
+    full = simulate(load_scenario("apartment"), seed=4, days=14)
+    ev = full.events[full.events["activity"].astype(str) == "received"].reset_index(drop=True)
+    obs = EventLog.from_frames(ev, full.tickets, {"kind": "observed"})
+    base = load_scenario("apartment")
+    cal = calibrate(obs, base)
+    assert ARRIVALS_ONLY in cal.warnings
+    assert cal.scenario.staff == base.staff  # nothing to estimate staff from: kept, and said
+    n = (obs.tickets["category"].astype(str) == "engineering").sum()
+    assert cal.arrivals.categories["engineering"].n == n
+    sim = replicate(cal.scenario, seed=1, replications=2, days=3)
+    c = compare(obs, sim)
+    assert c.distances["n_observed"].max() == 0  # no observed stage or cycle time

@@ -34,10 +34,13 @@ from fcsim.eventlog import EventLog
 from fcsim.model.timezone import tz_name
 from fcsim.scenarios import Scenario, scenario_from_dict
 
-__all__ = ["NO_STARTED_AT", "Calibration", "calibrate", "write_scenario"]
+__all__ = ["ARRIVALS_ONLY", "NO_STARTED_AT", "Calibration", "calibrate", "write_scenario"]
 
 log_ = logging.getLogger(__name__)
 
+ARRIVALS_ONLY = ("the log records arrivals only: only the arrival rates and hour-of-week "
+                 "profiles are estimated; stage durations, branching probabilities, sources "
+                 "and the roster are the base's (not estimable from arrivals)")
 NO_STARTED_AT = ("the log has no started_at: it records completions only, so every duration "
                  "includes waiting, not just work")
 
@@ -185,7 +188,12 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         warnings.append(msg)
 
     zone = tz or _log_zone(log) or base.scenario.tz
-    if not log.events["started_at"].notna().any():
+    acts = set(log.events["activity"].astype(str).unique())
+    arrivals_only = acts <= {"received", "relayed"}
+    if arrivals_only:
+        warn(ARRIVALS_ONLY)
+        keep_roster = True
+    elif not log.events["started_at"].notna().any():
         warn(NO_STARTED_AT)
     arr = arrival_rates(log, tz=zone, window=window, pooled_below=pooled_below)
     meta = base.scenario
@@ -323,7 +331,8 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         com["policy.close_timer"] = ("the close delay is measured between events (it includes "
                                      "waiting): a timer, not desk work")
     if keep_roster:
-        warn(f"the roster is the base's ({base.name!r}), not estimated from the log")
+        if not arrivals_only:
+            warn(f"the roster is the base's ({base.name!r}), not estimated from the log")
         roster_note = f"The roster is the base's ({base.name!r}): kept on request."
     else:
         from fcsim.calibrate.staffing import apply_estimates, estimate_staff
