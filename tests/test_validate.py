@@ -197,3 +197,30 @@ def test_arrivals_only_log_calibrates_and_compares(tmp_path: Path) -> None:
     sim = replicate(cal.scenario, seed=1, replications=2, days=3)
     c = compare(obs, sim)
     assert c.distances["n_observed"].max() == 0  # no observed stage or cycle time
+
+
+@pytest.mark.slow
+def test_gamma_day_factor_is_recovered_by_the_calibration() -> None:
+    """Daily counts of a mixed Poisson process with a gamma day factor of cv 0.5: the method
+    of moments recovers it (240 days of about 37 arrivals: standard error about 0.03, the
+    tolerance 0.12 is four of them); a Poisson scenario gives about 0."""
+    from fcsim.calibrate.arrivals import day_dispersion
+    from fcsim.scenarios import apply_overrides
+    from fcsim.sim.arrivals import arrival_schedule
+    from fcsim.sim.streams import Streams
+
+    base = load_scenario("apartment")
+    disp = apply_overrides(base, ["scenario.day_factor_cv=0.5"])
+    tz = base.scenario.tz
+    # without the factor the arrivals are the Poisson ones, draw for draw
+    a0 = arrival_schedule(base, Streams(7, 0), 30.0)
+    a1 = arrival_schedule(apply_overrides(base, ["scenario.day_factor_cv=0"]), Streams(7, 0),
+                          30.0)
+    assert np.array_equal(a0.time_min, a1.time_min)
+    got = {}
+    for name, sc in (("poisson", base), ("gamma", disp)):
+        log = simulate(sc, seed=3, days=240)
+        got[name], n_days = day_dispersion(log, tz=tz)
+        assert n_days >= 238
+    assert abs(got["gamma"] - 0.5) < 0.12
+    assert got["poisson"] < 0.1

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from fcsim.calibrate.arrivals import ArrivalFit, arrival_rates
+from fcsim.calibrate.arrivals import ArrivalFit, arrival_rates, day_dispersion
 from fcsim.calibrate.durations import DurationFit, fit_duration
 from fcsim.calibrate.passes import stage_samples
 from fcsim.calibrate.probabilities import branch_probabilities
@@ -209,6 +209,12 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         occupancy_by_month=None, holidays=[])
     com["scenario.days"] = f"observed window [{arr.start}, {arr.end}) UTC"
     com["scenario.holidays"] = "holidays and monthly occupancy are in the fitted rates"
+    cv, n_days = day_dispersion(log, tz=zone, window=(arr.start, arr.end))
+    data["scenario"]["day_factor_cv"] = round(cv, 4)
+    com["scenario.day_factor_cv"] = (
+        f"calibrated: gamma day factor by the method of moments on {n_days} whole days "
+        "(daily counts against their weekday's mean)" if n_days >= 14 else
+        f"not calibrated: {n_days} whole days (< 14): Poisson")
     flags = _route_flags(log)
     depts = _departments(log)
     new_cats: dict[str, dict[str, Any]] = {}

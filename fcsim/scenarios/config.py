@@ -61,6 +61,10 @@ class Meta(_Frozen):
     holidays: tuple[date, ...] = ()
     holiday_factor: float = Field(default=1.0, ge=0)
     drain_max_days: float = Field(default=30.0, gt=0)
+    day_factor_cv: float = Field(
+        default=0.0, ge=0, le=5,
+        description="coefficient of variation of a gamma day factor (mean 1) shared by every "
+        "category's arrival rate: day-to-day over-dispersion; 0 = Poisson")
 
     @model_validator(mode="before")
     @classmethod
