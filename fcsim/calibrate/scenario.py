@@ -209,6 +209,12 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         occupancy_by_month=None, holidays=[])
     com["scenario.days"] = f"observed window [{arr.start}, {arr.end}) UTC"
     com["scenario.holidays"] = "holidays and monthly occupancy are in the fitted rates"
+    if not arrivals_only:  # the log's shares are marginal: they already hold these effects
+        q = data["quality"]
+        for k in [k for k in q if "_odds_" in k]:
+            q[k] = 1.0
+            com[f"quality.{k}"] = ("1 (neutral): the calibrated shares are the log's marginal "
+                                   "ones, which already contain this effect")
     cv, n_days = day_dispersion(log, tz=zone, window=(arr.start, arr.end))
     data["scenario"]["day_factor_cv"] = round(cv, 4)
     com["scenario.day_factor_cv"] = (
