@@ -224,3 +224,57 @@ def test_gamma_day_factor_is_recovered_by_the_calibration() -> None:
         assert n_days >= 238
     assert abs(got["gamma"] - 0.5) < 0.12
     assert got["poisson"] < 0.1
+
+
+def test_joint_bootstrap_draws_observed_vectors_and_keeps_other_draws() -> None:
+    from fcsim.sim.draws import TicketDraws
+    from fcsim.sim.run import _STAGE_FIELDS
+    from fcsim.sim.streams import Streams
+
+    sc = load_scenario("apartment")
+    cat = sc.categories["engineering"]
+    st = sc.stages
+    dists = {f: getattr(st, a) for f, a in _STAGE_FIELDS.items()}
+    dists.update(diagnose=cat.diagnose_min, work=cat.work_min, charge=cat.charge,
+                 callback_retry=sc.outcomes.callback_retry_min,
+                 callout=sc.staff["engineering"].callout_min)
+    rows = [(5.0, 100.0), (50.0, 10.0), (7.0, 0.0)]
+    plain = TicketDraws(Streams(1, 0), "engineering", dists)
+    joint = TicketDraws(Streams(1, 0), "engineering", dists, joint_fields=("dispatch", "work"),
+                        joint_rows=rows)
+    seen = set()
+    for i in range(600):
+        p, q = plain.first_pass(i), joint.first_pass(i)
+        assert (q.dispatch, q.work) in rows
+        seen.add((q.dispatch, q.work))
+        assert q._replace(dispatch=p.dispatch, work=p.work) == p  # every other draw kept
+    assert seen == set(rows)  # 600 draws of three equally likely rows: all appear
+
+
+def test_calibration_writes_a_joint_bootstrap_of_dependent_stages() -> None:
+    """A simulated log whose dispatch and work are drawn as dependent pairs: the calibrated
+    scenario carries observed (dispatch, work) vectors of the log."""
+    from fcsim.calibrate import calibrate
+    from fcsim.calibrate.passes import stage_samples
+    from fcsim.scenarios import apply_overrides
+
+    pairs = [[float(10 + k), float(200 - 5 * k)] for k in range(30)]
+    sc = apply_overrides(load_scenario("apartment"), [
+        'categories.engineering.joint_fields=["dispatch","work"]',
+        f"categories.engineering.joint_rows={pairs}"])
+    log = simulate(sc, seed=2, days=40)
+    cal = calibrate(log, load_scenario("apartment"), keep_roster=True)
+    eng = cal.scenario.categories["engineering"]
+    assert {"dispatch", "work"} <= set(eng.joint_fields)
+    i, j = eng.joint_fields.index("dispatch"), eng.joint_fields.index("work")
+    s = stage_samples(log)
+    assert len(eng.joint_rows) >= 30
+    obs_disp = s.loc[s["stage"] == "dispatch", "value_min"].to_numpy(float)
+    assert all(np.isclose(obs_disp, r[i], rtol=1e-5).any() for r in eng.joint_rows)
+    x = np.array([[r[i], r[j]] for r in eng.joint_rows])
+    from scipy import stats
+
+    assert stats.kendalltau(x[:, 0], x[:, 1]).statistic < -0.5  # the dependence is kept
+    ind = calibrate(log, load_scenario("apartment"), keep_roster=True,
+                    dependence="independent")
+    assert ind.scenario.categories["engineering"].joint_fields == ()

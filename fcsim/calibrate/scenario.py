@@ -142,6 +142,56 @@ def _drain(log: EventLog, data: dict[str, Any], com: dict[str, str]) -> None:
         com["scenario.drain_max_days"] = "the log has no closed ticket: the base's value kept"
 
 
+#: most observed vectors written per category (a seeded subsample above it)
+JOINT_MAX_ROWS = 2000
+
+
+def _joint(log: EventLog, samples: pd.DataFrame, cats: dict[str, dict[str, Any]],
+           com: dict[str, str], *, min_n: int) -> None:
+    """Per category, the joint bootstrap of its passes' stage vectors: the stages present in
+    at least half of its passes with more than one value, over the passes that have them all
+    (at least ``min_n``); the evidence (Kendall τ of each pair) goes into the comment."""
+    import numpy as np
+    from scipy import stats
+
+    from fcsim.scenarios.config import JOINT_STAGES
+
+    tk = log.tickets
+    cat_of = pd.Series(tk["category"].astype(str).to_numpy(),
+                       index=tk["ticket_id"].astype(str))
+    s = samples[samples["stage"].isin(JOINT_STAGES)]
+    s = s.assign(cat=cat_of.reindex(s["ticket_id"].astype(str)).to_numpy(),
+                 key=s["ticket_id"].astype(str) + "|" + s["attempt"].astype(str))
+    for c, g in s.groupby("cat", sort=True):
+        if c not in cats:
+            continue
+        wide = g.pivot_table(index="key", columns="stage", values="value_min",
+                             aggfunc="first")
+        keep = [st for st in JOINT_STAGES if st in wide.columns
+                and wide[st].notna().mean() >= 0.5 and wide[st].nunique() > 1]
+        if len(keep) < 2:
+            continue
+        rows = wide[keep].dropna().to_numpy(float)
+        if len(rows) < min_n:
+            continue
+        taus = "; ".join(
+            f"{a}/{b} {stats.kendalltau(rows[:, i], rows[:, j]).statistic:.2f}"
+            for i, a in enumerate(keep) for j, b in enumerate(keep) if i < j)
+        n_all = len(rows)
+        if n_all > JOINT_MAX_ROWS:
+            pick = np.sort(np.random.default_rng(0).choice(n_all, JOINT_MAX_ROWS,
+                                                           replace=False))
+            rows = rows[pick]
+        cfg = cats[c]
+        cfg["joint_fields"] = keep
+        cfg["joint_rows"] = [[float(f"{v:.6g}") for v in r] for r in rows]
+        com[f"categories.{_key(c)}.joint_fields"] = (
+            f"joint bootstrap of {len(rows)} observed stage vectors (of {n_all} complete "
+            f"passes): the stages of a pass are dependent (Kendall tau {taus}); a copula on "
+            "log-durations would need a marginal family per stage, which the KS tests reject "
+            "for most stages of real logs")
+
+
 def _log_zone(log: EventLog) -> tzinfo | None:
     """The log's own IANA zone (its manifest's ``time_zone``), if any."""
     from fcsim.model.timezone import parse_tz
@@ -153,7 +203,8 @@ def _log_zone(log: EventLog) -> tzinfo | None:
 def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
               tz: tzinfo | None = None, window: tuple[Any, Any] | None = None,
               min_n: int = 30, pooled_below: int = 200, source: str = "",
-              keep_roster: bool = False, utilisation: float = 0.8) -> Calibration:
+              keep_roster: bool = False, utilisation: float = 0.8,
+              dependence: str = "joint") -> Calibration:
     """Estimate a scenario from ``log``, starting from ``base``.
 
     Parameters
@@ -180,7 +231,13 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     utilisation
         The utilisation over which the offered load is staffed
         (:mod:`fcsim.calibrate.staffing`).
+    dependence
+        ``"joint"``: a category's stages are drawn as observed vectors (a joint bootstrap,
+        :func:`_joint`) where it has enough complete passes; ``"independent"``: each stage
+        from its own fitted distribution.
     """
+    if dependence not in ("joint", "independent"):
+        raise ValueError(f"dependence must be 'joint' or 'independent', got {dependence!r}")
     warnings: list[str] = []
 
     def warn(msg: str) -> None:
@@ -337,6 +394,8 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     if any(samples["includes_waiting"]) and NO_STARTED_AT not in warnings:
         stages = sorted(set(samples.loc[samples["includes_waiting"], "field"]))
         warn(f"durations measured between events, including waiting: {stages}")
+    if dependence == "joint" and not samples.empty:
+        _joint(log, samples, new_cats, com, min_n=min_n)
     close_wait = samples.loc[samples["stage"] == "close", "includes_waiting"]
     if len(close_wait) and bool(close_wait.any()):
         data["policy"]["close_timer"] = True

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tables", type=Path, help="also write the fit tables (CSV) here")
     p.add_argument("--keep-roster", action="store_true",
                    help="keep the base's roster instead of estimating staff from the log")
+    p.add_argument("--dependence", choices=("joint", "independent"), default="joint",
+                   help="stage durations of a pass: a joint bootstrap of observed vectors "
+                   "(default) or independent fitted distributions")
     p.add_argument("--utilisation", type=float, default=0.8,
                    help="utilisation over which the offered load is staffed (default 0.8)")
     p.set_defaults(func=_run)
@@ -50,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
         raise SystemExit(f"error: --utilisation must be in (0, 1], got {args.utilisation}")
     cal = calibrate(log, base, name=args.name, tz=args.tz, min_n=args.min_n,
                     source=str(args.log), keep_roster=args.keep_roster,
-                    utilisation=args.utilisation)
+                    utilisation=args.utilisation, dependence=args.dependence)
     path = write_scenario(cal, args.out)
     if args.tables:
         args.tables.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="base scenario (name or TOML) for what the log cannot tell")
     p.add_argument("--keep-roster", action="store_true",
                    help="keep the base's roster instead of estimating staff from the log")
+    p.add_argument("--dependence", choices=("joint", "independent"), default="joint",
+                   help="stage durations of a pass: joint bootstrap (default) or independent")
     add_tz_argument(p, "the log's (manifest time_zone), else UTC")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("--out", type=Path, required=True, help="output directory")
@@ -96,7 +98,8 @@ def _run(args: argparse.Namespace) -> int:
         setattr(args, name, (a, b))
     v = validate(log, load_scenario(args.base), train=tuple(args.train),
                  test=tuple(args.test), replications=args.replications, seed=args.seed,
-                 workers=args.workers, keep_roster=args.keep_roster, source=str(args.log))
+                 workers=args.workers, keep_roster=args.keep_roster, source=str(args.log),
+                 dependence=args.dependence)
     out: Path = args.out
     write_outputs(out, v.table, v.distances, v.summary, lang=args.lang)
     if v.calibration is not None:

@@ -217,7 +217,7 @@ def on_period(scenario: Scenario, start: Any, end: Any) -> Scenario:
 def validate(log: EventLog, base: Scenario, *, train: tuple[Any, Any], test: tuple[Any, Any],
              replications: int = 10, seed: int = 1, workers: int | None = 1,
              keep_roster: bool = False, name: str | None = None,
-             source: str = "") -> Validation:
+             source: str = "", dependence: str = "joint") -> Validation:
     """Calibrate on ``train``, simulate ``test``, compare (see the module docstring)."""
     if replications < 2:
         raise ValueError("validate needs at least 2 replications for a prediction interval")
@@ -225,7 +225,7 @@ def validate(log: EventLog, base: Scenario, *, train: tuple[Any, Any], test: tup
     if te.tickets.empty:
         raise ValueError(f"the test period [{test[0]}, {test[1]}) has no tickets")
     cal = calibrate(tr, base, name=name, window=(_utc(train[0]), _utc(train[1])),
-                    source=source, keep_roster=keep_roster)
+                    source=source, keep_roster=keep_roster, dependence=dependence)
     sc = on_period(cal.scenario, *test)
     sim = _simulate(sc, seed=seed, replications=replications, workers=workers)
     table = validation_table(te, sim, start=test[0], end=test[1])
