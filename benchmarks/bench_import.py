@@ -12,7 +12,8 @@ fresh SQLite file:
 
 Reports source events per second for each side and the ratio import / (read_csv + to_sql),
 median of ``--runs`` interleaved runs, and writes ``benchmarks/results/import.json``.
-Usage: ``python benchmarks/bench_import.py [--events N] [--runs K]``. No assertion on timing.
+Usage: ``python benchmarks/bench_import.py [--quick] [--events N] [--runs K]`` (``--quick``:
+20k events, one run). No assertion on timing.
 """
 
 from __future__ import annotations
@@ -62,10 +63,13 @@ def _timed(cmd: list[str], env: dict[str, str]) -> float:
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--events", type=int, default=500_000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="20k events, one run (CI)")
+    ap.add_argument("--events", type=int, default=None)
+    ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--out", type=Path, default=HERE / "results" / "import.json")
     args = ap.parse_args(argv)
+    args.events = args.events or (20_000 if args.quick else 500_000)
+    args.runs = args.runs or (1 if args.quick else 3)
     src = DATA / "helpdesk_4tu_finale.csv.gz"
     if not src.is_file():
         raise SystemExit(f"{src}: the Helpdesk log is needed")
