@@ -278,3 +278,20 @@ def test_calibration_writes_a_joint_bootstrap_of_dependent_stages() -> None:
     ind = calibrate(log, load_scenario("apartment"), keep_roster=True,
                     dependence="independent")
     assert ind.scenario.categories["engineering"].joint_fields == ()
+
+
+def test_calibrate_accepts_the_logs_own_source_names() -> None:
+    from fcsim.calibrate import calibrate
+
+    log = _small(6.0)
+    tk = log.tickets.copy()
+    src = tk["source"].astype(object).copy()
+    src.iloc[::2] = "email"
+    tk["source"] = src
+    own = EventLog.from_frames(log.events, tk, log.manifest)
+    cal = calibrate(own, load_scenario("apartment"), keep_roster=True)
+    assert any("['email']" in w for w in cal.warnings)
+    eng = tk[tk["category"].astype(str) == "engineering"]
+    share = (eng["source"].astype(str).isin(["email", "customer_call"])).mean()
+    got = cal.scenario.categories["engineering"].sources
+    assert got["customer_call"] == pytest.approx(share, abs=1e-5)

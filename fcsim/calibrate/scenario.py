@@ -108,12 +108,24 @@ def _departments(log: EventLog) -> dict[str, str]:
     return out
 
 
-def _sources(log: EventLog, cats: dict[str, dict[str, Any]], com: dict[str, str]) -> None:
-    """Source shares per category; a log without sources or relays: all customer calls."""
+def _sources(log: EventLog, cats: dict[str, dict[str, Any]], com: dict[str, str],
+             warn: Any = None) -> None:
+    """Source shares per category; a log without sources or relays: all customer calls. The
+    log's own source names that are not fcsim's sources count as ``customer_call`` (a first
+    contact at the desk), with a warning naming them."""
+    from fcsim.model.taxonomy import Source
+
     tk = log.tickets
     relayed = bool((log.events["activity"].astype(str) == "relayed").any())
+    known = {s.value for s in Source}
+    seen = set(tk["source"].dropna().astype(str).unique())
+    foreign = sorted(seen - known)
+    if foreign and warn is not None:
+        warn(f"source name(s) of the log that are not fcsim sources count as customer_call "
+             f"(a first contact at the desk): {foreign}")
     for c, cfg in cats.items():
         src = tk.loc[tk["category"].astype(str) == c, "source"].dropna().astype(str)
+        src = src.where(src.isin(known), Source.CUSTOMER_CALL.value)
         key = f"categories.{_key(c)}.sources"
         if len(src):
             shares = src.value_counts(normalize=True).sort_index()
@@ -316,7 +328,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
                        "ci_low": lo / scale, "ci_high": hi / scale, "n": ca.n,
                        "kind": "rate"})
         new_cats[c] = cfg
-    _sources(log, new_cats, com)
+    _sources(log, new_cats, com, warn)
     _drain(log, data, com)
     dropped = sorted(set(base.categories) - set(new_cats))
     if dropped:
