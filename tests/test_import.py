@@ -30,8 +30,10 @@ B,Close,2026-03-02 09:00:00,d2,consultation
 B,Classify,2026-03-02 09:00:00,d2,consultation
 B,Open,2026-03-02 09:00:00,d2,consultation
 """
-# C is dispatched without being classified: missing_prerequisite.
-BAD = "C,Start,2026-03-02 10:00:10,d1,engineering\nC,Dispatch,2026-03-02 10:01:00,d1,engineering\n"
+# C is dispatched without being classified: a skipped stage, which an import takes (its
+# dispatch clock is missing). D's dispatch is dated 1900: an implausible timestamp.
+SKIPPED = "C,Start,2026-03-02 10:00:10,d1,engineering\nC,Dispatch,2026-03-02 10:01:00,d1,engineering\n"
+BAD = "D,Start,2026-03-02 10:00:10,d1,engineering\nD,Dispatch,1900-03-02 10:01:00,d1,engineering\n"
 
 MAPPING = """\
 name = "tiny"
@@ -125,30 +127,40 @@ def test_mapping_translates_hand_worked_example(rec: Recorder, tmp_path: Path) -
 
 
 def test_quarantine_policy_loads_the_rest(rec: Recorder, tmp_path: Path) -> None:
-    src = write(tmp_path, SOURCE + BAD, "log.csv")
+    src = write(tmp_path, SOURCE + SKIPPED + BAD, "log.csv")
     m = write(tmp_path, MAPPING.format(policy="quarantine"), "tiny.toml")
     report = rec.import_log(src, m)
-    assert report.quarantined_tickets == ["C"]
-    assert report.quarantine_counts() == {"missing_prerequisite": 1}
-    assert report.quarantined[0].seq == 2  # received 0, recorded 1, dispatched 2
-    assert sorted(map(str, rec.export().tickets["ticket_id"])) == ["A", "B"]
-    assert dump(rec.engine)["quarantine"][0][2:5] == ("C", 2, "missing_prerequisite")
+    assert report.quarantined_tickets == ["D"]
+    assert report.quarantine_counts() == {"implausible_timestamp": 1}
+    # D: received 0 (synthesised at its first row, 1900), recorded 1, dispatched 2 (1900 too)
+    assert sorted(q.seq for q in report.quarantined) == [0, 1]
+    assert report.reasons["implausible_timestamp"]["rows"] == 2
+    assert sorted(map(str, rec.export().tickets["ticket_id"])) == ["A", "B", "C"]
+    assert dump(rec.engine)["quarantine"][0][2:5] == ("D", 0, "implausible_timestamp")
+    # C skipped its classification: loaded, and its dispatch clock is missing, not refused
+    ev = rec.export().events
+    assert [str(a) for a in ev.loc[ev["ticket_id"] == "C", "activity"]] == [
+        "received", "recorded", "dispatched"]
 
 
 def test_failed_import_leaves_the_store_unchanged(rec: Recorder, tmp_path: Path) -> None:
     rec.open_ticket("X1", category="help", received_at="2026-03-01T10:00:00+00:00")
     before = dump(rec.engine)
     src = write(tmp_path, SOURCE + BAD, "log.csv")
-    with pytest.raises(ImportFailed, match=r"1 ticket\(s\) with missing_prerequisite") as err:
+    with pytest.raises(ImportFailed, match=r"1 ticket\(s\) with implausible_timestamp") as err:
         rec.import_log(src, write(tmp_path, MAPPING.format(policy="fail"), "tiny.toml"))
-    assert err.value.report.quarantined_tickets == ["C"]
+    assert err.value.report.quarantined_tickets == ["D"]
     assert dump(rec.engine) == before
     # a valid import, then the same again: ids clash inside the write, which rolls back
     ok = write(tmp_path, SOURCE, "ok.csv")
     rec.import_log(ok, write(tmp_path, MAPPING.format(policy="fail"), "tiny2.toml"))
     before = dump(rec.engine)
-    with pytest.raises(ImportFailed, match="already in the store"):
+    with pytest.raises(ImportFailed, match=r"refused.*2 of 2 ticket id.*already in the store"):
         rec.import_log(ok, tmp_path / "tiny2.toml")
+    assert dump(rec.engine) == before
+    # the same file with --policy quarantine: quarantine does not hide a clash
+    with pytest.raises(ImportFailed, match="already in the store"):
+        rec.import_log(ok, tmp_path / "tiny2.toml", policy="quarantine")
     assert dump(rec.engine) == before
 
 
@@ -196,35 +208,58 @@ def test_excel_source_gives_the_same_log(tmp_path: Path) -> None:
 def test_helpdesk_imports_with_quality_report(shared_data: Path, tmp_path: Path) -> None:
     rec = Recorder(f"sqlite:///{tmp_path / 'h.sqlite'}")
     report = rec.import_log(shared_data / "helpdesk_4tu_finale.csv.gz", "helpdesk")
-    # 4,580 cases (README); every one is either loaded or quarantined
-    assert report.tickets_loaded + len(report.quarantined_tickets) == 4580
-    assert report.rows_read == 21348
-    assert report.ignored["Resolve ticket"] == 4983 and report.ignored["Wait"] == 1463
-    assert report.tickets_loaded > 4000
+    # 4,580 cases (README), none refused: one case id comes back > 30 days after its close
+    # and is split off as a ticket of its own
+    assert report.quarantined == [] and report.rows_read == 21348
+    assert report.tickets_loaded == 4581 and report.reasons["reused_case_id"]["tickets"] == 1
+    assert report.ignored["Wait"] == 1463 and "Resolve ticket" not in report.ignored
     log = rec.export()
     assert len(log.tickets) == report.tickets_loaded
     assert len(log.events) == report.events_loaded
-    assert len(validate_log(log)) == 0
+    assert len(validate_log(log, level="import")) == 0
+    # reopens (work after a resolution) are second passes, opened by a rejection
+    ev = log.events
+    second = set(ev.loc[ev["attempt"] == 2, "ticket_id"].astype(str))
+    rej = set(ev.loc[(ev["activity"] == "rejected") & (ev["attempt"] == 1), "ticket_id"]
+              .astype(str))
+    assert second == rej and len(second) == report.reasons["reopened"]["tickets"] > 300
     meas = {x.name: x.measurable for x in report.measurable}
-    assert meas["dispatch"] and meas["recognition"] and meas["timeliness"]
+    assert meas["dispatch"] and meas["recognition"] and meas["timeliness"] and meas["pass_rate"]
     assert not meas["record"] and not meas["satisfaction"] and not meas["callback_rate"]
+    # measurability travels with the exported log; fcsim kpi does not judge the record clock
+    assert log.manifest["measurability"]["record"]["measurable"] is False
+    assert log.manifest["time_zone"] == "Europe/Rome"
+    from fcsim.kpi import evaluate
+
+    cp = evaluate(log).control_points
+    assert "record" not in set(cp["control_point"].astype(str))
+    rec.close_connections()
 
 
 @pytest.mark.slow
 def test_bpic14_imports_with_quality_report(shared_data: Path, tmp_path: Path) -> None:
     rec = Recorder(f"sqlite:///{tmp_path / 'b.sqlite'}")
     report = rec.import_log(shared_data / "bpic14_sample_incident_activity.csv.gz", "bpic14")
-    assert report.rows_read == 39911
-    assert report.tickets_loaded + len(report.quarantined_tickets) == 4000
-    # incidents reopened after closing are quarantined (event_after_close / duplicate_close)
-    counts = report.quarantine_counts()
-    assert counts.get("event_after_close", 0) + counts.get("duplicate_close", 0) > 0
+    assert report.rows_read == 39911 and report.quarantined == []
+    assert report.tickets_loaded == 4001  # one incident id re-used after its close: split
     log = rec.export()
-    assert len(validate_log(log)) == 0
-    assert set(log.tickets["category"].astype(str)) <= {"incident", "request for information"}
-    assert report.tickets_loaded > 3500  # only reopened incidents are quarantined
+    assert len(validate_log(log, level="import")) == 0
+    cats = set(log.tickets["category"].astype(str))
+    assert cats <= {f"{c} / {p}" for c in ("incident", "request for information")
+                    for p in range(1, 6)}
+    # reopened incidents are second passes (rejected, then attempt 2), not quarantined:
+    # 183 incidents carry a reopen_time in the case table
+    ev = log.events
+    reopened = set(ev.loc[ev["attempt"] == 2, "ticket_id"].astype(str))
+    assert 150 <= len(reopened) <= 200
+    case = pd.read_csv(shared_data / "bpic14_sample_incidents.csv.gz", usecols=["incident_id",
+                                                                              "reopen_time"])
+    with_time = set(case.loc[case["reopen_time"].notna(), "incident_id"])
+    assert len(reopened & with_time) >= 0.9 * len(reopened)
     meas = {x.name: x.measurable for x in report.measurable}
     assert meas["dispatch"] and meas["recognition"] and not meas["record"]
+    assert meas["pass_rate"]
+    rec.close_connections()
 
 
 HANDOVER_SOURCE = """\

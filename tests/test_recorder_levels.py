@@ -26,14 +26,21 @@ def rec(tmp_path: Path) -> Any:
     r.close_connections()
 
 
-def test_both_levels_check_the_one_lifecycle(rec: Recorder) -> None:
+def test_the_two_levels_of_the_one_lifecycle(rec: Recorder) -> None:
+    """Live entry refuses a skipped stage; an import takes it (its clock becomes missing);
+    both refuse what KPI.md itself forbids (an event after the close)."""
     rec.open_ticket("T1", category="engineering", received_at=T0, level="import")
-    for level in ("live", "import"):
-        with pytest.raises(RecorderError, match="missing_prerequisite"):
-            rec.append("T1", "dispatched", at(50), level=level)
+    with pytest.raises(RecorderError, match="missing_prerequisite"):
+        rec.append("T1", "dispatched", at(50), level="live")
     with pytest.raises(RecorderError, match="level 'lenient' is not one of live, import"):
         rec.append("T1", "recorded", at(40), level="lenient")
     assert rec.append("T1", "recorded", at(40), level="import") == 1
+    assert rec.append("T1", "dispatched", at(50), level="import") == 2  # no classified
+    assert rec.append("T1", "closed", at(60), level="import") == 3
+    for level in ("live", "import"):
+        with pytest.raises(RecorderError, match="event_after_close"):
+            rec.append("T1", "arrived", at(70), level=level)
+    assert "arrived" not in rec.allowed_activities("T1", at(70), level="import")
 
 
 def test_in_transaction_callback_commits_and_rolls_back_with_the_write(rec: Recorder) -> None:

@@ -7,6 +7,8 @@
 * :mod:`~fcsim.calibrate.probabilities` — misroute, rejection, escalation and intake shares with
   Wilson intervals;
 * :mod:`~fcsim.calibrate.passes` — the stage-duration samples read from the log;
+* :mod:`~fcsim.calibrate.staffing` — staff per role from the log (offered load over a
+  utilisation, distinct active resources);
 * :mod:`~fcsim.calibrate.scenario` — :func:`calibrate` and the scenario TOML it writes.
 """
 
@@ -16,6 +18,7 @@ from fcsim.calibrate.passes import STAGES, cycle_times, stage_samples
 from fcsim.calibrate.probabilities import branch_probabilities
 from fcsim.calibrate.recovery import recovery
 from fcsim.calibrate.scenario import (
+    ARRIVALS_ONLY,
     NO_STARTED_AT,
     Calibration,
     calibrate,
@@ -23,6 +26,7 @@ from fcsim.calibrate.scenario import (
 )
 
 __all__ = [
+    "ARRIVALS_ONLY",
     "FAMILIES",
     "NO_STARTED_AT",
     "STAGES",

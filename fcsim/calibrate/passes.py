@@ -198,7 +198,8 @@ def stage_samples(log: EventLog, *, started_known: bool | None = None) -> pd.Dat
     parts.append(_frame("close", p, ~p["route_dispatch"], p["t_closed"], p["t_classified"],
                         gap_wait))
     parts.append(_callbacks(log))
-    out = pd.concat([x for x in parts if len(x)], ignore_index=True)
+    kept = [x for x in parts if len(x)]
+    out = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
     if out.empty:
         return pd.DataFrame(columns=["stage", "field", "category", "includes_waiting",
                                      "ticket_id", "attempt", "value_min"])

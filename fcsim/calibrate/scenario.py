@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from fcsim.calibrate.arrivals import ArrivalFit, arrival_rates
+from fcsim.calibrate.arrivals import ArrivalFit, arrival_rates, day_dispersion
 from fcsim.calibrate.durations import DurationFit, fit_duration
 from fcsim.calibrate.passes import stage_samples
 from fcsim.calibrate.probabilities import branch_probabilities
@@ -34,10 +34,13 @@ from fcsim.eventlog import EventLog
 from fcsim.model.timezone import tz_name
 from fcsim.scenarios import Scenario, scenario_from_dict
 
-__all__ = ["NO_STARTED_AT", "Calibration", "calibrate", "write_scenario"]
+__all__ = ["ARRIVALS_ONLY", "NO_STARTED_AT", "Calibration", "calibrate", "write_scenario"]
 
 log_ = logging.getLogger(__name__)
 
+ARRIVALS_ONLY = ("the log records arrivals only: only the arrival rates and hour-of-week "
+                 "profiles are estimated; stage durations, branching probabilities, sources "
+                 "and the roster are the base's (not estimable from arrivals)")
 NO_STARTED_AT = ("the log has no started_at: it records completions only, so every duration "
                  "includes waiting, not just work")
 
@@ -105,12 +108,24 @@ def _departments(log: EventLog) -> dict[str, str]:
     return out
 
 
-def _sources(log: EventLog, cats: dict[str, dict[str, Any]], com: dict[str, str]) -> None:
-    """Source shares per category; a log without sources or relays: all customer calls."""
+def _sources(log: EventLog, cats: dict[str, dict[str, Any]], com: dict[str, str],
+             warn: Any = None) -> None:
+    """Source shares per category; a log without sources or relays: all customer calls. The
+    log's own source names that are not fcsim's sources count as ``customer_call`` (a first
+    contact at the desk), with a warning naming them."""
+    from fcsim.model.taxonomy import Source
+
     tk = log.tickets
     relayed = bool((log.events["activity"].astype(str) == "relayed").any())
+    known = {s.value for s in Source}
+    seen = set(tk["source"].dropna().astype(str).unique())
+    foreign = sorted(seen - known)
+    if foreign and warn is not None:
+        warn(f"source name(s) of the log that are not fcsim sources count as customer_call "
+             f"(a first contact at the desk): {foreign}")
     for c, cfg in cats.items():
         src = tk.loc[tk["category"].astype(str) == c, "source"].dropna().astype(str)
+        src = src.where(src.isin(known), Source.CUSTOMER_CALL.value)
         key = f"categories.{_key(c)}.sources"
         if len(src):
             shares = src.value_counts(normalize=True).sort_index()
@@ -124,20 +139,84 @@ def _sources(log: EventLog, cats: dict[str, dict[str, Any]], com: dict[str, str]
 
 
 def _drain(log: EventLog, data: dict[str, Any], com: dict[str, str]) -> None:
-    """Drain long enough for the observed cycle times (twice their 99th percentile)."""
+    """The drain after the horizon from the log's cycle-time tail: twice its 99th percentile
+    (at least one day), not the base's."""
     from fcsim.calibrate.passes import cycle_times
 
     ct = cycle_times(log)["cycle_min"]
     if len(ct):
-        need = math.ceil(2 * float(ct.quantile(0.99)) / 1440.0)
-        if need > data["scenario"]["drain_max_days"]:
-            data["scenario"]["drain_max_days"] = float(need)
-            com["scenario.drain_max_days"] = "twice the observed 99th-percentile cycle time"
+        q99 = float(ct.quantile(0.99))
+        data["scenario"]["drain_max_days"] = float(max(1, math.ceil(2 * q99 / 1440.0)))
+        com["scenario.drain_max_days"] = (
+            f"twice the observed 99th-percentile cycle time ({q99 / 1440.0:.3g} days, "
+            f"{len(ct)} tickets)")
+    else:
+        com["scenario.drain_max_days"] = "the log has no closed ticket: the base's value kept"
+
+
+#: most observed vectors written per category (a seeded subsample above it)
+JOINT_MAX_ROWS = 2000
+
+
+def _joint(log: EventLog, samples: pd.DataFrame, cats: dict[str, dict[str, Any]],
+           com: dict[str, str], *, min_n: int) -> None:
+    """Per category, the joint bootstrap of its passes' stage vectors: the stages present in
+    at least half of its passes with more than one value, over the passes that have them all
+    (at least ``min_n``); the evidence (Kendall τ of each pair) goes into the comment."""
+    import numpy as np
+    from scipy import stats
+
+    from fcsim.scenarios.config import JOINT_STAGES
+
+    tk = log.tickets
+    cat_of = pd.Series(tk["category"].astype(str).to_numpy(),
+                       index=tk["ticket_id"].astype(str))
+    s = samples[samples["stage"].isin(JOINT_STAGES)]
+    s = s.assign(cat=cat_of.reindex(s["ticket_id"].astype(str)).to_numpy(),
+                 key=s["ticket_id"].astype(str) + "|" + s["attempt"].astype(str))
+    for c, g in s.groupby("cat", sort=True):
+        if c not in cats:
+            continue
+        wide = g.pivot_table(index="key", columns="stage", values="value_min",
+                             aggfunc="first")
+        keep = [st for st in JOINT_STAGES if st in wide.columns
+                and wide[st].notna().mean() >= 0.5 and wide[st].nunique() > 1]
+        if len(keep) < 2:
+            continue
+        rows = wide[keep].dropna().to_numpy(float)
+        if len(rows) < min_n:
+            continue
+        taus = "; ".join(
+            f"{a}/{b} {stats.kendalltau(rows[:, i], rows[:, j]).statistic:.2f}"
+            for i, a in enumerate(keep) for j, b in enumerate(keep) if i < j)
+        n_all = len(rows)
+        if n_all > JOINT_MAX_ROWS:
+            pick = np.sort(np.random.default_rng(0).choice(n_all, JOINT_MAX_ROWS,
+                                                           replace=False))
+            rows = rows[pick]
+        cfg = cats[c]
+        cfg["joint_fields"] = keep
+        cfg["joint_rows"] = [[float(f"{v:.6g}") for v in r] for r in rows]
+        com[f"categories.{_key(c)}.joint_fields"] = (
+            f"joint bootstrap of {len(rows)} observed stage vectors (of {n_all} complete "
+            f"passes): the stages of a pass are dependent (Kendall tau {taus}); a copula on "
+            "log-durations would need a marginal family per stage, which the KS tests reject "
+            "for most stages of real logs")
+
+
+def _log_zone(log: EventLog) -> tzinfo | None:
+    """The log's own IANA zone (its manifest's ``time_zone``), if any."""
+    from fcsim.model.timezone import parse_tz
+
+    name = (log.manifest or {}).get("time_zone")
+    return parse_tz(name) if isinstance(name, str) and name else None
 
 
 def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
               tz: tzinfo | None = None, window: tuple[Any, Any] | None = None,
-              min_n: int = 30, pooled_below: int = 200, source: str = "") -> Calibration:
+              min_n: int = 30, pooled_below: int = 200, source: str = "",
+              keep_roster: bool = False, utilisation: float = 0.8,
+              dependence: str = "joint") -> Calibration:
     """Estimate a scenario from ``log``, starting from ``base``.
 
     Parameters
@@ -150,7 +229,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         Name of the new scenario (default ``<base>-calibrated``).
     tz
         The site's time zone: of the hour-of-week profiles, and the calibrated scenario's
-        ``time_zone`` (default: the base's zone).
+        ``time_zone`` (default: the log's own, from its manifest, else the base's zone).
     window
         Arrival window ``(start, end)``; default the manifest's or the arrivals' span.
     min_n
@@ -159,15 +238,31 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         Categories with fewer arrivals share the profile fitted to all arrivals.
     source
         Where the log came from (written in the file's header).
+    keep_roster
+        Keep the base's roster instead of estimating staff from the log (a warning says so).
+    utilisation
+        The utilisation over which the offered load is staffed
+        (:mod:`fcsim.calibrate.staffing`).
+    dependence
+        ``"joint"``: a category's stages are drawn as observed vectors (a joint bootstrap,
+        :func:`_joint`) where it has enough complete passes; ``"independent"``: each stage
+        from its own fitted distribution.
     """
+    if dependence not in ("joint", "independent"):
+        raise ValueError(f"dependence must be 'joint' or 'independent', got {dependence!r}")
     warnings: list[str] = []
 
     def warn(msg: str) -> None:
         log_.warning(msg)
         warnings.append(msg)
 
-    zone = tz or base.scenario.tz
-    if not log.events["started_at"].notna().any():
+    zone = tz or _log_zone(log) or base.scenario.tz
+    acts = set(log.events["activity"].astype(str).unique())
+    arrivals_only = acts <= {"received", "relayed"}
+    if arrivals_only:
+        warn(ARRIVALS_ONLY)
+        keep_roster = True
+    elif not log.events["started_at"].notna().any():
         warn(NO_STARTED_AT)
     arr = arrival_rates(log, tz=zone, window=window, pooled_below=pooled_below)
     meta = base.scenario
@@ -183,6 +278,18 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         occupancy_by_month=None, holidays=[])
     com["scenario.days"] = f"observed window [{arr.start}, {arr.end}) UTC"
     com["scenario.holidays"] = "holidays and monthly occupancy are in the fitted rates"
+    if not arrivals_only:  # the log's shares are marginal: they already hold these effects
+        q = data["quality"]
+        for k in [k for k in q if "_odds_" in k]:
+            q[k] = 1.0
+            com[f"quality.{k}"] = ("1 (neutral): the calibrated shares are the log's marginal "
+                                   "ones, which already contain this effect")
+    cv, n_days = day_dispersion(log, tz=zone, window=(arr.start, arr.end))
+    data["scenario"]["day_factor_cv"] = round(cv, 4)
+    com["scenario.day_factor_cv"] = (
+        f"calibrated: gamma day factor by the method of moments on {n_days} whole days "
+        "(daily counts against their weekday's mean)" if n_days >= 14 else
+        f"not calibrated: {n_days} whole days (< 14): Poisson")
     flags = _route_flags(log)
     depts = _departments(log)
     new_cats: dict[str, dict[str, Any]] = {}
@@ -221,7 +328,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
                        "ci_low": lo / scale, "ci_high": hi / scale, "n": ca.n,
                        "kind": "rate"})
         new_cats[c] = cfg
-    _sources(log, new_cats, com)
+    _sources(log, new_cats, com, warn)
     _drain(log, data, com)
     dropped = sorted(set(base.categories) - set(new_cats))
     if dropped:
@@ -299,6 +406,27 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     if any(samples["includes_waiting"]) and NO_STARTED_AT not in warnings:
         stages = sorted(set(samples.loc[samples["includes_waiting"], "field"]))
         warn(f"durations measured between events, including waiting: {stages}")
+    if dependence == "joint" and not samples.empty:
+        _joint(log, samples, new_cats, com, min_n=min_n)
+    close_wait = samples.loc[samples["stage"] == "close", "includes_waiting"]
+    if len(close_wait) and bool(close_wait.any()):
+        data["policy"]["close_timer"] = True
+        com["policy.close_timer"] = ("the close delay is measured between events (it includes "
+                                     "waiting): a timer, not desk work")
+    if keep_roster:
+        if not arrivals_only:
+            warn(f"the roster is the base's ({base.name!r}), not estimated from the log")
+        roster_note = f"The roster is the base's ({base.name!r}): kept on request."
+    else:
+        from fcsim.calibrate.staffing import apply_estimates, estimate_staff
+
+        ests = estimate_staff(log, data, utilisation=utilisation,
+                              waiting=bool(samples["includes_waiting"].any()))
+        apply_estimates(data, ests)
+        for e in ests:
+            com[f"staff.{_key(e.group)}.shifts"] = e.evidence
+        roster_note = ("Staff estimated from the log: " + ", ".join(
+            f"{e.group} {e.count}" for e in ests) + ".")
     for fld in ("stages.sign_min", "stages.escalate_min"):
         com.setdefault(fld, "not calibrated: the log shows it only with the queue before it")
     header = (f"{data['scenario']['name']} — written by fcsim calibrate from "
@@ -306,7 +434,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
               f"Window [{arr.start}, {arr.end}) UTC; hours of the week in UTC offset "
               f"{start_local.strftime('%z')}.\n"
               "Calibrated keys carry their fitted values, 95 % intervals and sample sizes.\n"
-              "The roster is the base's (not calibrated).")
+              + roster_note)
     if warnings:
         header += "\nWarnings:\n" + "\n".join(f"- {w}" for w in warnings)
     text = dumps(data, comments=com, header=header)

@@ -20,12 +20,14 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 #: Subcommand modules, in the order ``fcsim --help`` lists them. A module that is not
 #: present (a part not yet built) is left out of the parser.
 COMMAND_MODULES: tuple[str, ...] = (
-    "run", "kpi", "record", "calibrate", "compare", "sweep", "staff", "roster", "sensitivity",
-    "check", "serve", "users", "nowcast",
+    "run", "kpi", "record", "calibrate", "compare", "validate", "sweep", "staff", "roster",
+    "sensitivity", "check", "serve", "users", "nowcast",
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``fcsim`` parser; with ``only`` (a command name) just that subcommand's module is
+    imported, so that a command starts without loading every other (the KPI engine, scipy …)."""
     parser = argparse.ArgumentParser(
         prog="fcsim",
         description="Simulate and measure the first-contact responsibility procedure (首接負責制).",
@@ -34,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
+        if only is not None and name != only:
+            continue
         try:
             module = importlib.import_module(f"fcsim.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -46,8 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(command if command in COMMAND_MODULES else None)
+    args = parser.parse_args(words)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

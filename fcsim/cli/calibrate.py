@@ -30,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="PATH=VALUE", help="override a field of the base first")
     p.add_argument("--tables", type=Path, help="also write the fit tables (CSV) here")
+    p.add_argument("--keep-roster", action="store_true",
+                   help="keep the base's roster instead of estimating staff from the log")
+    p.add_argument("--dependence", choices=("joint", "independent"), default="joint",
+                   help="stage durations of a pass: a joint bootstrap of observed vectors "
+                   "(default) or independent fitted distributions")
+    p.add_argument("--utilisation", type=float, default=0.8,
+                   help="utilisation over which the offered load is staffed (default 0.8)")
     p.set_defaults(func=_run)
 
 
@@ -42,8 +49,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.overrides:
         base = apply_overrides(base, args.overrides)
     log = read_log(args.log)
+    if not 0 < args.utilisation <= 1:
+        raise SystemExit(f"error: --utilisation must be in (0, 1], got {args.utilisation}")
     cal = calibrate(log, base, name=args.name, tz=args.tz, min_n=args.min_n,
-                    source=str(args.log))
+                    source=str(args.log), keep_roster=args.keep_roster,
+                    utilisation=args.utilisation, dependence=args.dependence)
     path = write_scenario(cal, args.out)
     if args.tables:
         args.tables.mkdir(parents=True, exist_ok=True)
@@ -61,5 +71,12 @@ def _run(args: argparse.Namespace) -> int:
               .to_string(index=False))
     for w in cal.warnings:
         print(f"warning: {w}")
+    sc = cal.scenario
+    staff = ", ".join(f"{g} {max(s.hourly(on_call=False))}" for g, s in sc.staff.items())
+    kept = args.keep_roster or any("arrivals only" in w for w in cal.warnings)
+    print(("roster: the base's, kept" if kept else "roster: estimated from the log")
+          + f" (busiest hour: {staff})")
+    print(f"time zone {sc.scenario.time_zone}, start {sc.scenario.start.isoformat()}, "
+          f"{sc.scenario.days:g} days, drain {sc.scenario.drain_max_days:g} days")
     print(f"→ {path}")
     return 0

@@ -59,13 +59,32 @@ def _compare(args: argparse.Namespace) -> int:
     for stage in c.distances["stage"]:
         plot_stage_ecdf(c.samples, c.distances, stage, lang=args.lang).savefig(
             out / f"stage_{stage}.png")
+    from fcsim.cli.validate import write_outputs
+    from fcsim.compare.unfinished import horizon_of, unfinished_at_horizon
+    from fcsim.validate import distances_table, summary, validation_table
+
+    unfinished = unfinished_at_horizon(sim)
+    win = (sim.manifest or {}).get("window")
+    start = pd.Timestamp(win[0]) if win else obs.events["timestamp"].min()
+    end = horizon_of(sim) or obs.events["timestamp"].max()
+    table = validation_table(obs, sim, start=start, end=end)
+    dist = distances_table(obs, sim, start)
+    summ = summary(table, dist)
+    summ["unfinished_at_horizon"] = unfinished.to_dict()
+    write_outputs(out / "validation", table, dist, summ, lang=args.lang)
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(c.indicators.to_string(index=False))
         print()
         print(c.clocks.to_string(index=False))
         print()
         print(c.distances.to_string(index=False))
-    print(f"→ {out}/")
+    n_rep = int(c.indicators["n_replications"].max()) if len(c.indicators) else 0
+    if n_rep < 2:
+        print("warning: one simulated replication: no prediction intervals (run with -r 2 "
+              "or more)")
+    print(unfinished.line())
+    print(f"→ {out}/ (and validation/: validation.csv, distances.csv, summary.json, "
+          "report.html)")
     return 0
 
 

@@ -11,6 +11,10 @@ seed's.
 
 Weeks and months are local: the zone is ``--tz``, else the manifest's ``time_zone``, else the
 recorder site's (with ``--db``), else UTC with a warning.
+
+Clocks an import marked not measurable in the log's manifest (its start or end event was
+synthesised, or the stage is absent) are listed and not judged: they have no rows and do not
+count in timeliness.
 """
 
 from __future__ import annotations
@@ -86,6 +90,13 @@ def _run(args: argparse.Namespace) -> int:
     result = evaluate(log, as_of=args.as_of, bounds=bounds, window=window,
                       period=args.period, by=args.period_by, tz=_zone(args, log))
     write_kpi(result, args.out)
+    from fcsim.kpi.engine import not_measurable
+
+    meas = (log.manifest or {}).get("measurability") or {}
+    skipped = [f"{c} ({meas[c].get('reason', '')})" for c in sorted(not_measurable(log))
+               if "in the log" not in str(meas[c].get("reason", ""))]
+    if skipped:
+        print("clocks not measurable in this log, not judged: " + "; ".join(skipped))
     print(indicator_table(result.indicators))
     print(ownership_line(result.ownership))
     print(f"\n→ {args.out}/control_points.csv, indicators.csv, periods.csv, ownership.csv")

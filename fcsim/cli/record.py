@@ -133,6 +133,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--mapping", help="mapping TOML, or a built-in name: helpdesk, bpic14 "
                                      "(omit for an fcsim log directory)")
     p.add_argument("--tickets", type=Path, help="case table (overrides the mapping's)")
+    p.add_argument("--policy", choices=("fail", "quarantine"),
+                   help="a ticket that breaks the lifecycle or a data-quality rule: refuse the "
+                        "whole import, or quarantine the ticket (default: the mapping's; "
+                        "fail for a log directory)")
+    p.add_argument("--report", type=Path, metavar="FILE.json",
+                   help="write the data-quality report (counts by reason) as JSON")
     p.add_argument("--by")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_import)
@@ -272,8 +278,15 @@ def format_report(report: Any) -> str:
     lines = [f"import of {report.source}" + (f" (mapping {report.mapping})"
                                              if report.mapping else "")]
     lines.append(f"  rows read: {report.rows_read}")
-    lines.append(f"  loaded: {report.tickets_loaded} tickets, {report.events_loaded} events"
-                 + (f" (import id {report.import_id})" if report.import_id else ""))
+    if report.import_id:
+        lines.append(f"  loaded: {report.tickets_loaded} tickets, {report.events_loaded} "
+                     f"events (import id {report.import_id})")
+    else:
+        lines.append("  loaded: nothing (the import was refused)")
+    for code, r in report.reasons.items():
+        n = ", ".join(x for x in (f"{r['rows']} row(s)" if r["rows"] else "",
+                                  f"{r['tickets']} ticket(s)" if r["tickets"] else "") if x)
+        lines.append(f"  {code}: {n} — {r['action']}")
     for title, data in (("ignored source activities", report.ignored),
                         ("duplicates dropped (keep rule)", report.dropped),
                         ("synthesised", report.synthesised)):
@@ -294,6 +307,15 @@ def format_report(report: Any) -> str:
     return "\n".join(lines)
 
 
+def _write_report(path: Path | None, report: Any) -> None:
+    if path is None:
+        return
+    from dataclasses import asdict
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(report), default=str, indent=1) + "\n", encoding="utf-8")
+
+
 def _import(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -307,13 +329,16 @@ def _import(args: argparse.Namespace) -> int:
             from fcsim.eventlog import read_log
 
             report = rec.import_eventlog(read_log(args.file), source=str(args.file),
-                                         by=args.by)
+                                         by=args.by, default_policy=args.policy or "fail")
         else:
             report = rec.import_log(args.file, args.mapping, tickets_path=args.tickets,
-                                    by=args.by)
+                                    by=args.by, policy=args.policy)
     except ImportFailed as exc:
+        print(f"fcsim record import: refused: {exc}", file=sys.stderr)
         print(format_report(exc.report), file=sys.stderr)
-        raise ValueError(str(exc)) from None
+        _write_report(args.report, exc.report)
+        return 2
+    _write_report(args.report, report)
     if args.json:
         print(json.dumps(asdict(report), default=str, indent=1))
     else:

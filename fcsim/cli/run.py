@@ -12,10 +12,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fcsim.cli._args import non_negative_int, positive_float, positive_int
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from fcsim.scenarios import Scenario
+
+__all__ = ["register", "with_start"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                     "mmc_priority) or a TOML file")
     p.add_argument("--days", type=positive_float, default=None,
                    help="arrival window in days (default: the scenario's)")
+    p.add_argument("--start", default=None, metavar="DATE[THH:MM[+HH:MM]]",
+                   help="start of the arrival window, a date or ISO date-time (without an "
+                   "offset: in the scenario's time zone; default: the scenario's)")
     p.add_argument("--seed", type=non_negative_int, default=2026)
     p.add_argument("--replications", "-r", type=positive_int, default=1)
     p.add_argument("--workers", type=non_negative_int, default=None,
@@ -41,6 +48,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
+def with_start(scenario: Scenario, text: str) -> Scenario:
+    """``scenario`` starting at ``text`` (a date or ISO date-time; without an offset, in the
+    scenario's time zone)."""
+    import pandas as pd
+
+    from fcsim.scenarios import scenario_from_dict
+
+    try:
+        ts = pd.Timestamp(text)
+    except ValueError as exc:
+        raise SystemExit(f"error: --start {text!r} is not a date or ISO date-time") from exc
+    tz = scenario.scenario.tz
+    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts
+    data = scenario.to_data()
+    data["scenario"]["start"] = ts.to_pydatetime()
+    return scenario_from_dict(data, origin=f"{scenario.name} with --start {text}")
+
+
 def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -53,6 +78,8 @@ def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.overrides:
         scenario = apply_overrides(scenario, args.overrides)
+    if args.start is not None:
+        scenario = with_start(scenario, args.start)
     days = args.days if args.days is not None else scenario.scenario.days
     t0 = time.perf_counter()
     if args.replications == 1:
@@ -93,6 +120,13 @@ def _run(args: argparse.Namespace) -> int:
         sim_s = time.perf_counter() - t0
         assert res.log is not None
         log, result = res.log, res.kpi
+    from fcsim.compare.unfinished import unfinished_at_horizon
+
+    unfinished = unfinished_at_horizon(log)
+    import dataclasses
+
+    log = dataclasses.replace(log, manifest={**(log.manifest or {}),
+                                             "unfinished_at_horizon": unfinished.to_dict()})
     out: Path = args.out
     write_log(log, out, fmt=args.fmt)
     write_kpi(result, out)
@@ -112,6 +146,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"\n{scenario.name}: {len(log.tickets)} tickets, {len(log.events)} events, "
           f"{days:g} day(s) × {args.replications} replication(s), seed {args.seed}, "
           f"simulated in {sim_s:.1f} s")
+    print(unfinished.line())
     written = ("events, tickets, manifest.json, control_points.csv, indicators.csv, periods.csv, "
                "ownership.csv")
     print(f"→ {out}/ ({', '.join([written, *extras])})")

@@ -92,22 +92,31 @@ def _categorical(values: pd.Series, dtype: object, *, where: str) -> pd.Series:
                     f"(allowed: {', '.join(map(str, dtype.categories))})"
                 )
             return used.cat.set_categories(list(dtype.categories))
-        raw = values.astype(object).where(values.notna(), None)
-    else:
-        raw = values.astype("string[python]").astype(object).where(values.notna(), None)
-    raw = raw.map(lambda v: v if v is None else str(v))
+        values = values.astype(object)
+    # factorise once (in C), then turn only the distinct values into strings
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    as_str = pd.Index([str(u) for u in uniques], dtype=object)
+    s_codes, s_uniq = pd.factorize(as_str)
     if fixed:
         assert isinstance(dtype, pd.CategoricalDtype)
-        unknown = raw.notna() & ~raw.isin(list(dtype.categories))
-        if unknown.any():
-            row = unknown.idxmax()
+        cats = list(dtype.categories)
+        pos = pd.Index(cats).get_indexer(s_uniq)
+        if (pos < 0).any():
+            bad = s_uniq[int(np.argmax(pos < 0))]
+            row = int(np.argmax(np.asarray(as_str[np.maximum(codes, 0)] == bad) & (codes >= 0)))
             raise EventLogError(
-                f"{where}, row {row}: unknown value {raw[row]!r} "
-                f"(allowed: {', '.join(map(str, dtype.categories))})"
+                f"{where}, row {row}: unknown value {bad!r} "
+                f"(allowed: {', '.join(map(str, cats))})"
             )
-        return pd.Series(pd.Categorical(raw, dtype=dtype), index=values.index)
-    cats = sorted(raw.dropna().unique())
-    return pd.Series(pd.Categorical(raw, categories=cats), index=values.index)
+        out_dtype = dtype
+    else:
+        cats = sorted(s_uniq)
+        pos = pd.Index(cats, dtype=object).get_indexer(s_uniq)
+        out_dtype = pd.CategoricalDtype(cats)
+    final = np.full(len(codes), -1, dtype=np.int64)
+    ok = codes >= 0
+    final[ok] = pos[s_codes[codes[ok]]]
+    return pd.Series(pd.Categorical.from_codes(final, dtype=out_dtype), index=values.index)
 
 
 def _integers(values: pd.Series, dtype: str, *, where: str, nullable: bool) -> pd.Series:

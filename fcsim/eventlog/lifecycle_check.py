@@ -1,8 +1,15 @@
 """Validate every ticket of an :class:`~fcsim.eventlog.log.EventLog` against the lifecycle.
 
-A thin pandas wrapper around :func:`fcsim.model.lifecycle.validate`: the events are sorted and
-grouped by ticket once, timestamps become integer milliseconds, and each ticket's facts come
-from the tickets table (a null flag counts as false, a null ``mode`` as immediate).
+A vectorised wrapper around :func:`fcsim.model.lifecycle.validate`. The events are sorted by
+ticket, ``timestamp`` and ``seq`` once; the checks that look at one event alone (``started_at``
+on an instant or after its ``timestamp``) and at one ticket's ``seq`` values (duplicates) are
+array operations. Everything else the walker decides depends only on a ticket's **variant** —
+its sequence of (activity, attempt) in event order — and its facts, so the walker runs once
+per distinct variant (a log of a million events has a few thousand), and again, event by
+event, only for the tickets whose variant (or whose single-event checks) found a violation:
+the violations and their messages are exactly those of the per-ticket walk.
+Each ticket's facts come from the tickets table (a null flag counts as false, a null ``mode``
+as immediate).
 """
 
 from __future__ import annotations
@@ -14,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from fcsim.eventlog.log import EventLog
-from fcsim.model.lifecycle import EventRecord, TicketFacts, Violation, validate
+from fcsim.model.activities import DURATIVE, Activity
+from fcsim.model.lifecycle import (
+    EventRecord,
+    TicketFacts,
+    Violation,
+    check_level,
+    validate,
+)
 
 __all__ = ["VIOLATION_COLUMNS", "ticket_facts", "validate_log"]
 
@@ -22,6 +36,11 @@ logger = logging.getLogger(__name__)
 
 #: Columns of :func:`validate_log`'s result.
 VIOLATION_COLUMNS: tuple[str, ...] = ("ticket_id", "seq", "code", "message")
+
+#: Longest variant checked through the variant table (longer tickets are walked one by one).
+_MAX_VARIANT = 96
+_ACTS: list[str] = [a.value for a in Activity]
+_DURATIVE_CODES = np.array([a in DURATIVE for a in Activity], dtype=bool)
 
 
 def _null(value: Any) -> bool:
@@ -58,13 +77,32 @@ def _ms(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return ms, null
 
 
-def validate_log(log: EventLog) -> pd.DataFrame:
-    """All lifecycle violations of a log.
+def _facts_key(f: TicketFacts) -> int:
+    rec = 0 if f.recognised_correctly is None else 1 + int(f.recognised_correctly)
+    return (int(f.emergency) | int(f.mode == "appointment") << 1 | int(f.route_dispatch) << 2
+            | int(f.route_site_visit) << 3 | int(f.route_callback) << 4 | rec << 5
+            | int(f.mode not in ("immediate", "appointment")) << 7)
+
+
+def _frame(rows: list[Violation]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "ticket_id": pd.Series([v.ticket_id for v in rows], dtype="string"),
+        "seq": pd.Series([v.seq for v in rows], dtype="Int64"),
+        "code": pd.Series([v.code for v in rows], dtype="string"),
+        "message": pd.Series([v.message for v in rows], dtype="string"),
+    })
+
+
+def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
+    """All lifecycle violations of a log that ``level`` refuses.
 
     Parameters
     ----------
     log:
         A canonical event log.
+    level:
+        ``live`` (every rule of :mod:`fcsim.model.lifecycle`) or ``import`` (only the rules of
+        ``KPI.md``; :data:`~fcsim.model.lifecycle.REFUSED_AT`).
 
     Returns
     -------
@@ -73,39 +111,74 @@ def validate_log(log: EventLog) -> pd.DataFrame:
         (``seq`` nullable ``Int64``), in ticket and event order; empty (with these columns)
         when every ticket is valid.
     """
+    check_level(level)
     ev = log.events
-    facts = ticket_facts(log.tickets)
-    rows: list[Violation] = []
-    if len(ev):
-        ev = ev.sort_values(["ticket_id", "timestamp", "seq"], kind="stable")
-        tids = ev["ticket_id"].astype(object).astype(str).to_numpy()
-        act_col = ev["activity"]
-        acts = np.where(act_col.isna().to_numpy(), "", act_col.astype(object).to_numpy()).tolist()
-        seqs = ev["seq"].to_numpy(dtype="int64").tolist()
-        atts = ev["attempt"].to_numpy(dtype="int64").tolist()
-        ts, _ = _ms(ev["timestamp"])
-        st, st_null = _ms(ev["started_at"])
-        ts_l, st_l, st_null_l = ts.tolist(), st.tolist(), st_null.tolist()
-        cuts = np.flatnonzero(tids[1:] != tids[:-1]) + 1
-        starts = [0, *cuts.tolist()]
-        ends = [*cuts.tolist(), len(tids)]
-        for a, b in zip(starts, ends, strict=True):
-            tid = str(tids[a])
-            f = facts.get(tid)
-            if f is None:
-                logger.warning("ticket %s has events but no tickets row; default facts", tid)
-                f = TicketFacts()
-            records = [
-                EventRecord(acts[i], ts_l[i], seqs[i], atts[i], None if st_null_l[i] else st_l[i])
-                for i in range(a, b)
-            ]
-            rows.extend(validate(records, f, ticket_id=tid))
-    frame = pd.DataFrame(
-        {
-            "ticket_id": pd.Series([v.ticket_id for v in rows], dtype="string"),
-            "seq": pd.Series([v.seq for v in rows], dtype="Int64"),
-            "code": pd.Series([v.code for v in rows], dtype="string"),
-            "message": pd.Series([v.message for v in rows], dtype="string"),
-        }
-    )
-    return frame.reset_index(drop=True)
+    if len(ev) == 0:
+        return _frame([])
+    tick = log.tickets
+    facts = ticket_facts(tick)
+    tids_all = ev["ticket_id"].astype(object).astype(str).to_numpy()
+    ts, _ = _ms(ev["timestamp"])
+    order = np.lexsort((ev["seq"].to_numpy(dtype="int64"), ts, tids_all))
+    tids = tids_all[order]
+    ts = ts[order]
+    act_col = ev["activity"].astype(object).to_numpy()[order]
+    seqs = ev["seq"].to_numpy(dtype="int64")[order]
+    atts = ev["attempt"].to_numpy(dtype="int64")[order]
+    st, st_null = _ms(ev["started_at"])
+    st, st_null = st[order], st_null[order]
+    code_of = {a: i for i, a in enumerate(_ACTS)}
+    codes = np.fromiter((code_of.get(a, -1) if isinstance(a, str) else -1 for a in act_col),
+                        dtype=np.int64, count=len(act_col))
+    new_ticket = np.r_[True, tids[1:] != tids[:-1]]
+    starts = np.flatnonzero(new_ticket)
+    ends = np.r_[starts[1:], len(tids)]
+    tix = np.cumsum(new_ticket) - 1  # ticket index of each event
+    n_t = len(starts)
+    # single-event and per-ticket checks that the variant cannot see
+    bad = np.zeros(n_t, dtype=bool)
+    has_st = ~st_null
+    st_bad = has_st & ((codes < 0) | ~_DURATIVE_CODES[np.maximum(codes, 0)] | (st > ts))
+    bad[tix[st_bad]] = True
+    key_seq = pd.DataFrame({"t": tix, "s": seqs})
+    bad[tix[key_seq.duplicated().to_numpy()]] = True
+    length = ends - starts
+    bad |= length > _MAX_VARIANT
+    bad[tix[(codes < 0) | (atts < 0) | (atts > 127)]] = True
+    # the variant table: (activity, attempt) per position, plus the facts
+    found = [facts.get(str(tids[a])) for a in starts]
+    for a, f in zip(starts.tolist(), found, strict=True):
+        if f is None:
+            logger.warning("ticket %s has events but no tickets row; default facts", tids[a])
+    fact_objs: list[TicketFacts] = [TicketFacts() if f is None else f for f in found]
+    fkey = np.fromiter((_facts_key(f) for f in fact_objs), dtype=np.int64, count=n_t)
+    width = int(min(length.max(), _MAX_VARIANT))
+    table = np.full((n_t, width + 2), -1, dtype=np.int64)
+    table[:, 0] = fkey
+    table[:, 1] = length
+    pos = np.arange(len(tids)) - starts[tix]
+    inside = pos < width
+    table[tix[inside], 2 + pos[inside]] = (codes * 128 + np.clip(atts, 0, 127))[inside]
+    ok_rows = ~bad
+    variants, first, inverse = np.unique(table[ok_rows], axis=0, return_index=True,
+                                         return_inverse=True)
+    rows_ok = np.flatnonzero(ok_rows)
+    invalid_variant = np.zeros(len(variants), dtype=bool)
+    for k in range(len(variants)):
+        t = rows_ok[first[k]]
+        a, b = starts[t], ends[t]
+        recs = [EventRecord(_ACTS[codes[i]], i, i, int(atts[i])) for i in range(a, b)]
+        invalid_variant[k] = bool(validate(recs, fact_objs[t], level=level))
+    bad[rows_ok[invalid_variant[np.ravel(inverse)]]] = True
+    # walk the flagged tickets event by event, with their real timestamps and seq
+    out: list[Violation] = []
+    ts_l, st_l = ts.tolist(), st.tolist()
+    for t in np.flatnonzero(bad).tolist():
+        a, b = int(starts[t]), int(ends[t])
+        tid = str(tids[a])
+        recs = [EventRecord(act_col[i] if isinstance(act_col[i], str) else "", ts_l[i],
+                            int(seqs[i]), int(atts[i]), None if st_null[i] else st_l[i])
+                for i in range(a, b)]
+        out.extend(validate(recs, fact_objs[t], ticket_id=tid, level=level))
+    return _frame(out).reset_index(drop=True)
+

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -33,7 +33,8 @@ from fcsim.kpi.zones import TzArg, resolve_time_zones
 from fcsim.model.control_points import ControlPoints
 from fcsim.model.indicators import Target
 
-__all__ = ["KpiResult", "control_points", "evaluate", "indicators", "periods", "write_kpi"]
+__all__ = ["KpiResult", "control_points", "evaluate", "indicators", "not_measurable", "periods",
+           "write_kpi"]
 
 _log = logging.getLogger(__name__)
 
@@ -65,8 +66,23 @@ def _zones(log: EventLog, p: Prepared, tz: TzArg) -> dict[str | None, tzinfo]:
     return zones
 
 
-def _clocks(log: EventLog, p: Prepared, bounds: BoundsArg) -> pd.DataFrame:
-    return _clock_rows(p, _bounds_for(log, p, bounds))
+def not_measurable(log: EventLog) -> frozenset[str]:
+    """The clocks the log's manifest marks not measurable (``measurability``, written by an
+    import: a synthesised or absent stage); their rows are not judged."""
+    meas = (log.manifest or {}).get("measurability") or {}
+    return frozenset(k for k, v in meas.items()
+                     if isinstance(v, dict) and v.get("kind") == "clock"
+                     and v.get("measurable") is False)
+
+
+def _clocks(log: EventLog, p: Prepared, bounds: BoundsArg,
+            skip: Iterable[str] | None = None) -> pd.DataFrame:
+    rows = _clock_rows(p, _bounds_for(log, p, bounds))
+    drop = not_measurable(log) if skip is None else frozenset(skip)
+    if drop and len(rows):
+        keep = ~rows["control_point"].astype(str).isin(drop).to_numpy()
+        rows = rows[keep].reset_index(drop=True)
+    return rows
 
 
 def control_points(
@@ -158,14 +174,18 @@ def evaluate(
     by: Literal["receipt", "closing"] = "receipt",
     targets: Mapping[str, Target] | None = None,
     tz: TzArg = None,
+    skip_clocks: Iterable[str] | None = None,
 ) -> KpiResult:
     """All tables, preparing the log and computing the clocks once.
 
     ``tz``: the zone of the periods (see :func:`periods`). The result's ``ownership`` is
     :func:`fcsim.kpi.ownership.ownership`'s summary for the same ``as_of`` and ``window``.
+    Clocks the manifest marks not measurable (:func:`not_measurable`; or ``skip_clocks``,
+    e.g. an observed log's, to judge a simulated one by the same clocks) have no rows and do
+    not count in timeliness.
     """
     p = prepare(log, as_of=as_of, window=window)
-    rows = _clocks(log, p, bounds)
+    rows = _clocks(log, p, bounds, skip_clocks)
     flags = ticket_indicator_flags(p, rows)
     return KpiResult(
         control_points=rows,

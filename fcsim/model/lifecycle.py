@@ -78,6 +78,21 @@ The rules (each violation names its code)
     only ``classified`` (the seed's "escalate to a supervisor, reply within 5 minutes").
 11. ``started_at`` only on ``DURATIVE`` activities (``started_at_on_instant``) and not after
     ``timestamp`` (``started_after_completed``).
+
+Two strictness levels, one table
+--------------------------------
+Every rule above names a violation code, and :data:`REFUSED_AT` says, code by code, at which
+level (:data:`LEVELS`) it refuses the ticket. ``live`` — entry at a desk, as strict as the
+seed's paper process — refuses every code. ``import`` — another system's log — refuses only
+what ``KPI.md`` itself defines (the contract: a ticket opens at receipt; attempts are numbered
+from 1 and opened by the ``rejected`` before them; ``closed`` is final but for
+``sample_callback``; ``seq`` is unique; ``started_at`` only on durative events and not after
+them; a misroute contradicts ``recognised_correctly=true``): every other code is a procedure
+rule whose breach the KPI engine measures instead of refusing — a skipped stage (``dispatched``
+without ``classified``) makes its clock *missing*; a resolution without a visit followed by
+an acceptance or a reopen, or an emergency reported after the dispatch (priority raised
+later), is evaluated as it stands. :func:`validate` and :func:`check_append` take the level;
+the walk is the same, only the refusal differs, so the two levels cannot drift apart.
 """
 
 from __future__ import annotations
@@ -91,7 +106,9 @@ from fcsim.model.activities import DURATIVE, Activity
 
 __all__ = [
     "DESK_PREREQUISITES",
+    "LEVELS",
     "PREREQUISITES",
+    "REFUSED_AT",
     "REPEATABLE",
     "REROUTED",
     "REWORK_PREREQUISITES",
@@ -103,6 +120,8 @@ __all__ = [
     "TicketFacts",
     "Violation",
     "check_append",
+    "check_level",
+    "refused",
     "validate",
 ]
 
@@ -136,6 +155,54 @@ VIOLATION_CODES: frozenset[str] = frozenset(
         "unpaired_takeover",
     }
 )
+
+#: The strictness levels: entry at a desk, and the import of another system's log.
+LEVELS: tuple[str, ...] = ("live", "import")
+_BOTH, _LIVE = frozenset(LEVELS), frozenset({"live"})
+
+#: Violation code -> the levels that refuse it (the one table of both strictness levels).
+#: ``import`` refuses only the rules ``KPI.md`` defines; the procedure's own rules are live.
+REFUSED_AT: Mapping[str, frozenset[str]] = MappingProxyType({
+    # the contract (KPI.md): refused at both levels
+    "first_not_received": _BOTH,  # attempt 1 opens at receipt
+    "unknown_activity": _BOTH,
+    "duplicate_seq": _BOTH,  # events are ordered by (timestamp, seq)
+    "event_after_close": _BOTH,  # only sample_callback follows closed
+    "duplicate_close": _BOTH,
+    "attempt_invalid": _BOTH,
+    "attempt_skipped": _BOTH,
+    "attempt_went_back": _BOTH,
+    "attempt_not_opened_by_rejection": _BOTH,  # attempt k >= 2 exists from its rejected
+    "rework_in_same_attempt": _BOTH,  # an attempt ends at its rejected
+    "misroute_on_recognised": _BOTH,  # KPI.md: a validation error
+    "started_at_on_instant": _BOTH,
+    "started_after_completed": _BOTH,
+    # the procedure (PROCEDURE.md): refused live; on import the KPIs measure the breach
+    "ordering": _LIVE,
+    "missing_prerequisite": _LIVE,  # a skipped stage: its clock is missing
+    "duplicate_activity": _LIVE,  # the clocks read the first occurrence
+    "attempt_first_not_recorded": _LIVE,  # the second pass's record clock is missing
+    "unpaired_resume": _LIVE,
+    "unpaired_escalation": _LIVE,
+    "unpaired_takeover": _LIVE,
+    "late_signature": _LIVE,
+    "misplaced_emergency_report": _LIVE,  # e.g. priority raised after the dispatch
+    "contact_not_appointment": _LIVE,
+    "route_violation": _LIVE,  # e.g. resolved remotely, then accepted or reopened
+})
+
+
+def check_level(level: str) -> str:
+    """``level`` if it is one of :data:`LEVELS`, else a ValueError naming it."""
+    if level not in LEVELS:
+        raise ValueError(f"level {level!r} is not one of {', '.join(LEVELS)}")
+    return level
+
+
+def refused(code: str, level: str = "live") -> bool:
+    """Whether a violation ``code`` refuses a ticket at ``level``."""
+    return level in REFUSED_AT[code]
+
 
 def _fs(*activities: str) -> frozenset[str]:
     return frozenset(str(a) for a in activities)
@@ -496,9 +563,10 @@ def _order_key(ev: EventRecord) -> tuple[Any, int]:
 
 
 def validate(
-    events: Sequence[EventRecord], facts: TicketFacts, *, ticket_id: str = ""
+    events: Sequence[EventRecord], facts: TicketFacts, *, ticket_id: str = "",
+    level: str = "live",
 ) -> list[Violation]:
-    """Every lifecycle violation of one ticket.
+    """Every lifecycle violation of one ticket that ``level`` refuses.
 
     Parameters
     ----------
@@ -508,17 +576,25 @@ def validate(
         The ticket's facts.
     ticket_id:
         Copied into each :class:`Violation`.
+    level:
+        ``live`` (every rule) or ``import`` (the contract's rules only, :data:`REFUSED_AT`).
 
     Returns
     -------
     list of Violation
         In event order; empty when the ticket is valid (an empty ticket is valid).
     """
+    check_level(level)
     walker = _Walker(facts, ticket_id)
     out: list[Violation] = []
     for ev in sorted(events, key=_order_key):
         out.extend(walker.step(ev))
-    return out
+    return _at(out, level)
+
+
+def _at(violations: list[Violation], level: str) -> list[Violation]:
+    return violations if level == "live" else [v for v in violations
+                                               if level in REFUSED_AT[v.code]]
 
 
 def check_append(
@@ -527,20 +603,23 @@ def check_append(
     facts: TicketFacts,
     *,
     ticket_id: str = "",
+    level: str = "live",
 ) -> list[Violation]:
-    """The violations that appending ``new`` to ``existing`` would introduce.
+    """The violations (refused at ``level``) that appending ``new`` to ``existing`` would
+    introduce.
 
     When ``new`` sorts last (the recorder's usual case) this is one walk over ``existing`` and
     one step; a back-dated ``new`` is compared by validating both versions.
     """
+    check_level(level)
     ordered = sorted(existing, key=_order_key)
     if not ordered or _order_key(ordered[-1]) < _order_key(new):
         walker = _Walker(facts, ticket_id)
         for ev in ordered:
             walker.step(ev)
-        return walker.step(new)
-    before = validate(ordered, facts, ticket_id=ticket_id)
-    after = validate([*ordered, new], facts, ticket_id=ticket_id)
+        return _at(walker.step(new), level)
+    before = validate(ordered, facts, ticket_id=ticket_id, level=level)
+    after = validate([*ordered, new], facts, ticket_id=ticket_id, level=level)
     remaining = list(before)
     added: list[Violation] = []
     for v in after:

@@ -142,9 +142,10 @@ class Recorder:
 
         Route flags and department default to the category's in the recorder's taxonomy;
         a category outside the taxonomy must give all three route flags. ``level`` is the
-        lifecycle level (:data:`~fcsim.recorder.checks.LEVELS`; both check the one lifecycle
-        for now); ``in_transaction`` runs inside the write transaction with ``tid``,
-        ``ticket_id`` and ``seq``.
+        lifecycle level (:data:`~fcsim.recorder.checks.LEVELS`: ``live`` refuses every rule
+        of :mod:`fcsim.model.lifecycle`, ``import`` only those of ``KPI.md``);
+        ``in_transaction`` runs inside the write transaction with ``tid``, ``ticket_id`` and
+        ``seq``.
         """
         check_level(level)
         if not ticket_id:
@@ -178,7 +179,7 @@ class Recorder:
                     datetime_to_ms(received_at, field="received_at"), "started_at": None,
                     "resource": resource, "role": values.role(role), "attempt": 1, "seq": 0}
         with write_transaction(self.engine) as conn:
-            violations = checks.check_append([], received, row)
+            violations = checks.check_append([], received, row, level)
             if violations:
                 raise LifecycleError(
                     checks.format_violations(ticket_id, violations, "opening"), violations
@@ -218,7 +219,7 @@ class Recorder:
         ``satisfied``, ``charge_confirmed`` at callback …); a fact already set to another
         value must be changed with :meth:`correct`. An invalid event raises
         :class:`LifecycleError` and nothing is written. ``level`` is the lifecycle level
-        (``live`` or ``import``; both check the one lifecycle for now). ``in_transaction``
+        (``live``: every rule; ``import``: only those of ``KPI.md``). ``in_transaction``
         runs inside the write transaction with ``tid``, ``ticket_id``, ``seq``, ``attempt``,
         ``activity`` and ``timestamp`` (ms).
         """
@@ -250,7 +251,7 @@ class Recorder:
                    "replication": ticket["replication"]}
             updates = values.fact_updates(ticket, fact_values)
             facts_after = {**ticket, **updates}
-            violations = checks.check_append(existing, new, facts_after)
+            violations = checks.check_append(existing, new, facts_after, level)
             if violations:
                 raise LifecycleError(
                     checks.format_violations(ticket_id, violations, f"event {act.value}"),
@@ -338,7 +339,8 @@ class Recorder:
                     after_ticket.update(new_changes)
             live = [e for e in events if not e["voided"]]
             if not (seq is None and action == "void"):
-                violations = checks.check_sequence(live, after_ticket) if live else []
+                violations = (checks.check_sequence(live, after_ticket, level) if live
+                              else [])
                 if violations:
                     raise LifecycleError(
                         checks.format_violations(ticket_id, violations, f"correction {action}"),
@@ -426,10 +428,21 @@ class Recorder:
         secret, which is never exported) and phone numbers, e-mail addresses and known names
         are scrubbed from the free text (``content``, ``materials``), or the free text is
         emptied with ``drop_free_text``; see :mod:`fcsim.recorder.anonymise`. The manifest
-        holds the site's ``time_zone`` and bounds when they are set.
+        holds the site's ``time_zone`` and bounds when they are set, and, after imports, what
+        the log can measure (``measurability``: clocks with a synthesised or absent stage are
+        not measurable), the events the imports synthesised and the imports' zone.
         """
+        from fcsim.recorder.importer import imports_manifest
+
         with read_transaction(self.engine) as conn:
             manifest = site_manifest(read_site(conn))
+            imported = imports_manifest(conn)
+        if imported is not None:  # measurability travels with the log; the site's zone wins
+            zone = (manifest or {}).get("time_zone") or imported.pop("time_zone", None)
+            imported.pop("time_zone", None)
+            manifest = {"kind": "observed", **(manifest or {}), **imported}
+            if zone is not None:
+                manifest["time_zone"] = zone
         log = self._export(anonymise=anonymise, drop_free_text=drop_free_text,
                            ticket_ids=ticket_ids, open_at=open_at)
         return log if manifest is None else EventLog(log.events, log.tickets, manifest)
@@ -454,14 +467,17 @@ class Recorder:
             return export_log(conn, anonymise=True, key=key, staff_names=staff,
                               drop_free_text=drop_free_text, **chosen)
 
-    def allowed_activities(self, ticket_id: str, timestamp: Any) -> list[str]:
+    def allowed_activities(self, ticket_id: str, timestamp: Any,
+                           level: str = "live") -> list[str]:
         """The activities the lifecycle would accept as the ticket's next event at ``timestamp``.
 
-        Each activity is tried with the same check an :meth:`append` makes (attempt by
-        default, no ``started_at``, no facts), in the procedure's order; nothing is written.
+        Each activity is tried with the same check an :meth:`append` makes at ``level``
+        (attempt by default, no ``started_at``, no facts), in the procedure's order; nothing
+        is written.
         """
         from fcsim.model import lifecycle
 
+        check_level(level)
         ts = datetime_to_ms(timestamp, field="timestamp")
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(TICKETS).where(TICKETS.c.ticket_id == ticket_id)).first()
@@ -480,7 +496,8 @@ class Recorder:
         for act in Activity:
             new = checks.event_record({"activity": act.value, "timestamp": ts, "seq": seq,
                                        "attempt": 1 + rejections, "started_at": None})
-            if not lifecycle.check_append(ordered, new, facts, ticket_id=ticket_id):
+            if not lifecycle.check_append(ordered, new, facts, ticket_id=ticket_id,
+                                          level=level):
                 out.append(act.value)
         return out
 
@@ -511,14 +528,17 @@ class Recorder:
         *,
         tickets_path: str | Path | None = None,
         by: str | None = None,
+        policy: str | None = None,
     ) -> QualityReport:
-        """Import another system's CSV/Excel export through a mapping (one transaction).
+        """Import another system's CSV/Excel export through a mapping (one transaction);
+        ``policy`` (``fail`` | ``quarantine``) overrides the mapping's default.
 
         See :func:`fcsim.recorder.importer.import_file`.
         """
         from fcsim.recorder.importer import import_file
 
-        return import_file(self.engine, path, mapping, tickets_path=tickets_path, by=by)
+        return import_file(self.engine, path, mapping, tickets_path=tickets_path, by=by,
+                           policy=policy)
 
     def import_eventlog(
         self,

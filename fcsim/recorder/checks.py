@@ -45,8 +45,8 @@ class TicketExists(RecorderError):
 
 
 #: The lifecycle strictness levels of an append: ``live`` (entry at a desk, strict) and
-#: ``import`` (another system's log, lenient). Both currently check the one lifecycle of
-#: :mod:`fcsim.model.lifecycle`; the import level's leniency arrives with the real-log import.
+#: ``import`` (another system's log: only the rules of ``KPI.md``), both from the one table
+#: :data:`fcsim.model.lifecycle.REFUSED_AT`.
 LEVELS: tuple[str, ...] = ("live", "import")
 
 
@@ -124,8 +124,10 @@ def check_append(
     existing: Sequence[Mapping[str, Any]],
     new: Mapping[str, Any],
     ticket: Mapping[str, Any],
+    level: str = "live",
 ) -> list[Any]:
-    """Violations that appending ``new`` to the ticket's effective events would cause."""
+    """Violations (refused at ``level``) that appending ``new`` to the ticket's effective
+    events would cause."""
     from fcsim.model import lifecycle
 
     return list(
@@ -134,12 +136,15 @@ def check_append(
             event_record(new),
             ticket_facts(ticket),
             ticket_id=str(ticket["ticket_id"]),
+            level=level,
         )
     )
 
 
-def check_sequence(events: Sequence[Mapping[str, Any]], ticket: Mapping[str, Any]) -> list[Any]:
-    """Violations of a ticket's whole effective event sequence (open tickets allowed)."""
+def check_sequence(events: Sequence[Mapping[str, Any]], ticket: Mapping[str, Any],
+                   level: str = "live") -> list[Any]:
+    """Violations (refused at ``level``) of a ticket's whole effective event sequence (open
+    tickets allowed)."""
     from fcsim.model import lifecycle
 
     return list(
@@ -147,6 +152,7 @@ def check_sequence(events: Sequence[Mapping[str, Any]], ticket: Mapping[str, Any
             [event_record(e) for e in _ordered(events)],
             ticket_facts(ticket),
             ticket_id=str(ticket["ticket_id"]),
+            level=level,
         )
     )
 

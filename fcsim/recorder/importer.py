@@ -1,16 +1,24 @@
 """Import of other systems' exports (CSV or Excel) and of standard fcsim logs into the store.
 
-The pipeline: read the source through the mapping (:mod:`fcsim.recorder.translate`), check
-every ticket against the lifecycle (:func:`fcsim.eventlog.lifecycle_check.validate_log`), apply
-the mapping's policy per violation code (fail the import, or quarantine the ticket into the
-report), then write everything in ONE transaction: the import lands whole or not at all.
+The pipeline: read the source through the mapping (:mod:`fcsim.recorder.translate`), check the
+data's quality (timestamps outside the plausible window; over-long fields and control
+characters; re-used case ids) and every ticket against the lifecycle at the **import** level
+(:func:`fcsim.eventlog.lifecycle_check.validate_log`: only the rules of ``KPI.md`` refuse a
+ticket; a skipped stage is measured as a missing clock), apply the policy per code (fail the
+import, or quarantine the ticket into the report), refuse ticket ids already in the store
+before anything is written, then write everything in ONE transaction with bulk inserts
+(``executemany`` of plain tuples on SQLite, ``COPY`` on PostgreSQL): the import lands whole or
+not at all.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+from collections.abc import Callable
 from collections.abc import Mapping as TMapping
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +28,7 @@ from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from fcsim.eventlog import EventLog
 from fcsim.recorder.checks import RecorderError
-from fcsim.recorder.mapping import Mapping, load_mapping
+from fcsim.recorder.mapping import Mapping, QualitySpec, load_mapping
 from fcsim.recorder.quality import QualityReport, Quarantined, measurability
 from fcsim.recorder.store import (
     EVENTS,
@@ -29,13 +37,17 @@ from fcsim.recorder.store import (
     TICKETS,
     insert_row,
     now_ms,
+    read_transaction,
     write_transaction,
 )
-from fcsim.recorder.translate import translate
+from fcsim.recorder.translate import ISSUE_COLUMNS, translate
 
-__all__ = ["ImportFailed", "import_eventlog", "import_file", "screen", "write_log"]
+__all__ = ["ImportFailed", "import_eventlog", "import_file", "imports_manifest", "screen",
+           "write_log"]
 
 logger = logging.getLogger(__name__)
+
+Policy = Callable[[str], str]
 
 
 class ImportFailed(RecorderError):
@@ -46,40 +58,89 @@ class ImportFailed(RecorderError):
         self.report = report
 
 
-def screen(
-    log: EventLog,
-    report: QualityReport,
-    policy: Any,
-) -> EventLog:
-    """Check the log against the lifecycle and apply the policy per violation code.
+def _latest(q: QualitySpec) -> date:
+    """The last plausible day: the mapping's, else the import day + 1 (UTC)."""
+    return q.latest if q.latest is not None else datetime.now(UTC).date() + timedelta(days=1)
 
-    ``policy(code) -> "fail" | "quarantine"``. Raises :class:`ImportFailed` when any violation's
-    policy is ``fail``; otherwise returns the log without the quarantined tickets and records
-    them in ``report``.
+
+def _window(q: QualitySpec) -> tuple[int, int]:
+    """[earliest 00:00, the day after latest 00:00) UTC, in ms."""
+    lo = datetime.combine(q.earliest, datetime.min.time(), UTC)
+    hi = datetime.combine(_latest(q) + timedelta(days=1), datetime.min.time(), UTC)
+    return int(lo.timestamp() * 1000), int(hi.timestamp() * 1000)
+
+
+def implausible(log: EventLog, q: QualitySpec, report: QualityReport) -> pd.DataFrame:
+    """Tickets with a timestamp outside the quality window (``implausible_timestamp``)."""
+    lo, hi = _window(q)
+    latest = _latest(q)
+    rows = []
+    n_rows = 0
+    for table, cols in ((log.events, ("timestamp", "started_at")),
+                        (log.tickets, ("booked_at", "appointment_at"))):
+        for col in cols:
+            ms = table[col].to_numpy(dtype="datetime64[ms]").astype(np.int64)
+            nat = np.isnat(table[col].to_numpy(dtype="datetime64[ms]"))
+            bad = ~nat & ((ms < lo) | (ms >= hi))
+            if not bad.any():
+                continue
+            n_rows += int(bad.sum())
+            sub = table[bad]
+            seqs = sub["seq"].to_numpy() if "seq" in sub else [None] * len(sub)
+            for tid, seq, v in zip(sub["ticket_id"].astype(str), seqs, sub[col], strict=True):
+                rows.append((tid, None if seq is None else int(seq), "implausible_timestamp",
+                             f"{col} {v} is outside the plausible window [{q.earliest}, "
+                             f"{latest}] ([quality] earliest / latest)"))
+    out = pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
+    if n_rows:
+        report.count("implausible_timestamp", rows=n_rows,
+                     tickets=out["ticket_id"].nunique(),
+                     action=f"outside [{q.earliest}, {latest}]: by the policy")
+    return out
+
+
+def screen(log: EventLog, report: QualityReport, policy: Policy,
+           issues: pd.DataFrame | None = None) -> EventLog:
+    """Check the log against the lifecycle (import level) and apply the policy per code.
+
+    ``policy(code) -> "fail" | "quarantine" | "accept"``; ``issues`` are data-quality problems
+    found before (same columns as the violations). Raises :class:`ImportFailed` when any
+    problem's policy is ``fail``; otherwise returns the log without the quarantined tickets
+    and records them in ``report``.
     """
     from fcsim.eventlog.lifecycle_check import validate_log
 
-    viol = validate_log(log)
-    if len(viol) == 0:
+    viol = validate_log(log, level="import")
+    found = [x for x in (issues, viol) if x is not None and len(x)]
+    if not found:
         return log
-    viol = viol.assign(policy=[policy(str(c)) for c in viol["code"]])
-    failing = viol[viol["policy"] == "fail"]
+    allv = pd.concat(found, ignore_index=True)
+    allv = allv.assign(policy=[policy(str(c)) for c in allv["code"]])
+    allv = allv[allv["policy"] != "accept"]
+    for code, n in allv.groupby("code")["ticket_id"].nunique().items():
+        if code not in report.reasons:
+            report.count(str(code), tickets=int(n), action="lifecycle (import level)")
+    failing = allv[allv["policy"] == "fail"]
     if len(failing):
-        counts = failing.groupby("code", observed=True)["ticket_id"].nunique()
+        counts = failing.groupby("code")["ticket_id"].nunique()
         first = failing.iloc[0]
+        seq = "" if pd.isna(first["seq"]) else f" seq {first['seq']}"
         msg = (
             f"{report.source}: import refused, the store is unchanged: "
             + ", ".join(f"{n} ticket(s) with {c}" for c, n in counts.items())
-            + f" (policy fail). First: ticket {first['ticket_id']} seq {first['seq']}: "
+            + f" (policy fail). First: ticket {first['ticket_id']}{seq}: "
             + f"{first['message']}"
         )
         report.quarantined = _quarantine_rows(failing)
         raise ImportFailed(msg, report)
-    report.quarantined = _quarantine_rows(viol)
-    bad = set(viol["ticket_id"].astype(str))
+    if len(allv) == 0:
+        return log
+    report.quarantined = _quarantine_rows(allv)
+    bad = set(allv["ticket_id"].astype(str))
     keep_t = ~log.tickets["ticket_id"].astype(str).isin(bad)
     keep_e = ~log.events["ticket_id"].astype(str).isin(bad)
-    return EventLog.from_frames(log.events[keep_e.to_numpy()], log.tickets[keep_t.to_numpy()])
+    return EventLog.from_frames(log.events[keep_e.to_numpy()], log.tickets[keep_t.to_numpy()],
+                                log.manifest)
 
 
 def _quarantine_rows(viol: pd.DataFrame) -> list[Quarantined]:
@@ -92,16 +153,31 @@ def _quarantine_rows(viol: pd.DataFrame) -> list[Quarantined]:
     return out
 
 
-def _ms(values: pd.Series) -> list[int | None]:
-    arr = values.to_numpy(dtype="datetime64[ms]", na_value=np.datetime64("NaT"))
-    ints = arr.astype("int64")
+def _ms_list(values: pd.Series) -> list[int | None]:
+    arr = values.to_numpy(dtype="datetime64[ms]")
     nat = np.isnat(arr)
-    return [None if n else int(i) for i, n in zip(ints, nat, strict=True)]
+    ints = arr.astype(np.int64).astype(object)
+    if nat.any():
+        ints[nat] = None
+    return ints.tolist()
 
 
-def _objects(values: pd.Series) -> list[Any]:
-    return [None if v is pd.NA or v is None or (isinstance(v, float) and v != v) else v
-            for v in values.astype(object)]
+def _obj_list(values: pd.Series) -> list[Any]:
+    arr = values.to_numpy(dtype=object, na_value=None)
+    return arr.tolist()
+
+
+def _int_list(values: pd.Series) -> list[Any]:
+    if values.isna().any():
+        return _obj_list(values.astype(object))
+    return values.to_numpy(dtype=np.int64).tolist()
+
+
+def existing_ids(engine: Engine, ids: list[str]) -> list[str]:
+    """The ``ids`` already in the store (in ``ids`` order)."""
+    with read_transaction(engine) as conn:
+        have = {r[0] for r in conn.execute(select(TICKETS.c.ticket_id))}
+    return [t for t in ids if t in have]
 
 
 def write_log(
@@ -109,49 +185,53 @@ def write_log(
 ) -> None:
     """Insert a canonical log's tickets and events (in their row order) inside ``conn``."""
     tk = log.tickets
+    ids = tk["ticket_id"].astype(str).tolist()
     existing = {r[0] for r in conn.execute(select(TICKETS.c.ticket_id))}
-    ids = [str(t) for t in tk["ticket_id"].astype(object)]
     clash = [t for t in ids if t in existing]
     if clash:
         raise RecorderError(
             f"{len(clash)} ticket id(s) already in the store (first: {clash[0]!r}); "
             "an import never overwrites tickets"
         )
+    n = len(ids)
     cols: dict[str, list[Any]] = {"ticket_id": ids}
     for c in tk.columns:
         if c in ("ticket_id", "schema_version"):
             continue
-        cols[c] = _ms(tk[c]) if c in ("booked_at", "appointment_at") else _objects(tk[c])
-    cols.update(voided=[False] * len(ids), opened_by=[by] * len(ids),
-                written_at=[written_at] * len(ids), import_id=[import_id] * len(ids))
+        cols[c] = _ms_list(tk[c]) if c in ("booked_at", "appointment_at") else _obj_list(tk[c])
+    cols.update(voided=[False] * n, opened_by=[by] * n, written_at=[written_at] * n,
+                import_id=[import_id] * n)
     _bulk_insert(conn, TICKETS, cols)
-    tid_of = dict(
-        conn.execute(
-            select(TICKETS.c.ticket_id, TICKETS.c.tid).where(TICKETS.c.import_id == import_id)
-        ).all()
-    )
+    got = conn.execute(select(TICKETS.c.ticket_id, TICKETS.c.tid)
+                       .where(TICKETS.c.import_id == import_id)).all()
+    tid_of = pd.Series([t for _, t in got], index=[i for i, _ in got])
     ev = log.events
+    tids = tid_of.reindex(ev["ticket_id"].astype(str).to_numpy()).to_numpy(dtype=np.int64)
+    m = len(ev)
     ecols: dict[str, list[Any]] = {
-        "tid": [tid_of[str(t)] for t in ev["ticket_id"].astype(object)],
-        "seq": [int(s) for s in ev["seq"]],
-        "activity": _objects(ev["activity"]),
-        "started_at": _ms(ev["started_at"]),
-        "timestamp": _ms(ev["timestamp"]),
-        "resource": _objects(ev["resource"]),
-        "role": _objects(ev["role"]),
-        "attempt": [int(a) for a in ev["attempt"]],
-        "scenario": _objects(ev["scenario"]),
-        "replication": _objects(ev["replication"]),
+        "tid": tids.tolist(),
+        "seq": ev["seq"].to_numpy(dtype=np.int64).tolist(),
+        "activity": _obj_list(ev["activity"]),
+        "started_at": _ms_list(ev["started_at"]),
+        "timestamp": ev["timestamp"].to_numpy(dtype="datetime64[ms]").astype(np.int64).tolist(),
+        "resource": _obj_list(ev["resource"]),
+        "role": _obj_list(ev["role"]),
+        "attempt": ev["attempt"].to_numpy(dtype=np.int64).tolist(),
+        "scenario": _obj_list(ev["scenario"]),
+        "replication": _int_list(ev["replication"]),
     }
-    n = len(ev)
-    ecols.update(written_by=[by] * n, written_at=[written_at] * n, import_id=[import_id] * n)
+    ecols.update(written_by=[by] * m, written_at=[written_at] * m, import_id=[import_id] * m)
     _bulk_insert(conn, EVENTS, ecols)
 
 
 def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]]) -> None:
-    """executemany straight through the DBAPI (values are already plain Python)."""
+    """One bulk insert of plain Python values: ``COPY`` on PostgreSQL, else executemany
+    straight through the DBAPI."""
     names = list(cols)
     if not names or not cols[names[0]]:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, cols)
         return
     style = conn.dialect.paramstyle
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(style)
@@ -166,31 +246,69 @@ def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]]) -> 
     conn.exec_driver_sql(sql, list(zip(*cols.values(), strict=True)))
 
 
-def _store(
-    engine: Engine, log: EventLog, report: QualityReport, by: str | None
-) -> QualityReport:
-    report.tickets_loaded = len(log.tickets)
-    report.events_loaded = len(log.events)
+def _copy(conn: Connection, table: Table, cols: dict[str, list[Any]]) -> None:
+    """``COPY … FROM STDIN`` (CSV) through psycopg: one stream, no per-row statements."""
+    names = list(cols)
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()})
+    for k in names:
+        if table.c[k].type.python_type is bool:
+            frame[k] = frame[k].map({True: "t", False: "f"})
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, header=False, na_rep="\\N", lineterminator="\n")
+    prep = conn.dialect.identifier_preparer
+    sql = (f"COPY {prep.format_table(table)} ({', '.join(prep.quote(c) for c in names)}) "
+           "FROM STDIN WITH (FORMAT csv, NULL '\\N')")
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(sql) as cp:
+        cp.write(buf.getvalue())
+
+
+def _store(engine: Engine, log: EventLog, report: QualityReport, by: str | None) -> QualityReport:
+    """Write the kept log; a clash with ids in the store refuses the whole import first."""
+    ids = log.tickets["ticket_id"].astype(str).tolist()
+    clash = existing_ids(engine, ids)
+    if clash:
+        raise ImportFailed(
+            f"{report.source}: import refused, the store is unchanged: {len(clash)} of "
+            f"{len(ids)} ticket id(s) are already in the store (first: {clash[0]!r}); "
+            "an import never overwrites tickets (was this log imported before?)", report)
     report.measurable = measurability(log, synthesised=report.synthesised)
     written_at = now_ms()
     with write_transaction(engine) as conn:
         iid = insert_row(
             conn, IMPORTS, source=report.source, mapping=report.mapping,
-            n_tickets=report.tickets_loaded, n_events=report.events_loaded,
+            n_tickets=len(log.tickets), n_events=len(log.events),
             n_quarantined=len(report.quarantined_tickets), report=None, written_at=written_at,
         )
-        report.import_id = iid
-        write_log(conn, log, report.import_id, by=by, written_at=written_at)
+        write_log(conn, log, iid, by=by, written_at=written_at)
         if report.quarantined:
             conn.execute(insert(QUARANTINE), [
                 {"import_id": iid, "ticket_id": q.ticket_id, "seq": q.seq, "code": q.code,
                  "message": q.message} for q in report.quarantined
             ])
+        report.import_id = iid
+        report.tickets_loaded = len(log.tickets)
+        report.events_loaded = len(log.events)
         conn.execute(update(IMPORTS).where(IMPORTS.c.iid == iid)
                      .values(report=json.dumps(report.to_dict(), default=str)))
     logger.info("import %s: %d tickets, %d events, %d quarantined", report.source,
                 report.tickets_loaded, report.events_loaded, len(report.quarantined_tickets))
     return report
+
+
+def _guarded(engine: Engine, log: EventLog, report: QualityReport, by: str | None,
+             where: str) -> QualityReport:
+    try:
+        return _store(engine, log, report, by)
+    except ImportFailed:
+        report.import_id = None
+        raise
+    except RecorderError as exc:
+        report.import_id = None
+        report.tickets_loaded = report.events_loaded = 0
+        raise ImportFailed(f"{where}: import refused, the store is unchanged: {exc}",
+                           report) from None
 
 
 def import_file(
@@ -200,6 +318,7 @@ def import_file(
     *,
     tickets_path: str | Path | None = None,
     by: str | None = None,
+    policy: str | None = None,
 ) -> QualityReport:
     """Import a CSV or Excel export through a mapping, in one transaction.
 
@@ -213,27 +332,30 @@ def import_file(
         A :class:`Mapping`, a TOML path, or a built-in name (``helpdesk``, ``bpic14``).
     tickets_path:
         The case table, overriding the mapping's ``source.tickets_file``.
+    policy:
+        ``fail`` or ``quarantine``: overrides the mapping's default policy.
 
     Returns
     -------
     QualityReport
-        What was loaded and quarantined, and what this log can measure.
+        What was loaded and quarantined (counts by reason), and what this log can measure.
 
     Raises
     ------
     ImportFailed
-        A violation whose policy is ``fail``, or a ticket id already in the store; the store
+        A problem whose policy is ``fail``, or a ticket id already in the store; the store
         is unchanged.
     """
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
-    log, report = translate(Path(path), m, tickets_path=tickets_path)
-    kept = screen(log, report, m.policy.for_code)
-    try:
-        return _store(engine, kept, report, by)
-    except RecorderError as exc:
-        report.import_id = None
-        raise ImportFailed(f"{path}: import refused, the store is unchanged: {exc}",
-                           report) from None
+    if policy is not None:
+        if policy not in ("fail", "quarantine"):
+            raise RecorderError(f"policy {policy!r} is not fail or quarantine")
+        m = m.model_copy(update={"policy": m.policy.model_copy(update={"default": policy})})
+    log, report, issues = translate(Path(path), m, tickets_path=tickets_path)
+    issues = pd.concat([x for x in (issues, implausible(log, m.quality, report)) if len(x)]
+                       or [issues], ignore_index=True)
+    kept = screen(log, report, m.policy.for_code, issues)
+    return _guarded(engine, kept, report, by, str(path))
 
 
 def import_eventlog(
@@ -244,16 +366,76 @@ def import_eventlog(
     policy: TMapping[str, str] | None = None,
     default_policy: str = "fail",
     by: str | None = None,
+    quality: QualitySpec | None = None,
 ) -> QualityReport:
-    """Import a log already in the contract's format, keeping its seq and attempts."""
+    """Import a log already in the contract's format, keeping its seq and attempts; it is
+    checked at the import level and against the quality window and field rules."""
     if default_policy not in ("fail", "quarantine"):
         raise RecorderError(f"policy {default_policy!r} is not fail or quarantine")
     codes = dict(policy or {})
+    q = quality or QualitySpec()
     report = QualityReport(source=source, rows_read=len(log.events))
-    kept = screen(log, report, lambda c: codes.get(c, default_policy))
-    try:
-        return _store(engine, kept, report, by)
-    except RecorderError as exc:
-        report.import_id = None
-        raise ImportFailed(f"{source}: import refused, the store is unchanged: {exc}",
-                           report) from None
+    if log.manifest and isinstance(log.manifest.get("time_zone"), str):
+        report.time_zone = log.manifest["time_zone"]
+    issues = [implausible(log, q, report), _text_issues(log, q)]
+    for code in ("overlong_field", "control_characters"):
+        n = sum(int((x["code"] == code).sum()) for x in issues if len(x))
+        if n:
+            report.count(code, rows=n, tickets=int(pd.concat(issues).query(
+                "code == @code")["ticket_id"].nunique()), action="by the policy")
+    found = pd.concat([x for x in issues if len(x)] or [issues[0]], ignore_index=True)
+
+    def pol(c: str) -> str:
+        return codes.get(c, "accept" if c in ("dst_gap", "dst_fold") else default_policy)
+
+    kept = screen(log, report, pol, found)
+    return _guarded(engine, kept, report, by, source)
+
+
+def _text_issues(log: EventLog, q: QualitySpec) -> pd.DataFrame:
+    from fcsim.recorder.rawfile import text_issues
+
+    rows = []
+    for table, cols in ((log.events, ["ticket_id", "resource"]),
+                        (log.tickets, ["ticket_id", "category", "source", "department",
+                                       "location", "content", "contact", "phone",
+                                       "materials"])):
+        frame = pd.DataFrame({c: table[c].astype(object).where(table[c].notna(), None)
+                              .astype("string") for c in cols})
+        for r, code, msg in text_issues(frame, cols, q.max_field_chars):
+            rows.append((str(table["ticket_id"].iloc[r]), None, code, msg))
+    return pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
+
+
+def imports_manifest(conn: Connection) -> dict[str, Any] | None:
+    """What the store's imports tell an export's manifest (``None`` without imports).
+
+    ``measurability``: a clock or indicator is not measurable when any import says so (its
+    reasons joined); ``synthesised``: the events imports made up, summed; ``time_zone``: the
+    zone the imports' naive times were read in, when they agree.
+    """
+    rows = conn.execute(select(IMPORTS.c.iid, IMPORTS.c.report).order_by(IMPORTS.c.iid)).all()
+    reports = [(iid, json.loads(r)) for iid, r in rows if r]
+    if not reports:
+        return None
+    meas: dict[str, dict[str, Any]] = {}
+    synth: dict[str, int] = {}
+    zones = set()
+    for iid, rep in reports:
+        if rep.get("time_zone"):
+            zones.add(rep["time_zone"])
+        for k, v in (rep.get("synthesised") or {}).items():
+            synth[k] = synth.get(k, 0) + int(v)
+        for m in rep.get("measurable") or []:
+            cur = meas.get(m["name"])
+            if cur is None:
+                meas[m["name"]] = {"kind": m["kind"], "measurable": bool(m["measurable"]),
+                                   "reason": m["reason"]}
+            elif not m["measurable"]:
+                reason = m["reason"] if cur["measurable"] else (
+                    f"{cur['reason']}; import {iid}: {m['reason']}")
+                meas[m["name"]] = {"kind": m["kind"], "measurable": False, "reason": reason}
+    out: dict[str, Any] = {"measurability": meas, "synthesised": synth}
+    if len(zones) == 1:
+        out["time_zone"] = zones.pop()
+    return out

@@ -5,15 +5,28 @@ several, or ignored), says which occurrence to keep where our lifecycle allows o
 to order events with equal timestamps, where ticket facts come from, and what to do with each
 kind of lifecycle violation (``fail`` the import, or ``quarantine`` the ticket). Validation
 happens once, here, and every error names the mapping file and the field.
+
+What the data's quality may look like (``[quality]``: the plausible time window, the gap after
+which a closed case id that shows up again is another ticket, the longest field) and how the
+source's history becomes passes (``[reopen]``: a reopen — a ``rejected``, a state going back
+from resolved, events after a close — opens a second pass) are part of the mapping too.
 """
 
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from fcsim.eventlog.schema import TICKET_COLUMNS
 from fcsim.model.activities import Activity
@@ -25,6 +38,8 @@ __all__ = [
     "Mapping",
     "MappingError",
     "PolicySpec",
+    "QualitySpec",
+    "ReopenSpec",
     "SourceSpec",
     "TicketSpec",
     "builtin_mapping",
@@ -34,6 +49,8 @@ __all__ = [
 _ACTIVITIES = {a.value for a in Activity}
 BUILTIN_MAPPINGS = ("helpdesk", "bpic14")
 Policy = Literal["fail", "quarantine"]
+#: Data-quality codes that are only counted unless the policy names them.
+COUNTED_ONLY = frozenset({"dst_gap", "dst_fold"})
 
 
 class MappingError(ValueError):
@@ -59,8 +76,71 @@ class SourceSpec(_Strict):
     delimiter: str = ","
     encoding: str = "utf-8"
     timestamp_format: str | None = None  # None: ISO 8601 / pandas inference
-    timezone: str = "UTC"  # zone of naive source timestamps
+    timezone: str = "UTC"  # IANA zone of naive source timestamps (and the log's time_zone)
     tickets_file: str | None = None  # case table, relative to the event file
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from fcsim.model.timezone import parse_tz, tz_name
+
+        try:
+            return tz_name(parse_tz(v))
+        except ValueError as exc:
+            raise ValueError(f"timezone: {exc}") from None
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, v: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r}") from None
+        return v
+
+
+class QualitySpec(_Strict):
+    """What the data's quality is checked against (each breach is counted or refused).
+
+    ``earliest`` / ``latest``: timestamps outside are implausible (``latest`` defaults to the
+    import day + 1). A closed case whose events resume more than ``reuse_gap_days`` after
+    its close is another ticket re-using the id: ``split`` into a new ticket with the id
+    suffixed ``~2``, ``~3`` … or ``quarantine`` it; a return within the gap is a reopen.
+    ``max_field_chars``: longer fields are refused (``overlong_field``).
+    """
+
+    earliest: date = date(1990, 1, 1)
+    latest: date | None = None
+    reuse_gap_days: float = Field(default=30.0, gt=0)
+    reused_case_id: Literal["split", "quarantine"] = "split"
+    max_field_chars: int = Field(default=10_000, gt=0)
+
+    @model_validator(mode="after")
+    def _window(self) -> QualitySpec:
+        if self.latest is not None and self.latest <= self.earliest:
+            raise ValueError("quality.latest must be after quality.earliest")
+        return self
+
+
+class ReopenSpec(_Strict):
+    """How the source's history becomes passes (attempts).
+
+    A ``rejected`` (e.g. a source "Reopen" mapped onto it) opens the next attempt. With
+    ``after_resolution``, work after a resolution (``work_completed``) — another dispatch,
+    another resolution — is a reopen: a ``rejected`` is synthesised at that instant. With
+    ``after_close``, events after a ``closed`` within the reuse gap reopen the ticket (the
+    close was provisional and is dropped). ``record`` synthesises the ``recorded`` that opens
+    a second pass where the source has none (the desk takes the reopened ticket back).
+    ``accept_at_close`` synthesises ``accepted`` just before a final ``closed`` whose attempt
+    has no acceptance decision (closed without a reopen: the resolution was accepted).
+    """
+
+    after_resolution: bool = True
+    after_close: bool = True
+    record: bool = True
+    accept_at_close: bool = False
 
 
 class EventColumns(_Strict):
@@ -81,7 +161,9 @@ class TicketSpec(_Strict):
     the event table), value maps, and constants."""
 
     key: str | None = None  # ticket id column of the case table
-    columns: dict[str, str] = Field(default_factory=dict)
+    #: field -> column, or several columns whose values are joined with " / " (e.g. a
+    #: category and a priority: the category "incident / 4")
+    columns: dict[str, str | list[str]] = Field(default_factory=dict)
     values: dict[str, dict[str, Any]] = Field(default_factory=dict)
     constants: dict[str, Any] = Field(default_factory=dict)
 
@@ -111,14 +193,27 @@ class HandoverSpec(_Strict):
 
 
 class PolicySpec(_Strict):
-    """What to do with a ticket that breaks the lifecycle, per violation code."""
+    """What to do with a ticket that breaks the lifecycle or a data-quality rule, per code:
+    ``fail`` the import or ``quarantine`` the ticket; ``accept`` (count only) is allowed for
+    the counted-only data-quality codes (``dst_gap``, ``dst_fold``), which are counted only
+    unless named here."""
 
     default: Policy = "fail"
-    codes: dict[str, Policy] = Field(default_factory=dict)
+    codes: dict[str, Literal["fail", "quarantine", "accept"]] = Field(default_factory=dict)
 
-    def for_code(self, code: str) -> Policy:
-        """The policy of a violation code."""
-        return self.codes.get(code, self.default)
+    @field_validator("codes")
+    @classmethod
+    def _accept_only_counted(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [c for c, p in v.items() if p == "accept" and c not in COUNTED_ONLY]
+        if bad:
+            raise ValueError(f"'accept' is only for {sorted(COUNTED_ONLY)}, not {bad}")
+        return v
+
+    def for_code(self, code: str) -> str:
+        """The policy of a code (``accept`` for an unnamed counted-only code)."""
+        if code in self.codes:
+            return self.codes[code]
+        return "accept" if code in COUNTED_ONLY else self.default
 
 
 class Mapping(_Strict):
@@ -139,6 +234,8 @@ class Mapping(_Strict):
     roles: dict[str, str] = Field(default_factory=dict)  # target activity -> role
     tickets: TicketSpec = TicketSpec()
     policy: PolicySpec = PolicySpec()
+    quality: QualitySpec = QualitySpec()
+    reopen: ReopenSpec = ReopenSpec()
     path: str | None = None
 
     @field_validator("activities")

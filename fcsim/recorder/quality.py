@@ -7,6 +7,7 @@ quarantined and why, and which clocks and indicators of ``KPI.md`` this log can 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Mapping as TMapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from fcsim.eventlog import EventLog
 
-__all__ = ["Measurability", "QualityReport", "Quarantined", "measurability"]
+__all__ = ["Measurability", "QualityReport", "Quarantined", "made_up", "measurability"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class QualityReport:
         One entry per clock and per indicator.
     notes:
         Other observations (ties broken, missing start times, timezone assumed …).
+    reasons:
+        Data-quality code → ``{"rows": n, "tickets": m, "action": what was done}``:
+        implausible timestamps, DST gaps and folds, re-used case ids, reopens, over-long
+        fields, control characters (see :meth:`count`).
+    time_zone:
+        The IANA zone the source's naive times were read in (the log's site zone).
     import_id:
         The store's id of this import (None until written, or for a failed import).
     """
@@ -76,7 +83,29 @@ class QualityReport:
     quarantined: list[Quarantined] = field(default_factory=list)
     measurable: list[Measurability] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    reasons: dict[str, dict[str, Any]] = field(default_factory=dict)
+    time_zone: str | None = None
     import_id: int | None = None
+
+    def count(self, code: str, *, rows: int = 0, tickets: int = 0, action: str = "") -> None:
+        """Add ``rows`` source rows and ``tickets`` tickets to the count of ``code``."""
+        r = self.reasons.setdefault(code, {"rows": 0, "tickets": 0, "action": action})
+        r["rows"] += int(rows)
+        r["tickets"] += int(tickets)
+        if action:
+            r["action"] = action
+
+    def manifest(self) -> dict[str, Any]:
+        """What travels with the exported log (``manifest.json``): the zone and what the log
+        can measure (clocks and indicators marked not measurable, with the reason)."""
+        out: dict[str, Any] = {
+            "measurability": {m.name: {"kind": m.kind, "measurable": m.measurable,
+                                       "reason": m.reason} for m in self.measurable},
+            "synthesised": dict(self.synthesised),
+        }
+        if self.time_zone:
+            out["time_zone"] = self.time_zone
+        return out
 
     @property
     def quarantined_tickets(self) -> list[str]:
@@ -141,17 +170,35 @@ def _applicable(tk: pd.DataFrame, key: str) -> int:
     return int(mask.sum())
 
 
+def made_up(log: EventLog, synthesised: Iterable[str] | TMapping[str, int]) -> set[str]:
+    """The activities whose time the import made up for at least half of their events.
+
+    ``synthesised`` maps a report key (``"received"``, ``"recorded (reopened pass)"`` …; the
+    activity is its first word) to the number of events synthesised; a plain iterable of
+    activities counts them as wholly made up.
+    """
+    if not isinstance(synthesised, TMapping):
+        return set(synthesised)
+    total = log.events["activity"].astype(object).value_counts()
+    per: dict[str, int] = {}
+    for key, n in synthesised.items():
+        a = str(key).split(" ")[0]
+        per[a] = per.get(a, 0) + int(n)
+    return {a for a, n in per.items() if n > 0 and n >= 0.5 * float(total.get(a, 0))}
+
+
 def measurability(
-    log: EventLog, *, synthesised: Iterable[str] = ()
+    log: EventLog, *, synthesised: Iterable[str] | TMapping[str, int] = ()
 ) -> list[Measurability]:
     """Which clocks and indicators of ``KPI.md`` the log can measure, with the reason.
 
-    Activities in ``synthesised`` were made up by the import (their true time is unknown), so
-    they count as absent.
+    Activities the import made up (:func:`made_up`: their true time is unknown for at least
+    half of their events) count as absent for the clocks.
     """
-    made_up = set(synthesised)
+    fake_acts = made_up(log, synthesised)
     counts = log.events["activity"].astype(object).value_counts()
-    present = {a for a, n in counts.items() if n > 0} - made_up
+    logged = {a for a, n in counts.items() if n > 0}  # for the indicators (no times)
+    present = logged - fake_acts  # for the clocks
     tk = log.tickets
     out: list[Measurability] = []
     any_clock = False
@@ -159,7 +206,7 @@ def measurability(
         n_app = _applicable(tk, applies)
         missing = [" or ".join(f"`{a}`" for a in alts) for alts in needs
                    if not present.intersection(alts)]
-        fake = sorted({a for alts in needs for a in alts} & made_up)
+        fake = sorted({a for alts in needs for a in alts} & fake_acts)
         if n_app == 0:
             ok, why = False, f"no {_APPLIES[applies]} in the log"
         elif missing:
@@ -180,9 +227,11 @@ def measurability(
     n_acc = int(tk["record_accurate"].notna().sum())
     ind("accuracy", n_acc > 0, f"{n_acc} tickets with record_accurate",
         "no `record_accurate` values")
-    ind("pass_rate", bool(present & {"accepted", "rejected"}), "acceptance decisions logged",
+    decided = {"accepted", "rejected"}
+    ind("pass_rate", bool(logged & decided), "acceptance decisions logged" + (
+        " (synthesised from closes and reopens)" if decided & fake_acts else ""),
         "no `accepted` / `rejected` events")
-    ind("recognition", "classified" in present, "`classified` events logged",
+    ind("recognition", "classified" in logged, "`classified` events logged",
         "no `classified` events")
     n_cb = _applicable(tk, "callback")
     ind("callback_rate", n_cb > 0 and "slip_returned" in present,

@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from fcsim.kpi.bounds import parse_control_points
 from fcsim.model.control_points import ControlPoints
 from fcsim.model.timezone import TimeZoneError, parse_tz, tz_name
 from fcsim.recorder.checks import RecorderError
@@ -53,6 +52,8 @@ class Site:
         """The site's bounds (``None`` when no control-points file was set)."""
         if self.control_points_data is None:
             return None
+        from fcsim.kpi.bounds import parse_control_points  # the KPI engine: only when used
+
         return parse_control_points(self.control_points_data, "site control points")
 
 
@@ -85,6 +86,8 @@ def write_site(conn: Connection, *, time_zone: str | None = None,
             raise RecorderError(f"site: {exc}") from None
     data = old.control_points_data
     if control_points is not None:
+        from fcsim.kpi.bounds import parse_control_points
+
         try:
             parse_control_points(control_points, "site control points")
         except ValueError as exc:

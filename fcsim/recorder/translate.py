@@ -1,10 +1,17 @@
 """Translate another system's export into a canonical :class:`EventLog` through a mapping.
 
-Reads the event table (and the optional case table), maps activities (dropping ignored ones,
-expanding one source activity into several of ours), keeps the first or last occurrence where
-the mapping says so, synthesises ``received`` where asked, orders equal timestamps by the
-mapping's tie order, numbers ``seq`` and derives attempts, and builds the tickets table from
-columns, value maps and constants. Errors name the file, the row and the column.
+Reads the event table (and the optional case table) carefully (:mod:`fcsim.recorder.rawfile`),
+reads naive times in the mapping's zone — counting times in a daylight-saving gap (shifted
+forward by the gap) and in a fold (the first, summer-time reading) — maps activities (dropping
+ignored ones, expanding one source activity into several of ours), turns the source's history
+into passes and tickets (:mod:`fcsim.recorder.reopen`: reopens become a ``rejected`` and a
+second attempt, a re-used case id a new ticket), applies the hand-over rule and keeps the
+first or last occurrence per pass where the mapping says so, synthesises ``received`` (and the
+``recorded`` of a reopened pass, the ``accepted`` of a close without reopen) where asked,
+orders equal timestamps by the mapping's tie order, numbers ``seq`` and builds the tickets
+table from columns (several joined), value maps and constants. Errors name the file, the row
+and the column; data-quality problems of single tickets are returned as issues for the
+importer's policy.
 """
 
 from __future__ import annotations
@@ -19,108 +26,113 @@ from fcsim.eventlog import EventLog, EventLogError
 from fcsim.model.taxonomy import default_taxonomy
 from fcsim.recorder.mapping import Mapping, MappingError
 from fcsim.recorder.quality import QualityReport
+from fcsim.recorder.rawfile import MissingColumns, read_table, text_issues
+from fcsim.recorder.reopen import candidate_tickets, walk_passes
 
-__all__ = ["read_table", "translate"]
+__all__ = ["ISSUE_COLUMNS", "read_source", "translate"]
 
 logger = logging.getLogger(__name__)
 
-
-def read_table(path: Path, m: Mapping, columns: list[str]) -> pd.DataFrame:
-    """The named columns of a CSV or Excel file, as strings (empty cells are NA)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    fmt = m.source.format
-    if fmt is None:
-        fmt = "excel" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls") else "csv"
-    if fmt == "excel":
-        header = pd.read_excel(path, sheet_name=m.source.sheet, nrows=0)
-    else:
-        header = pd.read_csv(path, nrows=0, sep=m.source.delimiter, encoding=m.source.encoding)
-    missing = [c for c in dict.fromkeys(columns) if c not in header.columns]
-    if missing:
-        raise MappingError(
-            f"{path}: column(s) {', '.join(map(repr, missing))} named by mapping "
-            f"{m.path or m.name} not found (file has: {', '.join(map(str, header.columns))})"
-        )
-    use = list(dict.fromkeys(columns))
-    if fmt == "excel":
-        df = pd.read_excel(path, sheet_name=m.source.sheet, usecols=use, dtype=str)
-    else:
-        df = pd.read_csv(path, usecols=use, dtype=str, sep=m.source.delimiter,
-                         encoding=m.source.encoding, keep_default_na=False, na_values=[""])
-    return df
+#: Columns of the issues table (one row per ticket-level data-quality problem).
+ISSUE_COLUMNS = ("ticket_id", "seq", "code", "message")
+_SEP = " / "
 
 
-def _timestamps(values: pd.Series, m: Mapping, where: str) -> pd.Series:
+def read_source(path: Path, m: Mapping, columns: list[str]) -> pd.DataFrame:
+    """The named columns of a source file read with the mapping's format and encoding."""
+    try:
+        return read_table(path, columns, fmt=m.source.format, sheet=m.source.sheet,
+                          delimiter=m.source.delimiter, encoding=m.source.encoding,
+                          mapping=str(m.path or m.name))
+    except MissingColumns as exc:
+        raise MappingError(str(exc)) from None
+
+
+def _timestamps(values: pd.Series, m: Mapping, where: str,
+                report: QualityReport | None = None) -> pd.Series:
     fmt = m.source.timestamp_format
     try:
         parsed = pd.to_datetime(values, format=fmt or "ISO8601", errors="raise")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         bad = pd.to_datetime(values, format=fmt or "ISO8601", errors="coerce").isna()
         bad &= values.notna()
-        row = bad.idxmax()
+        row = int(np.argmax(bad.to_numpy()))
         raise EventLogError(
-            f"{where}, row {row + 2}: {values[row]!r} does not match the timestamp format "
+            f"{where}, row {row + 2}: {values.iloc[row]!r} does not match the timestamp format "
             f"{fmt or 'ISO 8601'} (mapping {m.path or m.name}, source.timestamp_format)"
         ) from None
     if getattr(parsed.dt, "tz", None) is None:
+        zone = m.source.timezone
+        if report is not None and zone != "UTC":
+            gap = parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").isna()
+            gap &= parsed.notna()
+            if gap.any():
+                fwd = parsed[gap].dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+                fold = fwd.notna().to_numpy()
+                n_gap, n_fold = int((~fold).sum()), int(fold.sum())
+                if n_gap:
+                    report.count("dst_gap", rows=n_gap,
+                                 action=f"a time that does not exist in {zone} (the clocks "
+                                        "went forward): shifted forward by the gap")
+                if n_fold:
+                    report.count("dst_fold", rows=n_fold,
+                                 action=f"a time that occurs twice in {zone} (the clocks went "
+                                        "back): read as the first (summer-time) instant")
         parsed = parsed.dt.tz_localize(
-            m.source.timezone, ambiguous=np.zeros(len(parsed), dtype=bool),
-            nonexistent="shift_forward",
-        )
+            zone, ambiguous=np.ones(len(parsed), dtype=bool), nonexistent="shift_forward")
     return parsed.dt.tz_convert("UTC").astype("datetime64[ms, UTC]")
 
 
-def _source_duplicates(
-    tickets: pd.Series, src: pd.Series, ts: pd.Series, m: Mapping, report: QualityReport
-) -> pd.Index:
-    """Rows dropped by the mapping's ``keep_source`` rules (first / last per ticket)."""
-    drop = pd.Index([], dtype="int64")
+def _keep_source(tickets: pd.Series, src: pd.Series, ts: pd.Series, m: Mapping,
+                 report: QualityReport) -> np.ndarray:
+    """Rows dropped by the mapping's ``keep_source`` rules (first / last per case)."""
+    drop = np.zeros(len(src), dtype=bool)
     if not m.keep_source:
         return drop
-    frame = pd.DataFrame({"t": tickets, "ts": ts, "a": src}).sort_values(
-        ["t", "ts"], kind="stable")
+    frame = pd.DataFrame({"t": tickets.to_numpy(), "ts": ts.to_numpy(), "a": src.to_numpy(),
+                          "i": np.arange(len(src))}).sort_values(["t", "ts"], kind="stable")
     for act, rule in m.keep_source.items():
         if rule == "all":
             continue
         sub = frame[frame["a"] == act]
-        pos = sub.groupby("t").cumcount(ascending=(rule == "first"))
-        extra = pos[pos > 0].index
+        pos = sub.groupby("t").cumcount(ascending=(rule == "first")).to_numpy()
+        extra = sub["i"].to_numpy()[pos > 0]
         if len(extra):
             report.dropped[f"{act} (source)"] = len(extra)
-            drop = drop.append(extra)
+            drop[extra] = True
     return drop
 
 
-def _handover(
-    ev: pd.DataFrame, src: pd.Series, m: Mapping, report: QualityReport
-) -> pd.DataFrame:
-    """Apply the mapping's handover rule: first hand-over vs later ones, one per instant."""
-    assert m.handover is not None
-    is_h = src.reindex(ev.index).isin(m.handover.sources)
-    h = ev[is_h].sort_values(["ticket_id", "timestamp", "row"], kind="stable")
-    same = h.duplicated(["ticket_id", "timestamp"], keep="first")
-    if same.any():
-        report.dropped["handover (same instant)"] = int(same.sum())
-    h = h[~same]
-    later = h.groupby("ticket_id").cumcount() > 0
-    ev = ev.drop(index=ev.index[is_h.to_numpy()].difference(h.index))
-    later_idx = h.index[later.to_numpy()]
-    ev["activity"] = ev["activity"].astype(object)
-    for i in later_idx:
-        ev.at[i, "activity"] = list(m.handover.later)
-    return ev
+_NAT = np.iinfo(np.int64).min
 
 
-def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport) -> pd.DataFrame:
+def _ms(ts: pd.Series) -> np.ndarray:
+    """UTC milliseconds of a tz-aware series (``_NAT`` where missing)."""
+    arr = ts.to_numpy(dtype="datetime64[ms]")
+    out = arr.astype(np.int64)
+    out[np.isnat(arr)] = _NAT
+    return out
+
+
+def _dt(ms: np.ndarray) -> pd.Series:
+    """``datetime64[ms, UTC]`` from UTC milliseconds (``_NAT``: missing)."""
+    arr = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
+    return pd.Series(arr).dt.tz_localize("UTC")
+
+
+def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
+            ) -> tuple[pd.DataFrame, dict[str, list[str] | None]]:
+    """One row per source row: case, source activity, times (UTC ms), resource, role."""
     c = m.columns
-    for field in ("ticket_id", "activity", "timestamp"):
-        col = getattr(c, field)
-        empty = raw[col].isna()
+    for fld in ("ticket_id", "activity", "timestamp"):
+        col = getattr(c, fld)
+        empty = raw[col].isna().to_numpy()
         if empty.any():
-            raise EventLogError(f"{path}, row {int(empty.idxmax()) + 2}: {col} ({field}) is empty")
-    src = raw[c.activity].astype(str)
-    targets = {a: m.targets(a) for a in src.unique()}
+            raise EventLogError(f"{path}, row {int(np.argmax(empty)) + 2}: {col} ({fld}) is "
+                                "empty")
+    codes, uniq = pd.factorize(raw[c.activity])
+    names = [str(u) for u in uniq]
+    targets = {a: m.targets(a) for a in names}
     unmapped = sorted(a for a, t in targets.items() if t is None)
     if unmapped and m.unmapped == "fail":
         raise MappingError(
@@ -128,108 +140,296 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport) ->
             + ", ".join(repr(a) for a in unmapped)
             + " (add them to [activities] or ignore, or set unmapped = \"ignore\")"
         )
-    ts = _timestamps(raw[c.timestamp], m, f"{path}: {c.timestamp}")
-    first_ts = ts.groupby(raw[c.ticket_id].to_numpy()).min()
-    counts = src.value_counts()
-    for a, t in targets.items():
-        if not t:
-            report.ignored[a] = int(counts[a])
+    counts = np.bincount(codes, minlength=len(names))
+    for k, a in enumerate(names):
+        if not targets[a]:
+            report.ignored[a] = int(counts[k])
     if unmapped:
         report.notes.append(f"unmapped activities ignored: {', '.join(unmapped)}")
+    ts = _ms(_timestamps(raw[c.timestamp], m, f"{path}: {c.timestamp}", report))
+    st = (_ms(_timestamps(raw[c.started_at], m, f"{path}: {c.started_at}", report))
+          if c.started_at else np.full(len(raw), _NAT, dtype=np.int64))
+    case = raw[c.ticket_id].astype(str).to_numpy(dtype=object)
     ev = pd.DataFrame({
-        "ticket_id": raw[c.ticket_id].astype(str),
-        "activity": src.map(lambda a: targets[a] or []),
-        "timestamp": ts,
-        "started_at": (_timestamps(raw[c.started_at], m, f"{path}: {c.started_at}")
-                       if c.started_at else pd.Series(pd.NaT, index=raw.index,
-                                                      dtype="datetime64[ms, UTC]")),
-        "resource": raw[c.resource] if c.resource else None,
-        "role": raw[c.role] if c.role else None,
-        "seq": raw[c.seq] if c.seq else None,
-        "attempt": raw[c.attempt] if c.attempt else None,
+        "case": case, "src": codes, "ts": ts, "st": st,
+        "resource": raw[c.resource].to_numpy(dtype=object, na_value=None) if c.resource else None,
+        "role": raw[c.role].to_numpy(dtype=object, na_value=None) if c.role else None,
+        "seq_src": (pd.to_numeric(raw[c.seq], errors="coerce").to_numpy()
+                    if c.seq else np.zeros(len(raw))),
+        "attempt_src": raw[c.attempt].to_numpy(dtype=object) if c.attempt else None,
         "row": np.arange(len(raw)),
     })
-    ev = ev.drop(index=_source_duplicates(raw[c.ticket_id], src, ts, m, report))
-    if m.handover is not None:
-        ev = _handover(ev, src, m, report)
-    ev = ev.explode("activity", ignore_index=True).dropna(subset=["activity"])
-    ev["sub"] = ev.groupby("row").cumcount()
+    src_names = pd.Series(np.asarray(names, dtype=object)[codes])
+    ev = ev[~_keep_source(pd.Series(case), src_names, pd.Series(ts), m, report)]
+    ev.attrs["names"] = names
+    return ev, targets
+
+
+def _expand(ev: pd.DataFrame, targets: dict[str, list[str] | None], m: Mapping) -> pd.DataFrame:
+    """One row per target activity (neutral rows keep one row with activity None)."""
+    names: list[str] = ev.attrs["names"]
+    hand = set(m.handover.sources) if m.handover is not None else set()
+    first = list(m.handover.first) if m.handover is not None else []
+    lists: list[list[str | None]] = [
+        (list(first) if a in hand else (list(targets[a] or []) or [None])) for a in names]
+    width = max((len(x) for x in lists), default=1)
+    table = np.full((len(names), width), None, dtype=object)
+    for k, x in enumerate(lists):
+        table[k, :len(x)] = x
+    lens = np.array([len(x) for x in lists], dtype=np.int64)
+    src = ev["src"].to_numpy()
+    reps = lens[src]
+    out = ev.iloc[np.repeat(np.arange(len(ev)), reps)].reset_index(drop=True)
+    starts = np.cumsum(reps) - reps
+    sub = np.arange(len(out)) - np.repeat(starts, reps)
+    src_out = src[np.repeat(np.arange(len(ev)), reps)]
+    out["activity"] = table[src_out, sub]
+    out["sub"] = sub
+    is_hand = np.array([a in hand for a in names], dtype=bool)
+    out["handover"] = is_hand[src_out] if len(names) else np.zeros(len(out), dtype=bool)
     rank = m.tie_rank()
-    ev["tie"] = ev["activity"].map(rank)
-    if m.synthesise_received == "first_event":
-        have = set(ev.loc[ev["activity"] == "received", "ticket_id"].tolist())
-        mapped = set(ev["ticket_id"].tolist())
-        need = [t for t in first_ts.index.tolist() if t not in have and t in mapped]
-        if need:
-            extra = pd.DataFrame({
-                "ticket_id": need, "activity": "received",
-                "timestamp": first_ts[need].to_numpy(), "row": -1, "sub": 0,
-                "tie": -1,
-            })
-            ev = pd.concat([ev, extra], ignore_index=True)
-            report.synthesised["received"] = len(need)
-    no_events = len(set(first_ts.index.tolist()) - set(ev["ticket_id"].tolist()))
-    if no_events:
-        report.notes.append(f"{no_events} ticket(s) with no mapped event were not loaded")
-    order = ev.groupby("ticket_id")["timestamp"].transform("min")
-    keys = ["_first", "ticket_id", "timestamp", "seq_num", "tie", "row", "sub"]
-    ev["_first"] = order
-    ev["seq_num"] = pd.to_numeric(ev["seq"], errors="coerce") if c.seq else 0
-    ev = ev.sort_values(keys, kind="stable").reset_index(drop=True)
+    tie_tab = np.array([[rank.get(a, len(rank)) if a is not None else len(rank) + 1
+                         for a in row] for row in table], dtype=np.int64).reshape(table.shape)
+    out["tie"] = tie_tab[src_out, sub]
+    return out
+
+
+def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.DataFrame,
+                                                                          set[str]]:
+    """Attempts and tickets from the source's history; synthesised ``rejected`` rows added."""
+    ev = ev.sort_values(["case", "ts", "seq_src", "tie", "row", "sub"], kind="stable")
+    ev = ev.reset_index(drop=True)
+    ev["order"] = np.arange(len(ev), dtype=float)  # the walk's order: the final order
+    case = ev["case"].to_numpy(dtype=object)
+    act = ev["activity"].to_numpy(dtype=object, na_value=None)
+    if m.columns.attempt:
+        att = pd.to_numeric(pd.Series(ev["attempt_src"]), errors="coerce")
+        bad = att.isna().to_numpy() & ev["activity"].notna().to_numpy()
+        if bad.any():
+            r = int(ev["row"].to_numpy()[bad][0])
+            raise EventLogError(f"row {r + 2}: attempt "
+                                f"{ev['attempt_src'].to_numpy()[bad][0]!r} is not an integer")
+        ev["attempt"] = att.fillna(1).astype(np.int64).to_numpy()
+        ev["part"] = 0
+        return ev, set()
+    cand = candidate_tickets(case, act)
+    q = m.quality
+    res = walk_passes(case, act, ev["ts"].to_numpy(), candidates=cand,
+                      reuse_gap_ms=q.reuse_gap_days * 86_400_000.0, reused=q.reused_case_id,
+                      after_resolution=m.reopen.after_resolution,
+                      after_close=m.reopen.after_close)
+    ev["attempt"], ev["part"] = res.attempt, res.part
+    synth = None
+    if res.synth:
+        pos = np.array([p for p, _, _ in res.synth], dtype=np.int64)
+        synth = pd.DataFrame({
+            "case": case[pos], "src": -1, "ts": ev["ts"].to_numpy()[pos], "st": _NAT,
+            "resource": None, "role": None, "seq_src": 0.0, "attempt_src": None,
+            "row": -1, "activity": "rejected", "sub": 0, "handover": False,
+            "tie": -1, "attempt": [a for _, _, a in res.synth],
+            "part": [p for _, p, _ in res.synth], "order": pos.astype(float) - 0.5,
+        })
+        report.synthesised["rejected (reopen)"] = len(pos)
+    if res.drop.any():
+        report.dropped["closed (provisional: reopened)"] = int(res.drop.sum())
+        ev = ev[~res.drop]
+    if synth is not None:
+        ev = pd.concat([ev, synth], ignore_index=True)
+    if res.reopens:
+        report.count("reopened", rows=res.reopens, tickets=len(res.reopened_tickets),
+                     action="a reopen (a rejection, work after the resolution, events after a "
+                            "close within the reuse gap): a second pass (rejected, attempt + 1)")
+    if res.reuses:
+        action = ("split into a new ticket (id suffixed ~2, ~3 …)"
+                  if q.reused_case_id == "split" else "quarantined")
+        report.count("reused_case_id", rows=res.reuses, tickets=len(res.reused_cases),
+                     action=f"events resume more than {q.reuse_gap_days:g} days after the "
+                            f"close: another ticket re-using the case id, {action}")
+    return ev, res.quarantined
+
+
+def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
+    """The hand-over rule per pass: the first hand-over vs later ones, one per instant."""
+    assert m.handover is not None
+    is_h = ev["handover"].to_numpy(dtype=bool)
+    if not is_h.any():
+        return ev
+    h = ev[is_h].sort_values(["ticket_id", "attempt", "ts", "row"], kind="stable")
+    same = h.duplicated(["ticket_id", "attempt", "ts"], keep="first").to_numpy()
+    if same.any():
+        report.dropped["handover (same instant)"] = int(same.sum())
+    h = h[~same]
+    later = h.groupby(["ticket_id", "attempt"]).cumcount().to_numpy() > 0
+    parts = [ev[~is_h], h[~later]]
+    late = h[later]
+    for k, a in enumerate(m.handover.later):
+        x = late.copy()
+        x["activity"] = a
+        x["sub"] = k
+        x["tie"] = m.tie_rank().get(a, 0)
+        parts.append(x)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
+    """The mapping's keep rules (first / last occurrence) per ticket and pass."""
     for act, rule in m.keep.items():
         if rule == "all":
             continue
-        is_act = ev["activity"] == act
-        pos = ev[is_act].groupby("ticket_id").cumcount(ascending=(rule == "first"))
-        drop = pos[pos > 0].index
+        is_act = (ev["activity"] == act).to_numpy(dtype=bool)
+        if not is_act.any():
+            continue
+        sub = ev[is_act].sort_values("order", kind="stable")
+        pos = sub.groupby(["ticket_id", "attempt"]).cumcount(ascending=(rule == "first"))
+        drop = sub.index[pos.to_numpy() > 0]
         if len(drop):
-            report.dropped[act] = len(drop)
+            report.dropped[act] = report.dropped.get(act, 0) + len(drop)
             ev = ev.drop(index=drop)
-    ev = ev.reset_index(drop=True)
-    dup = ev.duplicated(["ticket_id", "timestamp"], keep=False)
+    return ev
+
+
+def _synth(ev: pd.DataFrame, rows: pd.DataFrame, activity: str, tie: int,
+           order: np.ndarray) -> pd.DataFrame:
+    """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order."""
+    extra = pd.DataFrame({
+        "ticket_id": rows["ticket_id"].to_numpy(), "case": rows["case"].to_numpy(),
+        "activity": activity, "ts": rows["ts"].to_numpy(dtype=np.int64), "st": _NAT,
+        "resource": None, "role": None, "seq_src": 0.0, "row": -1, "sub": 0, "tie": tie,
+        "attempt": rows["attempt"].to_numpy(), "part": rows["part"].to_numpy(),
+        "order": order,
+    })
+    return pd.concat([ev, extra], ignore_index=True)
+
+
+def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
+            ) -> tuple[pd.DataFrame, set[str]]:
+    c = m.columns
+    ev, targets = _mapped(raw, m, path, report)
+    ev = _expand(ev, targets, m)
+    ev, quarantined = _passes(ev, m, report)
+    part = ev["part"].to_numpy(dtype=np.int64)
+    ids = ev["case"].to_numpy(dtype=object)
+    if (part > 0).any():
+        ids = ids.copy()
+        k = part > 0
+        ids[k] = ids[k] + np.char.add("~", (part[k] + 1).astype(str)).astype(object)
+    ev["ticket_id"] = ids
+    if m.handover is not None:
+        ev = _handover(ev, m, report)
+    first_row = ev.groupby("ticket_id", sort=False)["ts"].min()
+    ev = ev[ev["activity"].notna().to_numpy()].reset_index(drop=True)
+    ev = _keep(ev, m, report)
+    if m.synthesise_received == "first_event":
+        have = ev.loc[(ev["activity"] == "received").to_numpy(), "ticket_id"].unique()
+        firsts = ev.drop_duplicates("ticket_id")[["ticket_id", "case", "part"]]
+        need = firsts[~firsts["ticket_id"].isin(have).to_numpy()]
+        if len(need):
+            rows = need.assign(ts=first_row.reindex(need["ticket_id"]).to_numpy(), attempt=1)
+            ev = _synth(ev, rows, "received", -3, np.full(len(rows), -np.inf))
+            report.synthesised["received"] = len(need)
+    if m.reopen.record:
+        opened = ev[(ev["activity"] == "rejected").to_numpy()][
+            ["ticket_id", "case", "part", "attempt", "ts", "order"]].copy()
+        opened["attempt"] += 1
+        has = ev[(ev["activity"] == "recorded").to_numpy()][["ticket_id", "attempt"]]
+        later = ev[["ticket_id", "attempt"]].drop_duplicates()
+        opened = opened.merge(later, on=["ticket_id", "attempt"])  # attempt k+1 exists
+        opened = opened.merge(has.drop_duplicates(), on=["ticket_id", "attempt"], how="left",
+                              indicator=True)
+        need_rec = opened[opened["_merge"] == "left_only"].drop(columns="_merge")
+        need_rec = need_rec.drop_duplicates(["ticket_id", "attempt"])
+        if len(need_rec):
+            ev = _synth(ev, need_rec, "recorded", -2, need_rec["order"].to_numpy() + 0.25)
+            report.synthesised["recorded (reopened pass)"] = len(need_rec)
+    if m.reopen.accept_at_close:
+        ev = _accept_at_close(ev, m, report)
+    n_cases = pd.unique(raw[c.ticket_id].astype(str))
+    no_events = len(set(n_cases) - set(ev["case"].unique()))
+    if no_events:
+        report.notes.append(f"{no_events} ticket(s) with no mapped event were not loaded")
+    ev = ev.sort_values(["ticket_id", "attempt", "order", "sub"],
+                        kind="stable").reset_index(drop=True)
+    dup = ev.duplicated(["ticket_id", "ts"], keep=False)
     if dup.any():
         report.notes.append(
             f"{int(dup.sum())} events share their timestamp with another event of the same "
             "ticket; ordered by the mapping's tie_order"
         )
-    if not c.seq:
-        ev["seq"] = ev.groupby("ticket_id").cumcount()
-    if not c.attempt:
-        rej = (ev["activity"] == "rejected").astype(int)
-        ev["attempt"] = 1 + rej.groupby(ev["ticket_id"]).cumsum() - rej
+    ev["seq"] = (pd.to_numeric(ev["seq_src"]) if c.seq else
+                 ev.groupby("ticket_id", sort=False).cumcount())
     if m.roles:
         fill = ev["activity"].map(m.roles)
         ev["role"] = ev["role"].where(ev["role"].notna(), fill) if c.role else fill
+    ev["timestamp"] = _dt(ev["ts"].to_numpy())
+    ev["started_at"] = _dt(ev["st"].to_numpy())
     ev["scenario"] = None
     ev["replication"] = None
-    return ev.drop(columns=["_first", "seq_num", "tie", "row", "sub"])
+    ev["attempt"] = ev["attempt"].astype(np.int64)
+    cols = ["ticket_id", "case", "seq", "activity", "started_at", "timestamp", "resource",
+            "role", "attempt", "scenario", "replication", "part"]
+    return ev[cols], quarantined
 
 
-def _ticket_values(
-    ids: list[str], raw: pd.DataFrame, cases: pd.DataFrame | None, m: Mapping
-) -> dict[str, pd.Series]:
+def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
+    """``accepted`` just before a final ``closed`` whose pass has no acceptance decision."""
+    closes = ev[(ev["activity"] == "closed").to_numpy()].sort_values("order", kind="stable")
+    last = closes.drop_duplicates("ticket_id", keep="last")
+    decided = ev[ev["activity"].isin(["accepted", "rejected"]).to_numpy()][
+        ["ticket_id", "attempt"]]
+    last = last.merge(decided.drop_duplicates(), on=["ticket_id", "attempt"], how="left",
+                      indicator=True)
+    need = last[last["_merge"] == "left_only"]
+    if len(need):
+        tie = m.tie_rank()
+        ev = _synth(ev, need, "accepted", tie["closed"] - 1 if "closed" in tie else 0,
+                    need["order"].to_numpy() - 0.5)
+        report.synthesised["accepted (closed without a reopen)"] = len(need)
+    return ev
+
+
+def _joined(df: pd.DataFrame, cols: str | list[str]) -> pd.Series:
+    if isinstance(cols, str):
+        return df[cols]
+    parts = [df[c].astype(object) for c in cols]
+    out = parts[0].astype(str)
+    for p in parts[1:]:
+        out = out + _SEP + p.astype(str)
+    null = pd.concat([p.isna() for p in parts], axis=1).any(axis=1)
+    return out.where(~null, None)
+
+
+def _ticket_values(cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | None,
+                   m: Mapping) -> dict[str, pd.Series]:
     spec = m.tickets
     out: dict[str, pd.Series] = {}
-    for field, col in spec.columns.items():
-        if cases is not None:
+    for fld, col in spec.columns.items():
+        if table is not None:
             assert spec.key is not None
-            s = cases.drop_duplicates(spec.key, keep="last").set_index(spec.key)[col]
+            t = table.drop_duplicates(spec.key, keep="last")
+            s = pd.Series(_joined(t, col).to_numpy(), index=t[spec.key].astype(str))
         else:
-            s = raw[[m.columns.ticket_id, col]].dropna().groupby(m.columns.ticket_id)[col].last()
-        s = s.reindex(ids)
-        if field in spec.values:
-            vm = spec.values[field]
+            cols = [col] if isinstance(col, str) else col
+            sub = raw[[m.columns.ticket_id, *cols]].copy()
+            sub["_v"] = _joined(sub, col)
+            s = sub.dropna(subset=["_v"]).groupby(m.columns.ticket_id)["_v"].last()
+            s.index = s.index.astype(str)
+        s = s.reindex(cases)
+        if fld in spec.values:
+            vm = spec.values[fld]
             s = s.map(lambda v, vm=vm: vm.get(v, v) if v is not None and v == v else v)
-        out[field] = s.reset_index(drop=True)
-    for field, value in spec.constants.items():
-        const = pd.Series([value] * len(ids), dtype=object)
-        out[field] = out[field].where(out[field].notna(), const) if field in out else const
+        out[fld] = s.reset_index(drop=True)
+    for fld, value in spec.constants.items():
+        const = pd.Series([value] * len(cases), dtype=object)
+        out[fld] = out[fld].where(out[fld].notna(), const) if fld in out else const
     return out
 
 
-def _tickets(ids: list[str], raw: pd.DataFrame, cases: pd.DataFrame | None,
+def _tickets(ids: list[str], cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | None,
              m: Mapping, path: Path) -> pd.DataFrame:
-    vals = _ticket_values(ids, raw, cases, m)
+    uniq = list(dict.fromkeys(cases))
+    vals_u = _ticket_values(uniq, raw, table, m)
+    at = pd.Index(uniq).get_indexer(cases)
+    vals = {k: v.iloc[at].reset_index(drop=True) for k, v in vals_u.items()}
     where = m.path or m.name
     for req in ("category", "emergency", "mode"):
         if req not in vals:
@@ -262,36 +462,77 @@ def _tickets(ids: list[str], raw: pd.DataFrame, cases: pd.DataFrame | None,
     return tk[[c for c in TICKET_COLUMNS if c != "schema_version"]]
 
 
+def _stored_columns(m: Mapping) -> list[str]:
+    c = m.columns
+    cols = [c.ticket_id, c.activity] + [x for x in (c.resource, c.role) if x]
+    for col in m.tickets.columns.values():
+        cols += [col] if isinstance(col, str) else list(col)
+    return cols
+
+
+def _issues(raw: pd.DataFrame, m: Mapping, cols: list[str], path: Path) -> pd.DataFrame:
+    found = text_issues(raw, [c for c in cols if c in raw.columns], m.quality.max_field_chars)
+    ids = raw[m.columns.ticket_id].astype(str).to_numpy() if m.columns.ticket_id in raw else None
+    rows = [(None if ids is None else str(ids[r]), None, code, f"{path}, row {r + 2}: {msg}")
+            for r, code, msg in found]
+    return pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
+
+
 def translate(
     path: Path, m: Mapping, *, tickets_path: str | Path | None = None
-) -> tuple[EventLog, QualityReport]:
-    """The canonical log of a source file under mapping ``m``, and the report so far."""
+) -> tuple[EventLog, QualityReport, pd.DataFrame]:
+    """The canonical log of a source file under mapping ``m``, the report so far, and the
+    ticket-level data-quality issues (columns :data:`ISSUE_COLUMNS`, seq empty; a re-used
+    case id to quarantine, over-long fields, control characters) for the importer's policy.
+    """
     c = m.columns
     ev_cols = [c.ticket_id, c.activity, c.timestamp] + [
         x for x in (c.started_at, c.resource, c.role, c.seq, c.attempt) if x
     ]
     case_file = tickets_path or (
         path.parent / m.source.tickets_file if m.source.tickets_file else None)
+    tcols: list[str] = []
+    for col in m.tickets.columns.values():
+        tcols += [col] if isinstance(col, str) else list(col)
     if case_file is None:
-        ev_cols += list(m.tickets.columns.values())
-    raw = read_table(path, m, ev_cols)
+        ev_cols += tcols
+    raw = read_source(path, m, ev_cols)
     report = QualityReport(
         source=str(path) + (f" + {case_file}" if case_file else ""),
-        mapping=m.path or m.name, rows_read=len(raw),
+        mapping=m.path or m.name, rows_read=len(raw), time_zone=m.source.timezone,
     )
-    cases = None
+    issues = [_issues(raw, m, _stored_columns(m), path)]
+    table = None
     if case_file is not None:
         if not m.tickets.key:
             raise MappingError(f"{m.path or m.name}: tickets.key is needed with a case table")
-        cases = read_table(Path(case_file), m, [m.tickets.key, *m.tickets.columns.values()])
-    ev = _events(raw, m, path, report)
-    ids = list(dict.fromkeys(ev["ticket_id"]))
-    tk = _tickets(ids, raw, cases, m, path)
+        table = read_source(Path(case_file), m, [m.tickets.key, *tcols])
+        t_issues = _issues(table.rename(columns={m.tickets.key: c.ticket_id})
+                           if m.tickets.key != c.ticket_id else table, m, tcols,
+                           Path(case_file))
+        issues.append(t_issues)
+    ev, quarantined = _events(raw, m, path, report)
+    tick = ev.drop_duplicates("ticket_id")[["ticket_id", "case"]]
+    tk = _tickets(tick["ticket_id"].tolist(), tick["case"].astype(str).tolist(), raw, table,
+                  m, path)
     if m.source.timezone != "UTC":
         report.notes.append(f"naive source timestamps read as {m.source.timezone}")
+    found = pd.concat([i for i in issues if len(i)], ignore_index=True) if any(
+        len(i) for i in issues) else pd.DataFrame(columns=list(ISSUE_COLUMNS))
+    if len(found):  # an issue of a case concerns every ticket split off it
+        by_case = ev.drop_duplicates("ticket_id").groupby("case")["ticket_id"].agg(list)
+        found["ticket_id"] = found["ticket_id"].map(lambda t: by_case.get(t, [t]))
+        found = found.explode("ticket_id", ignore_index=True)
+    if quarantined:
+        q = ev[ev["case"].isin(quarantined)].drop_duplicates("ticket_id")
+        found = pd.concat([found, pd.DataFrame({
+            "ticket_id": q["ticket_id"].to_numpy(), "seq": None, "code": "reused_case_id",
+            "message": [f"case {cs}: events resume more than {m.quality.reuse_gap_days:g} days "
+                        "after its close (a re-used case id; [quality] reused_case_id = "
+                        "\"quarantine\")" for cs in q["case"]]})], ignore_index=True)
     try:
-        log = EventLog.from_frames(ev, tk)
+        log = EventLog.from_frames(ev.drop(columns=["case", "part"]), tk)
     except EventLogError as exc:
         raise EventLogError(f"{path} (mapping {m.path or m.name}): {exc}") from None
-    return log, report
+    return log, report, found
 

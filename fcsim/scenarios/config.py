@@ -65,6 +65,10 @@ class Meta(_Frozen):
     holidays: tuple[date, ...] = ()
     holiday_factor: float = Field(default=1.0, ge=0)
     drain_max_days: float = Field(default=30.0, gt=0)
+    day_factor_cv: float = Field(
+        default=0.0, ge=0, le=5,
+        description="coefficient of variation of a gamma day factor (mean 1) shared by every "
+        "category's arrival rate: day-to-day over-dispersion; 0 = Poisson")
 
     @model_validator(mode="before")
     @classmethod
@@ -148,6 +152,12 @@ class _BoundsIn(_Side):
     emergency: _Side | None = None
 
 
+#: stages a category may draw jointly (``joint_fields``): the durations of one pass
+JOINT_STAGES: tuple[str, ...] = (
+    "relay", "record", "classify", "dispatch", "misroute_return", "travel", "diagnose", "plan",
+    "communicate", "work", "acceptance", "slip_return", "callback", "close")
+
+
 class CategoryConfig(_Frozen):
     """Everything about one request category (分類), as in the department responsibility table."""
 
@@ -179,11 +189,25 @@ class CategoryConfig(_Frozen):
     sources: dict[Source, float] = Field(default_factory=lambda: {Source.CUSTOMER_CALL: 1.0})
     diagnose_min: Distribution = Fixed(value=0.0)
     work_min: Distribution = Fixed(value=0.0)
+    joint_fields: tuple[str, ...] = Field(
+        default=(), description="stages drawn jointly (a joint bootstrap of observed stage "
+        "vectors, one row of joint_rows per pass) instead of independently")
+    joint_rows: tuple[tuple[float, ...], ...] = ()
     control_points: dict[str, _Side] = Field(
         default_factory=dict, description="this category's clock bounds (seconds)")
 
     @model_validator(mode="after")
     def _check(self) -> CategoryConfig:
+        if bool(self.joint_fields) != bool(self.joint_rows):
+            raise ValueError("joint_fields and joint_rows go together")
+        bad = sorted(set(self.joint_fields) - set(JOINT_STAGES))
+        if bad or len(set(self.joint_fields)) != len(self.joint_fields):
+            raise ValueError(f"joint_fields must be distinct stages of {list(JOINT_STAGES)}, "
+                             f"got {list(self.joint_fields)}")
+        for k, r in enumerate(self.joint_rows):
+            if len(r) != len(self.joint_fields) or any(not (v >= 0) for v in r):
+                raise ValueError(f"joint_rows[{k}] must hold {len(self.joint_fields)} "
+                                 f"non-negative minutes, got {list(r)}")
         if self.route_site_visit and not self.route_dispatch:
             raise ValueError("route_site_visit needs route_dispatch = true")
         shares = list(self.sources.values())
@@ -430,6 +454,9 @@ class Policy(_Frozen):
     meeting_h: float = Field(default=9.0, ge=0, lt=24)
     appointment_open_h: float = Field(default=9.0, ge=0, lt=24)
     appointment_close_h: float = Field(default=18.0, gt=0, le=24)
+    close_timer: bool = Field(
+        default=False, description="the delay before a close without callback is a timer "
+        "(an automatic closing rule): it elapses without a clerk, who then closes at once")
 
     @model_validator(mode="after")
     def _hours(self) -> Policy:

@@ -4,6 +4,12 @@ Each category's rate is piecewise constant by hour slot (:func:`fcsim.scenarios.
 hourly_rates`). Candidates come from a homogeneous Poisson process at the maximum rate and are
 kept with probability rate/max (Lewis–Shedler thinning), each category on its own named stream.
 Intake facts (emergency, appointment, source, unit) are drawn per arrival on their own streams.
+
+Over-dispersion: with ``[scenario] day_factor_cv`` > 0 every category's rate is multiplied on
+each day of the window (24-hour blocks from the start) by one gamma factor of mean 1 and that
+coefficient of variation, drawn on its own stream (``arrivals.day_factor``): a mixed Poisson
+process whose daily counts vary more than Poisson ones, as real desks see. With 0 (the
+default) nothing is drawn and the arrivals are the Poisson ones.
 """
 
 from __future__ import annotations
@@ -62,6 +68,14 @@ class Arrivals:
 def arrival_schedule(scenario: Scenario, streams: Streams, days: float) -> Arrivals:
     """Draw every arrival of the window and its intake facts."""
     rates = hourly_rates(scenario, days)
+    cv = scenario.scenario.day_factor_cv
+    if cv > 0:
+        n_hours = len(next(iter(rates.values()))) if rates else 0
+        n_days = -(-n_hours // 24)
+        shape = 1.0 / (cv * cv)
+        factor = streams.rng("arrivals.day_factor").gamma(shape, 1.0 / shape, n_days)
+        per_hour = np.repeat(factor, 24)[:n_hours]
+        rates = {k: v * per_hour for k, v in rates.items()}
     horizon = days * 1440.0
     parts = []
     for k, (name, cat) in enumerate(scenario.categories.items()):

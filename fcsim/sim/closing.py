@@ -106,12 +106,16 @@ def _answers(c: Context, t: Ticket) -> bool:
 
 
 def close(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
-    """10 關閉 without a callback (the category has none): the desk closes the ticket."""
+    """10 關閉 without a callback (the category has none): the desk closes the ticket. With
+    the policy ``close_timer`` the close delay is a timer (an automatic closing rule): it
+    elapses first, then a clerk closes at once."""
+    if c.close_timer:
+        yield c.env.timeout(t.x.close)
     with c.desk.request(ROUTINE, prefer=t.owner, ticket=t.n) as req:
         if not req.granted:
             yield req.event
         t.at_desk = True
-        yield from close_here(c, t, req)
+        yield from close_here(c, t, req, instant=c.close_timer)
     t.at_desk = False
 
 

@@ -68,6 +68,7 @@ class Context:
     desk_preemptible: int  # perform()'s preemptible_from for routine desk work (0 or NEVER)
     meetings: list[float]  # times of the daily manager meetings (minutes)
     midnights: list[float]  # local midnights (minutes)
+    close_timer: bool = False  # the close delay elapses without a clerk (auto-closing)
     emit: Callable[[int, int, float, float, int, int, int], None] = field(init=False)
     #: told of each job's steps when they are decided (see :mod:`fcsim.sim.perform`)
     announce: Callable[[Ticket, Sequence[tuple[int, float, bool]], float], None] | None = None

@@ -6,11 +6,15 @@ try *j* and its *j*-th manager meeting from tables keyed by ``i`` (:class:`~fcsi
 KeyedDraws`), so the same ticket gets the same numbers in every variant of a scenario
 whatever the queues did: common random numbers that hold under rework, retries and
 rosters. Each field is its own stream (``<purpose>.a<k>[.t<j>].<category>.<field>``).
+
+A category with ``joint_fields`` draws those stages of a pass jointly: one observed vector
+of ``joint_rows`` chosen by a uniform on its own stream (``….u_joint``), so the stages keep
+their observed dependence (a joint bootstrap); the other fields are unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -87,7 +91,9 @@ DURATION_FIELDS: tuple[str, ...] = tuple(f for f in Pass._fields if not f.starts
 class TicketDraws:
     """Keyed draws of one category (see the module docstring)."""
 
-    def __init__(self, streams: Streams, category: str, dists: Mapping[str, Any]) -> None:
+    def __init__(self, streams: Streams, category: str, dists: Mapping[str, Any], *,
+                 joint_fields: Sequence[str] = (),
+                 joint_rows: Sequence[Sequence[float]] = ()) -> None:
         missing = (set(DURATION_FIELDS) | {"callback_retry", "meeting"}) - set(dists)
         if missing:
             raise ValueError(f"no distribution for {sorted(missing)}")
@@ -96,6 +102,19 @@ class TicketDraws:
         self._dists = dists
         self._tables: dict[tuple[str, int, int], KeyedDraws] = {}
         self._first: KeyedDraws | None = None  # the first passes' table, read by every ticket
+        self._joint_pos = [Pass._fields.index(f) for f in joint_fields]
+        self._joint_rows = [tuple(map(float, r)) for r in joint_rows]
+
+    def _joint_row(self, values: Iterable[float]) -> Pass:
+        """A pass row whose joint stages are one observed vector, chosen by the extra last
+        uniform (the joint bootstrap: the stages keep their observed dependence)."""
+        vals = list(values)
+        u = vals.pop()
+        rows = self._joint_rows
+        picked = rows[min(int(u * len(rows)), len(rows) - 1)]
+        for pos, v in zip(self._joint_pos, picked, strict=True):
+            vals[pos] = v
+        return tuple.__new__(Pass, vals)
 
     def _table(self, purpose: str, attempt: int, j: int) -> KeyedDraws:
         key = (purpose, attempt, j)
@@ -105,6 +124,9 @@ class TicketDraws:
             if purpose == "pass":
                 fields = [(f, None if f.startswith("u_") else d[f]) for f in Pass._fields]
                 row: Any = partial(tuple.__new__, Pass)  # Pass._make without its checks
+                if self._joint_rows:  # one more uniform (its own stream): the joint row
+                    fields.append(("u_joint", None))
+                    row = self._joint_row
             elif purpose == "callback":
                 fields = [("retry_wait", d["callback_retry"]), ("callback", d["callback"]),
                           ("u_unreachable", None)]

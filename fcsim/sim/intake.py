@@ -145,9 +145,11 @@ def report_emergency(c: Context, t: Ticket,
     t.on_site_from = ends[0]
 
 
-def close_here(c: Context, t: Ticket, req: StaffRequest) -> Generator[simpy.Event, Any, None]:
-    """The clerk holding ``req`` closes the ticket (10 關閉)."""
-    yield from perform(c, t, req, [(CLOSED, t.x.close, False)], DESK,
+def close_here(c: Context, t: Ticket, req: StaffRequest, *,
+               instant: bool = False) -> Generator[simpy.Event, Any, None]:
+    """The clerk holding ``req`` closes the ticket (10 關閉); ``instant``: the close delay
+    already elapsed as a timer."""
+    yield from perform(c, t, req, [(CLOSED, 0.0 if instant else t.x.close, False)], DESK,
                        preemptible_from=c.desk_preemptible)
     t.closed = True
 

@@ -249,7 +249,8 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
             meeting_resolves_p=cfg.meeting_resolves_p, reject_p=cfg.reject_p,
             reject_decay=cfg.reject_decay, record_error_p=cfg.record_error_p,
             charge_p=cfg.charge_p, materials=tuple(mat), tech=tech[0] if tech else None,
-            draws=TicketDraws(streams, name, dists),
+            draws=TicketDraws(streams, name, dists, joint_fields=cfg.joint_fields,
+                              joint_rows=cfg.joint_rows),
             bounds={e: tuple(cps.resolve(clock, name, e) for clock in CLOCK_NAMES)
                     for e in (False, True)},
         ))
@@ -273,7 +274,7 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
                 desk_preemptible=0 if policy.desk_preemption and any(
                     c.emergency_p > 0 for c in scenario.categories.values()) else NEVER,
                 meetings=daily_instants(meta.start, meta.tz, policy.meeting_h, total_days),
-                midnights=midnights)
+                midnights=midnights, close_timer=policy.close_timer)
     c.ownership = Ownership(c, desk)
     c.done = env.event()
     env.process(_arrivals(c, arr, cats, index, appt_at))
