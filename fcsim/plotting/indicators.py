@@ -82,7 +82,8 @@ def plot_indicators(indicators: pd.DataFrame, *, lang: Lang = "en", ax: Axes | N
         ax.set_yticks(np.arange(len(ids)), [indicator_label(i, lang) for i in ids])
         ax.invert_yaxis()
         ax.set_xlabel(f"{text('value', lang)} (%)")
-        ax.legend(loc="lower left", fontsize="small")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=4, fontsize="small",
+                  frameon=False)
         ax.grid(axis="x", alpha=0.3)
     return fig
 
