@@ -11,11 +11,13 @@ import pandas as pd
 from fcsim.model.timezone import TimeZoneError, parse_tz
 
 __all__ = [
+    "add_scenario_tz_argument",
     "add_tz_argument",
     "int_at_least",
     "non_negative_int",
     "positive_float",
     "positive_int",
+    "scenario_overrides",
     "time_zone",
     "unit_interval",
     "utc_timestamp",
@@ -84,3 +86,19 @@ def add_tz_argument(p: argparse.ArgumentParser, help_default: str) -> None:
                    metavar="ZONE",
                    help="the site's time zone: an IANA name (Asia/Shanghai, Europe/Amsterdam), "
                         f"an offset (+08:00) or hours (8, -5); default: {help_default}")
+
+
+def add_scenario_tz_argument(p: argparse.ArgumentParser) -> None:
+    """``--tz ZONE`` (alias ``--utc-offset``) for a command that simulates: it sets the
+    scenario's ``[scenario] time_zone`` (:func:`scenario_overrides`)."""
+    add_tz_argument(p, "the scenario's [scenario] time_zone")
+
+
+def scenario_overrides(args: argparse.Namespace) -> list[str]:
+    """The command's ``--set`` overrides, plus ``scenario.time_zone`` when ``--tz`` was given."""
+    from fcsim.model.timezone import tz_name
+
+    out = list(getattr(args, "overrides", None) or [])
+    if getattr(args, "tz", None) is not None:
+        out.append(f"scenario.time_zone={tz_name(args.tz)!r}")
+    return out

@@ -59,7 +59,6 @@ def _run(args: argparse.Namespace) -> int:
     if not cal.durations.empty:
         print(cal.durations[["field", "category", "n", "dist", "best", "reason"]]
               .to_string(index=False))
-    for w in cal.warnings:
-        print(f"warning: {w}")
-    print(f"→ {path}")
+    # cal.warnings were logged as they arose: the CLI's log handler has shown each once
+    print(f"→ {path}" + (f" ({len(cal.warnings)} warning(s) above)" if cal.warnings else ""))
     return 0

@@ -2,7 +2,8 @@
 
 ``compare``: the same KPI code on both logs; observed values against the simulated 95 %
 prediction intervals, stage-duration and cycle-time distances, the hour-of-week arrival
-profile, and a figure for each. ``replay``: run a scenario (another roster with ``--set``) on
+profile, a figure for each and one self-contained report page (``report.html``).
+``replay``: run a scenario (another roster with ``--set``) on
 exactly the observed arrivals and report the KPI differences against what happened.
 """
 
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("simulated", type=Path, help="simulated log directory (fcsim run --out)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     add_tz_argument(p, "the simulated log's (manifest time_zone, else its start's offset)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
     p.set_defaults(func=_compare)
     r = sub.add_parser("replay", help="run a scenario on exactly the observed arrivals",
                        description=__doc__)
@@ -42,10 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-
     from fcsim.compare import compare
+    from fcsim.compare.core import simulated_time_zone
     from fcsim.eventlog import read_log
-    from fcsim.plotting.compare import plot_arrival_profile, plot_intervals, plot_stage_ecdf
+    from fcsim.model.timezone import tz_name
+    from fcsim.report import build_compare_report
 
     obs, sim = read_log(args.observed), read_log(args.simulated)
     c = compare(obs, sim, tz=args.tz)
@@ -53,19 +55,17 @@ def _compare(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name in ("indicators", "clocks", "distances", "arrivals"):
         getattr(c, name).to_csv(out / f"{name}.csv", index=False)
-    plot_intervals(c.indicators, lang=args.lang).savefig(out / "indicators.png")
-    plot_intervals(c.clocks, lang=args.lang).savefig(out / "clocks.png")
-    plot_arrival_profile(c.arrivals, lang=args.lang).savefig(out / "arrivals.png")
-    for stage in c.distances["stage"]:
-        plot_stage_ecdf(c.samples, c.distances, stage, lang=args.lang).savefig(
-            out / f"stage_{stage}.png")
+    zone = tz_name(args.tz if args.tz is not None else simulated_time_zone(sim))
+    build_compare_report(c, out, lang=args.lang, zone=zone, n_observed=len(obs.tickets),
+                         n_simulated=len(sim.tickets))
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(c.indicators.to_string(index=False))
         print()
         print(c.clocks.to_string(index=False))
         print()
         print(c.distances.to_string(index=False))
-    print(f"→ {out}/")
+    print(f"→ {out}/ (indicators.csv, clocks.csv, distances.csv, arrivals.csv, report.html, "
+          "figures *.png)")
     return 0
 
 

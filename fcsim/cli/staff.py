@@ -18,7 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from fcsim.cli._args import positive_int, unit_interval
+from fcsim.cli._args import (
+    add_scenario_tz_argument,
+    positive_int,
+    scenario_overrides,
+    unit_interval,
+)
 
 __all__ = ["format_report", "register"]
 
@@ -31,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="staff group to roster (e.g. desk, engineering)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    dest="overrides", help="override a scenario field (TOML syntax)")
+    add_scenario_tz_argument(p)
     p.add_argument("--costs", type=Path, default=None, help="TOML file of shift patterns/costs")
     p.add_argument("--cost-per-hour", type=float, default=1.0)
     p.add_argument("--target", action="append", default=[], metavar="KPI>=VALUE",
@@ -140,8 +146,8 @@ def _run(args: argparse.Namespace) -> int:
     from fcsim.staffing.staff_report import staff_group
 
     scen = load_scenario(args.scenario)
-    if args.overrides:
-        scen = apply_overrides(scen, args.overrides)
+    if scenario_overrides(args):
+        scen = apply_overrides(scen, scenario_overrides(args))
     if args.role not in scen.staff:
         raise ValueError(f"--role {args.role!r}: no such staff group "
                          f"(groups: {', '.join(scen.staff)})")
