@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import tzinfo
+from typing import Any
 
 import pandas as pd
 
@@ -94,11 +95,16 @@ def add_scenario_tz_argument(p: argparse.ArgumentParser) -> None:
     add_tz_argument(p, "the scenario's [scenario] time_zone")
 
 
-def scenario_overrides(args: argparse.Namespace) -> list[str]:
-    """The command's ``--set`` overrides, plus ``scenario.time_zone`` when ``--tz`` was given."""
+def scenario_overrides(args: argparse.Namespace, scenario: Any) -> list[str]:
+    """The command's ``--set`` overrides, plus, when ``--tz`` was given, the scenario's
+    ``time_zone`` and its ``start`` at the same local wall time in that zone (a scenario that
+    starts Monday 00:00 still starts Monday 00:00, now local to the zone given)."""
     from fcsim.model.timezone import tz_name
+    from fcsim.scenarios import apply_overrides
 
     out = list(getattr(args, "overrides", None) or [])
-    if getattr(args, "tz", None) is not None:
-        out.append(f"scenario.time_zone={tz_name(args.tz)!r}")
-    return out
+    if getattr(args, "tz", None) is None:
+        return out
+    start = (apply_overrides(scenario, out) if out else scenario).scenario.start
+    wall = start.replace(tzinfo=None).isoformat()  # a TOML local date-time: read in the zone
+    return [*out, f"scenario.time_zone={tz_name(args.tz)!r}", f"scenario.start={wall}"]

@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from fcsim.cli._args import add_tz_argument, utc_timestamp
+from fcsim.cli._args import (
+    add_scenario_tz_argument,
+    add_tz_argument,
+    scenario_overrides,
+    utc_timestamp,
+)
 
 __all__ = ["register"]
 
@@ -38,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--to", dest="end", type=utc_timestamp, help="window end (with offset)")
     r.add_argument("--replications", type=int, default=10)
     r.add_argument("--seed", type=int, default=1)
+    add_scenario_tz_argument(r)
     r.add_argument("--out", type=Path, help="write differences.csv here")
     r.set_defaults(func=_replay)
 
@@ -72,11 +78,13 @@ def _compare(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     from fcsim.compare import replay_differences
     from fcsim.eventlog import read_log
-    from fcsim.scenarios import load_scenario
+    from fcsim.scenarios import apply_overrides, load_scenario
     from fcsim.sim.trace import replay
 
     obs = read_log(args.observed)
     sc = load_scenario(args.scenario)
+    if args.tz is not None:  # both runs in the site's zone (the roster's hours are local)
+        sc = apply_overrides(sc, scenario_overrides(argparse.Namespace(tz=args.tz), sc))
     window = None
     if args.start is not None or args.end is not None:
         window = (args.start or pd.Timestamp.min.tz_localize("UTC"),

@@ -64,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     from fcsim.sim import simulate
 
     scenario = load_scenario(args.scenario)
-    overrides = scenario_overrides(args)
+    overrides = scenario_overrides(args, scenario)
     if overrides:
         scenario = apply_overrides(scenario, overrides)
     days = args.days if args.days is not None else scenario.scenario.days

@@ -96,8 +96,9 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     scen = load_scenario(args.scenario)
-    if scenario_overrides(args):
-        scen = apply_overrides(scen, scenario_overrides(args))
+    overrides = scenario_overrides(args, scen)
+    if overrides:
+        scen = apply_overrides(scen, overrides)
     params: list[UncertainParameter] = []
     if args.ranges is not None:
         params += load_uncertain_parameters(args.ranges, scen)

@@ -146,8 +146,9 @@ def _run(args: argparse.Namespace) -> int:
     from fcsim.staffing.staff_report import staff_group
 
     scen = load_scenario(args.scenario)
-    if scenario_overrides(args):
-        scen = apply_overrides(scen, scenario_overrides(args))
+    overrides = scenario_overrides(args, scen)
+    if overrides:
+        scen = apply_overrides(scen, overrides)
     if args.role not in scen.staff:
         raise ValueError(f"--role {args.role!r}: no such staff group "
                          f"(groups: {', '.join(scen.staff)})")

@@ -117,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         res = sweep(base, args.vary, seed=args.seed, replications=args.replications,
-                    days=args.days, overrides=scenario_overrides(args), executor=executor,
+                    days=args.days, overrides=scenario_overrides(args, base), executor=executor,
                     workers=args.workers, progress=progress, warmup=warmup,
                     keep_logs=args.keep_log)
     finally:
