@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from fcsim.plotting._base import axes_for, empty_note
 from fcsim.plotting.fonts import Lang, figure_style
@@ -45,5 +46,7 @@ def plot_hour_of_week(profile: pd.DataFrame, *, metric: str = "arrivals", role: 
         ax.set_yticks(range(7), text("days", lang).split(","))
         ax.set_xticks(range(0, 24, 3))
         ax.set_xlabel(text("hour_local", lang).format(zone=zone) if zone else text("hour", lang))
-        fig.colorbar(im, ax=ax, label=text(metric, lang))
+        bar = fig.colorbar(im, ax=ax, label=text(metric, lang))
+        if metric == "utilisation":  # a share: percent, as every other share in fcsim
+            bar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     return fig

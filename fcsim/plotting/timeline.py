@@ -40,6 +40,7 @@ def plot_stage_times(summary: pd.DataFrame, *, lang: Lang = "en", ax: Axes | Non
             w = known[col].fillna(0.0).to_numpy(float) / 60.0
             ax.barh(y, w, left=left, color=colour, label=text(key, lang))
             left += w
+        ax.set_xlim(0.0, max(float(left.max()), 1e-9) * 1.04)  # the longest bar ends inside
         ax.set_yticks(y, [activity_label(a, lang) for a in known["activity"]])
         ax.invert_yaxis()
         ax.set_xlabel(text("minutes", lang))
