@@ -185,6 +185,17 @@ def test_script_with_main_guard_runs(tmp_path: Path) -> None:
     assert "done True" in r.stdout
 
 
+def test_python_m_fcsim_runs_replications_in_worker_processes(tmp_path: Path) -> None:
+    """``python -m fcsim`` runs ``fcsim/__main__.py``, which workers never import again: no
+    main-guard error there."""
+    r = subprocess.run([sys.executable, "-m", "fcsim", "run", "mmc", "-r", "2", "--days", "1",
+                        "--no-report", "--no-progress", "--out", str(tmp_path / "r")],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                       env={"PYTHONPATH": str(REPO), "PATH": ""})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert read_log(tmp_path / "r").tickets["replication"].nunique() == 2
+
+
 def test_unguarded_script_in_process_is_also_fine_without_workers(tmp_path: Path) -> None:
     r = _script(tmp_path, """\
         res = run_experiment([load_scenario("mmc")], seed=1, replications=2, days=1, workers=0)

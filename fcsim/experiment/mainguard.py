@@ -33,6 +33,9 @@ def unguarded_main_call() -> tuple[str, int] | None:
     script outside an ``if __name__ == "__main__":`` block; ``None`` otherwise (under a guard,
     in an interactive session or a notebook, or when the script cannot be read)."""
     main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None and (name == "__main__" or name.endswith(".__main__")):
+        return None  # python -m package: multiprocessing never runs a __main__.py again
     path = getattr(main, "__file__", None)
     if not path:
         return None
