@@ -39,6 +39,16 @@ _WORDS = {
     "share_pct": ("數值 (%)", "value (%)"),
     "cycle_time": ("整體週期", "cycle time"),
 }
+#: Stages of :data:`fcsim.calibrate.passes.STAGES`, named for a reader (zh, en).
+_STAGE = {
+    "relay": ("轉接", "relay"), "record": ("錄入", "record"),
+    "emergency_record": ("緊急錄入", "emergency record"), "classify": ("分類", "classify"),
+    "dispatch": ("傳遞派工", "dispatch"), "misroute_return": ("錯派退回", "misroute return"),
+    "travel": ("途中", "travel"), "diagnose": ("診斷", "diagnose"), "plan": ("方案", "plan"),
+    "communicate": ("溝通", "communicate"), "work": ("作業", "work"),
+    "acceptance": ("驗收", "acceptance"), "slip_return": ("工單交回", "slip return"),
+    "callback": ("回訪", "callback"), "close": ("結案", "close"),
+}
 #: Duration units: (key, minutes per unit).
 _UNITS = (("min", 1.0), ("h", 60.0), ("d", 1440.0))
 
@@ -111,7 +121,11 @@ def plot_stage_ecdf(samples: pd.DataFrame, distances: pd.DataFrame, stage: str, 
         sel = samples[samples["stage"] == stage]
         d = distances[distances["stage"] == stage]
         unit, per = duration_unit(sel["value_min"].to_numpy(float))
-        name = _w("cycle_time", lang) if stage == "cycle_time" else stage
+        if stage == "cycle_time":
+            name = _w("cycle_time", lang)
+        else:
+            zh, en = _STAGE.get(stage, (stage, stage))
+            name = zh if lang == "zh" else en
         title = name
         if len(d):
             r = d.iloc[0]
