@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogFormatter
 
-from fcsim.plotting._base import axes_for, empty_note
+from fcsim.plotting._base import axes_for, empty_note, legend_below
 from fcsim.plotting.fonts import Lang, figure_style
 from fcsim.plotting.labels import clock_label, indicator_label, text
 
@@ -107,8 +108,7 @@ def plot_intervals(table: pd.DataFrame, *, lang: Lang = "en", ax: Axes | None = 
         ax.set_xlabel(_w("share_pct", lang))
         ax.grid(axis="x", alpha=0.3)
         ax.invert_yaxis()
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize="small",
-                  frameon=False)
+        legend_below(ax, ncols=2)
     return fig
 
 
@@ -144,12 +144,15 @@ def plot_stage_ecdf(samples: pd.DataFrame, distances: pd.DataFrame, stage: str, 
             empty_note(ax, text("nothing", lang))
             return fig
         ax.set_xscale("log")
+        # plain numbers (0.5, 2, 30, 100), not 2×10¹; intermediate ticks labelled on a short span
+        plain = LogFormatter(labelOnlyBase=False, minor_thresholds=(2.0, 0.8))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(plain)
         ax.set_xlabel(_w(unit, lang))
         ax.set_ylabel(_w("ecdf", lang))
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=2, fontsize="small",
-                  frameon=False)
+        legend_below(ax, ncols=2)
     return fig
 
 
@@ -170,6 +173,5 @@ def plot_arrival_profile(arrivals: pd.DataFrame, *, lang: Lang = "en",
         ax.set_xticks(range(0, 169, 24), [*text("days", lang).split(","), ""])
         ax.set_xlabel(_w("hour_of_week", lang) + (f" — {zone}" if zone else ""))
         ax.set_ylabel(text("arrivals", lang))
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2, fontsize="small",
-                  frameon=False)
+        legend_below(ax, ncols=2)
     return fig
