@@ -152,9 +152,10 @@ def run_figures(data: RunData, lang: Lang) -> list[FigureBlock]:
     lo, hi = (w.tz_convert(tz).strftime("%m-%d %H:%M") for w in window)
     if story is not None:
         e = short_ticket_id(story.emergency_id)
-        about = Bilingual(f"：{lo}–{hi[-5:]}（{zone}），緊急工單 {e} 及其搶佔的工單",
-                          f": {lo}–{hi[-5:]} ({zone}), emergency {e} and the tickets it "
-                          "preempted")
+        about = Bilingual(f"：{lo}–{hi[-5:]}（{zone}），緊急工單 {e}（紅色）、被它搶佔的工單"
+                          "及同時段的其他工單",
+                          f": {lo}–{hi[-5:]} ({zone}), emergency {e} (red), the tickets it "
+                          "preempted and other tickets active then")
     else:
         about = Bilingual(f"：{lo}–{hi[-5:]}（{zone}）", f": {lo}–{hi[-5:]} ({zone})")
     staff = analysis.staff_directory(log.manifest)
