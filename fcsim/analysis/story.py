@@ -244,12 +244,12 @@ def emergency_story(log: EventLog, clocks: pd.DataFrame, *, tz: tzinfo | str,
 
 def _same_run(ev: pd.DataFrame, scen: object, rep: object) -> np.ndarray:
     """Rows of ``ev`` in scenario ``scen`` and replication ``rep`` (missing = missing)."""
-    if scen is None or pd.isna(scen) or scen == "":  # type: ignore[arg-type]
+    if scen is None or pd.isna(scen) or scen == "":
         s = ev["scenario"].isna().to_numpy()
     else:
         s = str_isin(ev["scenario"], [str(scen)])
     reps = ev["replication"].astype("Int64")
-    if rep is None or pd.isna(rep):  # type: ignore[arg-type]
+    if rep is None or pd.isna(rep):
         r = reps.isna().to_numpy()
     else:
         r = (reps == int(rep)).fillna(False).to_numpy(dtype=bool)  # type: ignore[call-overload]

@@ -288,7 +288,7 @@ def _stages(d: _Durative) -> pd.DataFrame:
     hand = np.where(known, d.hand_ms / 1000.0, np.nan)
     wait = np.where(d.prev != NAT, (s - d.prev) / 1000.0, np.nan)
     return pd.DataFrame({
-        "scenario": _obj(np.where(fe.scenario[pos] == "", None, fe.scenario[pos])),
+        "scenario": _obj(_none_if_empty(fe.scenario[pos])),
         "replication": _replication(fe.replication[pos]),
         "ticket_id": _obj(fe.ticket_id[pos]),
         "attempt": fe.attempt[pos],
@@ -332,7 +332,7 @@ def stage_summary(stages: pd.DataFrame) -> pd.DataFrame:
 def _frame_at(fe: FlatEvents, pos: np.ndarray, kind: np.ndarray | str, start: np.ndarray,
               end: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({
-        "scenario": _obj(np.where(fe.scenario[pos] == "", None, fe.scenario[pos])),
+        "scenario": _obj(_none_if_empty(fe.scenario[pos])),
         "replication": _replication(fe.replication[pos]),
         "ticket_id": _obj(fe.ticket_id[pos]),
         "attempt": fe.attempt[pos],
@@ -349,7 +349,16 @@ def _replication(rep: np.ndarray) -> np.ndarray:
     """Replication numbers: int64 when all are known, else objects with ``None``."""
     if (rep >= 0).all():
         return rep
-    return np.where(rep < 0, None, rep).astype(object)
+    out = rep.astype(object)
+    out[rep < 0] = None
+    return out
+
+
+def _none_if_empty(values: np.ndarray) -> np.ndarray:
+    """Objects, with ``None`` where the string is empty (a missing scenario)."""
+    out = values.astype(object)
+    out[values == ""] = None
+    return out
 
 
 _INTERVAL_COLUMNS = ["scenario", "replication", "ticket_id", "attempt", "resource", "role",

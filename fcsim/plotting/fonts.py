@@ -48,8 +48,8 @@ def rebuild_font_list() -> None:
     if load is not None:
         fm = load(try_read_cache=False)
         font_manager.fontManager = fm
-        font_manager.findfont = fm.findfont  # type: ignore[assignment]
-        font_manager.get_font_names = fm.get_font_names  # type: ignore[assignment]
+        font_manager.findfont = fm.findfont
+        font_manager.get_font_names = fm.get_font_names
         return
     known = {e.fname for e in font_manager.fontManager.ttflist}  # pragma: no cover
     for path in font_manager.findSystemFonts():  # pragma: no cover - other matplotlib

@@ -34,8 +34,9 @@ EMERGENCY_COLOUR = "#d62728"
 #: Routine tickets: tab10 without its red and brown (emergencies are red).
 _ROUTINE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#17becf", "#7f7f7f", "#bcbd22",
             "#e377c2"]
-_PREEMPTED = {"facecolor": "none", "edgecolor": EMERGENCY_COLOUR, "hatch": "///"}
-_HANDOVER = {"facecolor": "none", "edgecolor": "#9c755f", "hatch": "...", "linestyle": ":"}
+_PREEMPTED: dict[str, Any] = {"facecolor": "none", "edgecolor": EMERGENCY_COLOUR, "hatch": "///"}
+_HANDOVER: dict[str, Any] = {"facecolor": "none", "edgecolor": "#9c755f", "hatch": "...",
+                             "linestyle": ":"}
 
 Window = str | tuple[pd.Timestamp, pd.Timestamp]
 
