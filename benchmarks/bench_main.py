@@ -7,7 +7,7 @@ the median of each and their ratio (issue 13's bar: at most 2). Writes
 ``benchmarks/results/main.json``.
 
 Usage: ``python benchmarks/bench_main.py [--quick] [--days D] [--runs K]``
-(``--quick``: 7 days, in this process after a warm-up run — it proves the benchmark works,
+(``--quick``: 1 day, in this process after a warm-up run — it proves the benchmark works,
 quickly; default: 365 days, 5 runs of each, separate processes). No assertion on timing.
 """
 
@@ -59,12 +59,12 @@ def _subprocess(days: float, out: Path, report: bool) -> float:
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="7 days, in-process (CI)")
+    ap.add_argument("--quick", action="store_true", help="1 day, in-process (CI)")
     ap.add_argument("--days", type=float, default=None)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", type=Path, default=HERE / "results" / "main.json")
     args = ap.parse_args(argv)
-    days = args.days or (7.0 if args.quick else 365.0)
+    days = args.days or (1.0 if args.quick else 365.0)
     runs = max(args.runs, 5)
     run = _in_process if args.quick else _subprocess
     full: list[float] = []
