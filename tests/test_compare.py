@@ -61,6 +61,11 @@ def test_compare_against_replications_and_figures(tmp_path: Path) -> None:
         assert isinstance(fig, Figure) and fig.axes
     fig = plot_intervals(c.indicators, lang="zh")
     assert fig.axes[0].get_title()
+    # stages are named in the figure's language
+    assert plot_stage_ecdf(c.samples, c.distances, "record", lang="zh").axes[0] \
+        .get_title().startswith("錄入 — W = ")
+    assert plot_stage_ecdf(c.samples, c.distances, "record", lang="en").axes[0] \
+        .get_title().startswith("record — W = ")
 
 
 @pytest.mark.slow

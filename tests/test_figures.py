@@ -139,9 +139,13 @@ def test_hour_of_week_data_and_heatmap(log, lang) -> None:
     assert hour_of_week_grid(prof, metric="utilisation", role="technician")[0, 8] == (
         pytest.approx(1780 / 3600))
     assert hour_of_week_grid(prof, metric="busy", role="desk")[0, 8] == pytest.approx(120 / 3600)
-    assert hour_of_week_grid(prof, metric="queue", role="desk")[0, 8] == pytest.approx(80 / 3600)
+    # desk waits: before durative starts (A recorded 20, classified 10, recorded-2 50 = 80)
+    # and before desk instants (A dispatched 100->120: 20; A closed 2600->2700: 100;
+    # E closed 1900->1950: 50) = 250 s
+    assert hour_of_week_grid(prof, metric="queue", role="desk")[0, 8] == pytest.approx(250 / 3600)
+    # technician waits: 420 s before durative starts, plus A's signed (dispatched 120 -> 180)
     assert hour_of_week_grid(prof, metric="queue", role="technician")[0, 8] == pytest.approx(
-        420 / 3600)
+        480 / 3600)
     for metric, role in [("arrivals", "all"), ("busy", "technician"), ("queue", "desk")]:
         fig = plot_hour_of_week(prof, metric=metric, role=role, lang=lang)
         shown = np.ma.filled(fig.axes[0].images[0].get_array(), np.nan)

@@ -83,3 +83,22 @@ def test_notebook_runs(name: str) -> None:
     assert not errors
     last = nb.cells[-1].outputs
     assert any(o.output_type == "stream" and "checked" in o.text for o in last), last
+
+
+@pytest.mark.slow
+def test_notebook_02_without_the_data_says_what_to_set(tmp_path: Path, monkeypatch) -> None:
+    """No shared data: the first cell stops with a message naming ``FCSIM_DATA`` and how to
+    set it, shown without a traceback."""
+    nb = _read("02_observed_vs_simulated.ipynb")
+    monkeypatch.setenv("FCSIM_DATA", str(tmp_path))  # an empty directory
+    client = nbclient.NotebookClient(nb, timeout=int(LIMIT_S), kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOKS)}})
+    with pytest.raises(nbclient.exceptions.CellExecutionError):
+        client.execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    errors = [o for o in code[0].outputs if o.output_type == "error"]
+    assert len(errors) == 1 and errors[0].ename == "SharedDataMissing"
+    shown = "\n".join(errors[0].traceback)
+    assert "FCSIM_DATA" in shown and str(tmp_path) in shown and "make lab" in shown
+    assert "Traceback" not in shown and 'File "' not in shown and "---->" not in shown
+    assert all(c.get("execution_count") is None for c in code[1:])  # nothing ran after it

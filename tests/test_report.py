@@ -15,10 +15,7 @@ A negative control proves the probe can fail: an external image is reported.
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,6 +23,7 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import pytest
+from chromium import CHROMIUM, chromium, console_lines, probe
 from conftest import need
 from logbuilder import LogBuilder
 
@@ -35,10 +33,7 @@ from fcsim.model.indicators import INDICATOR_IDS
 from fcsim.model.timezone import parse_tz
 from fcsim.plotting import plot_swimlane
 from fcsim.report import build_report, write_workbook
-from fcsim.report.html import CSP
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists()
-                                        else None)
 T0 = pd.Timestamp("2026-03-02T08:00:00+00:00")
 VALUES = [0.5, 0.9, 1.0, 0.75, 0.95, 1.0]
 
@@ -110,7 +105,7 @@ class _Scan(HTMLParser):
             self.scripts += 1
         for k in ("src", "href"):
             v = a.get(k)
-            if v and not v.startswith("data:"):
+            if v and not v.startswith(("data:", "#")):  # in-page anchors are not external
                 self.external.append(v)
 
 
@@ -151,83 +146,51 @@ def test_default_report_path_and_missing_indicators(run: Path, reports: dict[str
         build_report(empty)
 
 
-def test_workbook_has_the_kpi_tables(run: Path) -> None:
+def test_workbook_has_the_summary_sheets(run: Path, tmp_path: Path) -> None:
     import importlib.util
 
-    need(importlib.util.find_spec("openpyxl") is not None,
-         "openpyxl not installed (the 'excel' extra)")
-    path = write_workbook(run)
+    need(importlib.util.find_spec("xlsxwriter") is not None,
+         "XlsxWriter not installed (the 'excel' extra)")
+    need(importlib.util.find_spec("openpyxl") is not None, "openpyxl (reads it back) absent")
+    path = write_workbook(run, out=tmp_path / "kpi.xlsx")
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["indicators", "periods", "control_points", "compliance", "lateness"]
+    assert list(sheets) == ["indicators", "periods", "compliance", "control_points"]
     assert sheets["indicators"]["value"].tolist() == VALUES
-    lat = sheets["lateness"]
+    # the clock summary, by hand: on_site breached once by 180 s, record met once
+    cp = sheets["control_points"].set_index("control_point")
+    assert list(cp.index) == ["on_site", "record"]
+    assert cp.loc["on_site", ["met", "breached", "missing", "censored"]].tolist() == [0, 1, 0, 0]
+    assert cp.loc["on_site", "share_met"] == 0.0
+    assert cp.loc["on_site", ["late_mean_s", "late_p95_s"]].tolist() == [180.0, 180.0]
+    assert cp.loc["record", "share_met"] == 1.0 and np.isnan(cp.loc["record", "late_mean_s"])
+    comp = sheets["compliance"].set_index(["category", "control_point"])
+    assert comp.loc[("engineering", "on_site"), "late"] == 1
+    # every clock row and the lateness per ticket only when asked
+    full = pd.read_excel(write_workbook(run, out=tmp_path / "all.xlsx", all_clocks=True),
+                         sheet_name=None)
+    assert list(full) == ["indicators", "periods", "compliance", "control_points",
+                          "control_points_all", "lateness"]
+    assert full["control_points_all"]["lateness_s"].tolist()[0] == 180.0
+    assert len(full["control_points_all"]) == 2
+    lat = full["lateness"]
     assert lat["ticket_id"].tolist() == ["A"] and lat["travel"].tolist() == [180.0]
+    # the same inputs give the same bytes; nothing half written is left behind
+    again = write_workbook(run, out=tmp_path / "kpi2.xlsx")
+    assert again.read_bytes() == path.read_bytes()
+    assert not list(tmp_path.glob("*.part"))
 
 
-def test_workbook_without_openpyxl_names_the_extra(run: Path, monkeypatch) -> None:
+def test_workbook_without_xlsxwriter_names_the_extra(run: Path, monkeypatch) -> None:
     import importlib.util
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "openpyxl" else real(name, *a))
+                        lambda name, *a: None if name == "xlsxwriter" else real(name, *a))
     with pytest.raises(ImportError, match=r"fcsim\[excel\]"):
         write_workbook(run)
 
 
 # --- headless chromium -----------------------------------------------------------------------
-
-PROBE = """<script>
-window.__errs = [];
-window.addEventListener('error', function (e) {
-  var t = e.target; __errs.push('error: ' + (e.message || (t && (t.src || t.href)) || '?'));
-}, true);
-document.addEventListener('securitypolicyviolation', function (e) {
-  __errs.push('csp: ' + e.blockedURI); });
-['error', 'warn'].forEach(function (k) { var f = console[k];
-  console[k] = function () { __errs.push(k + ': ' + Array.prototype.join.call(arguments, ' '));
-                             f.apply(console, arguments); }; });
-window.addEventListener('load', function () {
-  var imgs = Array.prototype.slice.call(document.images);
-  var r = {errors: __errs, images: imgs.length,
-           loaded: imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length,
-           rows: document.querySelectorAll('#indicator-table tbody tr.indicator-row').length};
-  var pre = document.createElement('pre'); pre.id = 'probe-result';
-  pre.textContent = JSON.stringify(r); document.body.appendChild(pre);
-});
-</script>"""
-
-
-def chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr",
-           "--v=0", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
-                          env={**os.environ, "HOME": str(tmp)})
-
-
-def probe(html_path: Path, tmp: Path) -> dict[str, object]:
-    """Open a probed copy of a page and return what the probe saw."""
-    page = html_path.read_text(encoding="utf-8")
-    assert CSP in page
-    allowed = CSP + "; script-src 'unsafe-inline'"
-    page = page.replace(CSP, allowed, 1)
-    end = page.index(">", page.index(allowed)) + 1  # just after the CSP meta, which applies
-    page = page[:end] + PROBE.replace("\n", " ") + page[end:]
-    probed = tmp / "probed.html"
-    probed.write_text(page, encoding="utf-8")
-    res = chromium(["--virtual-time-budget=5000", "--dump-dom", probed.as_uri()], tmp)
-    m = re.search(r'<pre id="probe-result">(.*?)</pre>', res.stdout, re.S)
-    assert m, f"probe result missing; chromium rc={res.returncode}, stderr={res.stderr[-2000:]}"
-    import html as _html
-
-    return json.loads(_html.unescape(m.group(1)))
-
-
-def console_lines(stderr: str) -> list[str]:
-    return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln]
-
 
 @pytest.fixture
 def browser() -> str:
@@ -296,6 +259,8 @@ def test_ownership_section_and_local_zone(tmp_path: Path) -> None:
     log = read_log(d)
     fig = plot_swimlane(analysis.swimlane_segments(log, ["A"]), tz=parse_tz("Asia/Shanghai"))
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "time (Asia/Shanghai)"
-    lo, _ = ax.get_xlim()
-    assert mdates.num2date(lo).hour in (15, 16)  # the axis starts near 16:00 local
+    assert ax.get_xlabel() == "time (Asia/Shanghai, 2026-03-02)"
+    lo, hi = ax.get_xlim()
+    # one local shift by default: A's receipt (16:00 local) begins the 16:00-24:00 shift
+    assert (mdates.num2date(lo).hour, mdates.num2date(hi).hour) == (16, 0)
+    assert (hi - lo) * 24 == pytest.approx(8.0)

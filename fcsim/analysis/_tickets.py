@@ -16,13 +16,25 @@ import pandas as pd
 from fcsim.eventlog import EventLog
 from fcsim.eventlog.times import NAT, ms_array
 
-__all__ = ["NAT", "TicketEvents", "TicketKey", "gaps", "iter_tickets", "key_of", "ms_array"]
+__all__ = ["NAT", "TicketEvents", "TicketKey", "gaps", "iter_tickets", "key_of", "ms_array",
+           "str_isin"]
 
 TicketKey = tuple[str | None, int | None, str]
 
 
 def _missing(v: Any) -> bool:
     return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
+def str_isin(series: pd.Series, values: set[str] | list[str]) -> np.ndarray:
+    """Which entries of ``series``, as strings, are in ``values`` (a categorical column is
+    looked up through its categories only)."""
+    wanted = list(values)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        hit = np.isin(np.asarray(series.cat.categories.astype(str), dtype=object), wanted)
+        codes = series.cat.codes.to_numpy()
+        return np.where(codes >= 0, hit[np.maximum(codes, 0)], False)
+    return series.astype(str).isin(wanted).to_numpy(dtype=bool)
 
 
 def key_of(scenario: Any, replication: Any, ticket_id: Any) -> TicketKey:
@@ -54,6 +66,8 @@ class TicketEvents:
 def iter_tickets(log: EventLog, keys: set[TicketKey] | None = None) -> Iterator[TicketEvents]:
     """Yield each ticket's events (only those in ``keys`` when given)."""
     ev = log.events
+    if keys is not None:  # only the rows of those ticket ids (keys are checked below)
+        ev = ev[str_isin(ev["ticket_id"], {k[2] for k in keys})]
     if ev.empty:
         return
     scen_s = ev["scenario"].astype(object).fillna("").astype(str).to_numpy()

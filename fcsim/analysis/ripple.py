@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fcsim.analysis._tickets import TicketEvents, gaps, iter_tickets, key_of, ms_array
+from fcsim.analysis._tickets import TicketEvents, gaps, iter_tickets, key_of, ms_array, str_isin
 from fcsim.eventlog import EventLog
 
 __all__ = ["emergency_ripple", "handover_gaps", "ripple_summary"]
@@ -79,7 +79,7 @@ def _next_events(log: EventLog, pre: pd.DataFrame) -> pd.Series:
     scenario and replication (``None`` if there is none)."""
     ev = log.events
     res = ev["resource"].astype(object)
-    has = res.notna().to_numpy()
+    has = res.notna().to_numpy() & str_isin(ev["resource"], {str(r) for r in pre["_res"]})
     e = pd.DataFrame({
         "_s": ev["scenario"].astype(object).fillna("").to_numpy()[has],
         "_r": ev["replication"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)[has],
@@ -130,7 +130,11 @@ def emergency_ripple(log: EventLog) -> pd.DataFrame:
         if bool(e)
     }
     rows: list[dict[str, object]] = []
-    for t in iter_tickets(log):
+    ev = log.events
+    pre_ev = ev[ev["activity"].astype(str) == "preempted"]
+    interrupted = {key_of(s, r, i) for s, r, i in zip(pre_ev["scenario"], pre_ev["replication"],
+                                                      pre_ev["ticket_id"], strict=True)}
+    for t in iter_tickets(log, interrupted) if interrupted else ():
         if t.key in emerg:
             continue
         pre_gaps = gaps(t, "preempted", "resumed")

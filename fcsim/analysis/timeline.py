@@ -1,4 +1,4 @@
-"""Where the time goes: waiting versus working per stage, hour-of-week profiles, swimlanes.
+"""Where the time goes: waiting versus working per stage, busy and waiting intervals.
 
 Everything is derived from the log alone, so simulated and recorded tickets are treated alike:
 
@@ -8,43 +8,51 @@ Everything is derived from the log alone, so simulated and recorded tickets are 
   ``taken_over``, a shift change passed the work on); interruptions may come in any stage;
 * a ticket is **waiting** for a durative stage between the ticket's previous event and the
   stage's ``started_at``;
+* a ticket is also **waiting** for the performer of a desk or technician *instant*
+  (``dispatched``, ``signed``, ``contacted``, ``closed`` …) between its previous event and
+  that instant, less any durative work of the ticket in between: a request dispatched at
+  night to a department without a night shift waits, in the queue, until someone signs for it
+  in the morning (the same rule as the lateness attribution's ``desk_wait`` /
+  ``technician_wait``). ``work_started`` is not such an instant: it only marks the start of
+  ``work_completed``, whose wait is already counted;
 * the **work** of a stage is ``timestamp - started_at`` minus those gaps.
 
 Where a log lacks ``started_at`` (most recorded logs), waiting and working cannot be told apart:
 the functions return NaN and say how many events lacked it (:func:`started_at_coverage`, the
 ``n_known`` columns) instead of guessing.
+
+The computations are vectorised over all events; only tickets with an interruption take a
+per-ticket loop (:func:`_work_pieces`).
 """
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from fcsim.analysis._tickets import NAT, TicketEvents, gaps, iter_tickets, ms_array
+from fcsim.analysis._flat import DESK_ACTIVITIES, FlatEvents, flat_events, last_before
+from fcsim.analysis._tickets import NAT, TicketEvents, gaps, str_isin
 from fcsim.eventlog import EventLog
 from fcsim.model.activities import DURATIVE, Activity
 
 __all__ = [
+    "TimelineTables",
+    "busy_and_waiting",
     "busy_intervals",
-    "hour_of_week_profile",
     "stage_summary",
     "stage_times",
     "started_at_coverage",
-    "swimlane_segments",
+    "timeline_tables",
     "waiting_intervals",
 ]
 
 _DURATIVE = [a.value for a in Activity if a in DURATIVE]  # procedure order
-_DESK = frozenset(
-    {
-        "received", "relayed", "recorded", "emergency_reported", "classified", "misrouted",
-        "dispatched", "slip_returned", "callback", "callback_failed", "closed",
-    }
-)
-_MONDAY_MS = 4 * 86_400_000  # 1970-01-05 00:00, the first Monday after the epoch
-_HOUR_MS = 3_600_000
+_DESK = DESK_ACTIVITIES
+#: Technician instants a ticket waits for (``work_started`` only marks a start).
+_TECH_INSTANTS = frozenset({"signed", "contacted", "blocked", "slip_returned"})
+_INTERRUPTIONS = ("preempted", "handed_over")
 
 
 def _role(t: TicketEvents, i: int) -> str:
@@ -57,20 +65,10 @@ def _role(t: TicketEvents, i: int) -> str:
 def started_at_coverage(log: EventLog) -> float:
     """Share of durative events that carry ``started_at`` (NaN when there are none)."""
     ev = log.events
-    dur = ev["activity"].astype(str).isin(_DURATIVE)
+    dur = str_isin(ev["activity"], _DURATIVE)
     if not dur.any():
         return float("nan")
     return float(ev.loc[dur, "started_at"].notna().mean())
-
-
-def _prev_ms(t: TicketEvents, i: int) -> int | None:
-    """Timestamp of the ticket's latest event before durative event ``i`` that is not later
-    than its ``started_at`` (``work_started``, which marks that start, is skipped)."""
-    s = int(t.started[i])
-    cands = [
-        int(t.ts[j]) for j in range(i) if int(t.ts[j]) <= s and t.activity[j] != "work_started"
-    ]
-    return max(cands) if cands else None
 
 
 def _interruptions(t: TicketEvents, i: int, opening: str) -> list[tuple[int, int]]:
@@ -118,6 +116,143 @@ def _overlap_ms(lo: int, hi: int, holes: list[tuple[int, int]]) -> int:
     return (hi - lo) - sum(b - a for a, b in left)
 
 
+def _holes(t: TicketEvents, i: int, all_gaps: list[tuple[int, int, int, str]]
+           ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The preemption and handover gaps of ``all_gaps`` that apply to event ``i`` (its
+    attempt and role, as :func:`_interruptions` selects them)."""
+    pre: list[tuple[int, int]] = []
+    hnd: list[tuple[int, int]] = []
+    own = _role(t, i)
+    for j, a, b, op in all_gaps:
+        if t.attempt[j] != t.attempt[i]:
+            continue
+        if t.role[j] is not None and t.role[i] is not None and _role(t, j) != own:
+            continue
+        (pre if op == "preempted" else hnd).append((a, b))
+    return pre, hnd
+
+
+@dataclass(frozen=True)
+class _Durative:
+    """The durative events of a log (positions into :class:`FlatEvents`) and their pieces."""
+
+    fe: FlatEvents
+    pos: np.ndarray  # positions of the durative events
+    prev: np.ndarray  # ms of the previous event (NAT when none or when started is unknown)
+    work_ms: np.ndarray  # busy ms (0 when started is unknown)
+    hand_ms: np.ndarray  # ms of the span covered by handover gaps
+    piece_pos: np.ndarray  # per busy piece: the durative event's position
+    piece_a: np.ndarray
+    piece_b: np.ndarray
+
+
+def _searchsorted_by_ticket(fe: FlatEvents, at_ms: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """For each ``pos`` (an event), the first position of its ticket whose timestamp is later
+    than ``at_ms`` (the ticket's end when none)."""
+    if not pos.size:
+        return np.zeros(0, np.int64)
+    lo = int(min(fe.ts.min(), at_ms.min()))
+    span = int(max(fe.ts.max(), at_ms.max())) - lo + 1
+    n_groups = int(fe.group[-1]) + 1
+    if n_groups * span < 2**62:  # one combined key: (ticket, time)
+        keys = fe.group * span + (fe.ts - lo)
+        q = fe.group[pos] * span + (at_ms - lo)
+        return np.searchsorted(keys, q, side="right").astype(np.int64)
+    out = np.empty(pos.size, np.int64)  # pragma: no cover - spans of millions of years
+    for k, (p, m) in enumerate(zip(pos, at_ms, strict=True)):
+        a, b = int(fe.gstart[p]), int(fe.gend[p])
+        out[k] = a + np.searchsorted(fe.ts[a:b], m, side="right")
+    return out
+
+
+def _durative(log: EventLog) -> _Durative:
+    fe = flat_events(log)
+    is_dur = np.isin(fe.activity, _DURATIVE)
+    pos = np.flatnonzero(is_dur)
+    s, e = fe.started[pos], fe.ts[pos]
+    known = s != NAT
+    # previous event: the ticket's latest event at a position before the durative one, not
+    # later than its start, that is not work_started (which marks that start)
+    prev = np.full(pos.size, NAT, dtype=np.int64)
+    kp = pos[known]
+    if kp.size:
+        first_after = _searchsorted_by_ticket(fe, s[known], kp)
+        m = np.minimum(kp, first_after)
+        j = last_before(fe.activity != "work_started")[m]
+        ok = j >= fe.gstart[kp]
+        prev_k = np.full(kp.size, NAT, dtype=np.int64)
+        prev_k[ok] = fe.ts[j[ok]]
+        prev[known] = prev_k
+    # tickets with an interruption: the per-ticket pieces; the others: [start, end)
+    interrupted = np.zeros(int(fe.group[-1]) + 1 if len(fe) else 0, dtype=bool)
+    interrupted[fe.group[np.isin(fe.activity, _INTERRUPTIONS)]] = True
+    loop = interrupted[fe.group[pos]] & known
+    simple = known & ~loop
+    work = np.where(simple & (e > s), e - s, 0).astype(np.int64)
+    hand = np.zeros(pos.size, dtype=np.int64)
+    pp = [pos[simple & (e > s)]]
+    pa = [s[simple & (e > s)]]
+    pb = [e[simple & (e > s)]]
+    # the interrupted tickets' gaps, once per ticket
+    tickets: dict[int, tuple[TicketEvents, list[tuple[int, int, int, str]]]] = {}
+    gg, ga, gb = [], [], []
+    for g in np.flatnonzero(interrupted):
+        first = int(np.searchsorted(fe.group, g))
+        t = fe.ticket(first)
+        found = [(j, a, b, op) for op, cl in (("preempted", "resumed"),
+                                              ("handed_over", "taken_over"))
+                 for j, a, b in gaps(t, op, cl)]
+        tickets[int(g)] = (t, found)
+        for _, a, b, _ in found:
+            gg.append(int(g))
+            ga.append(a)
+            gb.append(b)
+    # events whose span no gap of their ticket overlaps stay simple (most of them)
+    lk = np.flatnonzero(loop)
+    if lk.size and gg:
+        g_arr, a_arr, b_arr = (np.asarray(x, dtype=np.int64) for x in (gg, ga, gb))
+        order_g = np.argsort(g_arr, kind="stable")
+        g_arr, a_arr, b_arr = g_arr[order_g], a_arr[order_g], b_arr[order_g]
+        grp = fe.group[pos[lk]]
+        lo_i = np.searchsorted(g_arr, grp, side="left")
+        n_i = np.searchsorted(g_arr, grp, side="right") - lo_i
+        ev_rep = np.repeat(np.arange(lk.size), n_i)
+        gi = np.repeat(lo_i - np.cumsum(n_i) + n_i, n_i) + np.arange(int(n_i.sum()))
+        hit = (a_arr[gi] < e[lk][ev_rep]) & (b_arr[gi] > s[lk][ev_rep])
+        touched = np.zeros(lk.size, dtype=bool)
+        touched[ev_rep[hit]] = True
+    else:
+        touched = np.zeros(lk.size, dtype=bool)
+    easy = lk[~touched]
+    ok = e[easy] > s[easy]
+    work[easy] = np.where(ok, e[easy] - s[easy], 0)
+    pp.append(pos[easy[ok]])
+    pa.append(s[easy[ok]])
+    pb.append(e[easy[ok]])
+    lp, la, lb = [], [], []
+    for k in lk[touched]:
+        p = int(pos[k])
+        t, all_gaps = tickets[int(fe.group[p])]
+        i = p - int(fe.gstart[p])
+        sk, ek = int(s[k]), int(e[k])
+        pre, hnd = _holes(t, i, all_gaps)
+        pieces = _cut([(sk, ek)], pre + hnd) if ek > sk else []
+        work[k] = sum(b - a for a, b in pieces)
+        if ek > sk and hnd:
+            hand[k] = _overlap_ms(sk, ek, hnd)
+        for a, b in pieces:
+            lp.append(p)
+            la.append(a)
+            lb.append(b)
+    pp.append(np.asarray(lp, dtype=np.int64))
+    pa.append(np.asarray(la, dtype=np.int64))
+    pb.append(np.asarray(lb, dtype=np.int64))
+    piece_pos = np.concatenate(pp)
+    order = np.argsort(piece_pos, kind="stable")  # event order, pieces in time order
+    return _Durative(fe, pos, prev, work, hand, piece_pos[order],
+                     np.concatenate(pa)[order], np.concatenate(pb)[order])
+
+
 def stage_times(log: EventLog) -> pd.DataFrame:
     """Waiting and working time of every durative event.
 
@@ -130,36 +265,42 @@ def stage_times(log: EventLog) -> pd.DataFrame:
         shares of the span); they are NaN where ``started_at`` is missing
         (``started_known`` false).
     """
-    rows: list[dict[str, object]] = []
-    for t in iter_tickets(log):
-        for i in range(len(t.ts)):
-            act = str(t.activity[i])
-            if act not in _DURATIVE:
-                continue
-            known = int(t.started[i]) != NAT
-            pieces = _work_pieces(t, i) if known else []
-            work = sum(b - a for a, b in pieces) / 1000.0 if known else np.nan
-            span = (int(t.ts[i]) - int(t.started[i])) / 1000.0 if known else np.nan
-            hand = (_overlap_ms(int(t.started[i]), int(t.ts[i]),
-                                _interruptions(t, i, "handed_over")) / 1000.0
-                    if known and int(t.ts[i]) > int(t.started[i]) else
-                    (0.0 if known else np.nan))
-            prev = _prev_ms(t, i) if known else None
-            wait = (int(t.started[i]) - prev) / 1000.0 if prev is not None else np.nan
-            rows.append(
-                {
-                    "scenario": t.key[0], "replication": t.key[1], "ticket_id": t.key[2],
-                    "attempt": int(t.attempt[i]), "activity": act, "role": _role(t, i),
-                    "resource": t.resource[i], "started_known": known,
-                    "wait_s": wait,
-                    "work_s": work,
-                    "preempted_s": span - work - hand if known else np.nan,
-                    "handover_s": hand,
-                }
-            )
     cols = ["scenario", "replication", "ticket_id", "attempt", "activity", "role", "resource",
             "started_known", "wait_s", "work_s", "preempted_s", "handover_s"]
-    return pd.DataFrame(rows, columns=cols)
+    if log.events.empty:
+        return pd.DataFrame(columns=cols)
+    return _stages(_durative(log))
+
+
+def _obj(values: np.ndarray) -> pd.Series:
+    """An object column (strings stay Python objects: no conversion to pandas strings)."""
+    return pd.Series(values, dtype=object)
+
+
+def _stages(d: _Durative) -> pd.DataFrame:
+    cols = ["scenario", "replication", "ticket_id", "attempt", "activity", "role", "resource",
+            "started_known", "wait_s", "work_s", "preempted_s", "handover_s"]
+    fe, pos = d.fe, d.pos
+    s, e = fe.started[pos], fe.ts[pos]
+    known = s != NAT
+    span = np.where(known, (e - s) / 1000.0, np.nan)
+    work = np.where(known, d.work_ms / 1000.0, np.nan)
+    hand = np.where(known, d.hand_ms / 1000.0, np.nan)
+    wait = np.where(d.prev != NAT, (s - d.prev) / 1000.0, np.nan)
+    return pd.DataFrame({
+        "scenario": _obj(_none_if_empty(fe.scenario[pos])),
+        "replication": _replication(fe.replication[pos]),
+        "ticket_id": _obj(fe.ticket_id[pos]),
+        "attempt": fe.attempt[pos],
+        "activity": _obj(fe.activity[pos]),
+        "role": _obj(fe.role[pos]),
+        "resource": _obj(fe.resource[pos]),
+        "started_known": known,
+        "wait_s": wait,
+        "work_s": work,
+        "preempted_s": span - work - hand,
+        "handover_s": hand,
+    }, columns=cols)
 
 
 def stage_summary(stages: pd.DataFrame) -> pd.DataFrame:
@@ -188,195 +329,150 @@ def stage_summary(stages: pd.DataFrame) -> pd.DataFrame:
     return out.loc[order].rename_axis("activity").reset_index()[cols]
 
 
-def busy_intervals(log: EventLog) -> pd.DataFrame:
-    """Busy pieces of resources: scenario, replication, ticket_id, attempt, resource, role,
-    activity, kind (``travel`` for ``arrived``, else ``work``), start, end (UTC)."""
-    rows: list[tuple[object, ...]] = []
-    for t in iter_tickets(log):
-        for i in range(len(t.ts)):
-            if str(t.activity[i]) not in _DURATIVE:
-                continue
-            for a, b in _work_pieces(t, i):
-                kind = "travel" if t.activity[i] == "arrived" else "work"
-                rows.append((*t.key, int(t.attempt[i]), t.resource[i], _role(t, i),
-                             str(t.activity[i]), kind, a, b))
-    return _frame(rows, ["resource", "role", "activity", "kind"])
+def _frame_at(fe: FlatEvents, pos: np.ndarray, kind: np.ndarray | str, start: np.ndarray,
+              end: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({
+        "scenario": _obj(_none_if_empty(fe.scenario[pos])),
+        "replication": _replication(fe.replication[pos]),
+        "ticket_id": _obj(fe.ticket_id[pos]),
+        "attempt": fe.attempt[pos],
+        "resource": _obj(fe.resource[pos]),
+        "role": _obj(fe.role[pos]),
+        "activity": _obj(fe.activity[pos]),
+        "kind": _obj(np.broadcast_to(np.asarray(kind, dtype=object), pos.shape)),
+        "start": pd.to_datetime(start.astype("int64"), unit="ms", utc=True),
+        "end": pd.to_datetime(end.astype("int64"), unit="ms", utc=True),
+    })
 
 
-def waiting_intervals(log: EventLog) -> pd.DataFrame:
-    """Waiting pieces of tickets: [previous event, ``started_at``) of each durative event with
-    a known start, labelled with the role awaited (the durative event's role)."""
-    rows: list[tuple[object, ...]] = []
-    for t in iter_tickets(log):
-        for i in range(len(t.ts)):
-            s = int(t.started[i])
-            if str(t.activity[i]) not in _DURATIVE or s == NAT:
-                continue
-            prev = _prev_ms(t, i)
-            if prev is None or s <= prev:
-                continue
-            rows.append((*t.key, int(t.attempt[i]), t.resource[i], _role(t, i),
-                         str(t.activity[i]), "wait", prev, s))
-    return _frame(rows, ["resource", "role", "activity", "kind"])
+def _replication(rep: np.ndarray) -> np.ndarray:
+    """Replication numbers: int64 when all are known, else objects with ``None``."""
+    if (rep >= 0).all():
+        return rep
+    out = rep.astype(object)
+    out[rep < 0] = None
+    return out
 
 
-def _frame(rows: list[tuple[object, ...]], middle: list[str]) -> pd.DataFrame:
-    cols = ["scenario", "replication", "ticket_id", "attempt", *middle, "start", "end"]
-    df = pd.DataFrame(rows, columns=cols)
+def _none_if_empty(values: np.ndarray) -> np.ndarray:
+    """Objects, with ``None`` where the string is empty (a missing scenario)."""
+    out = values.astype(object)
+    out[values == ""] = None
+    return out
+
+
+_INTERVAL_COLUMNS = ["scenario", "replication", "ticket_id", "attempt", "resource", "role",
+                     "activity", "kind", "start", "end"]
+
+
+def _empty_intervals() -> pd.DataFrame:
+    df = pd.DataFrame({c: pd.Series(dtype=object) for c in _INTERVAL_COLUMNS})
     for c in ("start", "end"):
-        df[c] = pd.to_datetime(df[c].astype("int64"), unit="ms", utc=True)
+        df[c] = pd.to_datetime(df[c], utc=True)
     return df
 
 
-def _wall_ms(values: pd.Series, tz: str | tzinfo) -> np.ndarray:
-    """Milliseconds of local wall-clock time in ``tz`` (as if it were UTC)."""
-    if tz == "UTC":
-        return ms_array(values)
-    local = pd.to_datetime(values, utc=True).dt.tz_convert(tz).dt.tz_localize(None)
-    return local.to_numpy(dtype="datetime64[ms]").astype(np.int64)
+def busy_intervals(log: EventLog) -> pd.DataFrame:
+    """Busy pieces of resources: scenario, replication, ticket_id, attempt, resource, role,
+    activity, kind (``travel`` for ``arrived``, else ``work``), start, end (UTC)."""
+    if log.events.empty:
+        return _empty_intervals()
+    return _busy(_durative(log))
 
 
-def _spread(lo: np.ndarray, hi: np.ndarray, h0: int, n_hours: int) -> np.ndarray:
-    """Seconds of the intervals [lo, hi) (ms) falling in each absolute hour h0 … h0+n-1."""
-    out = np.zeros(n_hours + 1)
-    diff = np.zeros(n_hours + 2)
-    keep = hi > lo
-    lo, hi = lo[keep], hi[keep]
-    a = lo // _HOUR_MS - h0
-    b = hi // _HOUR_MS - h0
-    same = a == b
-    np.add.at(out, a[same], (hi[same] - lo[same]) / 1000.0)
-    d = ~same
-    np.add.at(out, a[d], ((a[d] + h0 + 1) * _HOUR_MS - lo[d]) / 1000.0)
-    np.add.at(out, b[d], (hi[d] - (b[d] + h0) * _HOUR_MS) / 1000.0)
-    np.add.at(diff, a[d] + 1, 3600.0)
-    np.add.at(diff, b[d], -3600.0)
-    out += np.cumsum(diff)[: n_hours + 1]
-    return out[:n_hours]
+def _busy(d: _Durative) -> pd.DataFrame:
+    kind = np.where(d.fe.activity[d.piece_pos] == "arrived", "travel", "work")
+    return _frame_at(d.fe, d.piece_pos, kind, d.piece_a, d.piece_b)
 
 
-def _fold(per_hour: np.ndarray, h0: int) -> np.ndarray:
-    how = (np.arange(h0, h0 + per_hour.size) - _MONDAY_MS // _HOUR_MS) % 168
-    return np.bincount(how, weights=per_hour, minlength=168)
+def waiting_intervals(log: EventLog) -> pd.DataFrame:
+    """Waiting pieces of tickets, labelled with the role awaited.
 
+    * [previous event, ``started_at``) of each durative event with a known start (the
+      durative event's role);
+    * [previous event, instant) of each desk or technician instant (``dispatched``,
+      ``signed``, ``contacted``, ``closed`` …; not ``work_started``), cut short where a
+      durative event of the ticket had started already, so no moment is both waiting and
+      working; this counts requests deferred to the morning as waiting.
 
-def hour_of_week_profile(log: EventLog, *, tz: str | tzinfo = "UTC") -> pd.DataFrame:
-    """Arrivals, busy resources, utilisation and queue length per role and hour of the week.
-
-    The observation span of each (scenario, replication) runs over whole hours, from the hour of
-    its first event to the end of the hour of its last event; each hour of the week is
-    averaged over the time it was observed (its exposure).
-
-    Parameters
-    ----------
-    log
-        The event log.
-    tz
-        Time zone of the hours of the week (wall clock): a name or a ``tzinfo`` (e.g. the
-        fixed offset of a scenario's start); default UTC.
-
-    Returns
-    -------
-    DataFrame
-        Long format: metric, role, hour_of_week (0 = Monday 00:00–01:00 … 167), value, with
-        metrics ``arrivals`` (attempt-1 desk receipts per hour, role ``all``), ``busy`` (mean
-        number of busy resources), ``utilisation`` (busy / distinct resources of the role in the
-        log), ``queue`` (mean number of tickets waiting for the role). ``busy``, ``utilisation``
-        and ``queue`` are NaN when the log has no ``started_at`` (see
-        :func:`started_at_coverage`).
+    Rows are in ticket order, events in contract order; ``kind`` is ``wait``.
     """
-    ev = log.events
-    cols = ["metric", "role", "hour_of_week", "value"]
-    if ev.empty:
-        return pd.DataFrame(columns=cols)
-    wall = _wall_ms(ev["timestamp"], tz)
-    h0 = int(wall.min() // _HOUR_MS)
-    n_hours = int(wall.max() // _HOUR_MS) - h0 + 1
-    exposure = np.zeros(n_hours)
-    grp = ev.assign(_w=wall).groupby(
-        [ev["scenario"].astype(object).fillna(""), ev["replication"].astype("Int64").fillna(-1)],
-        sort=False,
-    )["_w"]
-    spans = grp.agg(["min", "max"])
-    # whole hours: from the hour of the first event to the end of the hour of the last
-    lo_h = spans["min"].to_numpy(np.int64) // _HOUR_MS * _HOUR_MS
-    hi_h = (spans["max"].to_numpy(np.int64) // _HOUR_MS + 1) * _HOUR_MS
-    exposure += _spread(lo_h, hi_h, h0, n_hours)
-    expo_how = _fold(exposure, h0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        def rate(x: np.ndarray) -> np.ndarray:
-            return np.where(expo_how > 0, x / np.where(expo_how > 0, expo_how, 1.0), np.nan)
-
-        frames = []
-        act = ev["activity"].astype(str)
-        r_rows = ev[(ev["attempt"] == 1) & act.isin(["received", "relayed"])]
-        key = [r_rows["scenario"].astype(object).fillna(""),
-               r_rows["replication"].astype("Int64").fillna(-1), r_rows["ticket_id"].astype(str)]
-        relayed = r_rows.assign(_rel=(r_rows["activity"].astype(str) == "relayed"))
-        first_r = relayed.sort_values(["_rel", "timestamp"], ascending=[False, True]).groupby(
-            key, sort=False).head(1)
-        arr_ms = _wall_ms(first_r["timestamp"], tz)
-        counts = np.zeros(n_hours)
-        np.add.at(counts, arr_ms // _HOUR_MS - h0, 1.0)
-        frames.append(_long("arrivals", "all", rate(_fold(counts, h0) * 3600.0)))
-        known = started_at_coverage(log) > 0
-        busy = busy_intervals(log)
-        waits = waiting_intervals(log)
-        staff = set(ev["role"].dropna().astype(str)) - {"customer"}
-        roles = sorted(staff | set(busy["role"].astype(str)) | set(waits["role"].astype(str)))
-        for role in roles:
-            b = busy[busy["role"].astype(str) == role]
-            w = waits[waits["role"].astype(str) == role]
-            bs = _fold(_spread(_wall_ms(b["start"], tz), _wall_ms(b["end"], tz), h0, n_hours), h0)
-            ws = _fold(_spread(_wall_ms(w["start"], tz), _wall_ms(w["end"], tz), h0, n_hours), h0)
-            n_res = b["resource"].nunique()
-            busy_v = rate(bs) if known else np.full(168, np.nan)
-            frames.append(_long("busy", role, busy_v))
-            frames.append(_long("utilisation", role,
-                                busy_v / n_res if n_res else np.full(168, np.nan)))
-            frames.append(_long("queue", role, rate(ws) if known else np.full(168, np.nan)))
-    return pd.concat(frames, ignore_index=True)[cols]
+    if log.events.empty:
+        return _empty_intervals()
+    return _waiting(_durative(log))
 
 
-def _long(metric: str, role: str, values: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(
-        {"metric": metric, "role": role, "hour_of_week": np.arange(168), "value": values}
-    )
+def busy_and_waiting(log: EventLog) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`busy_intervals` and :func:`waiting_intervals` of a log, computed together."""
+    if log.events.empty:
+        return _empty_intervals(), _empty_intervals()
+    d = _durative(log)
+    return _busy(d), _waiting(d)
 
 
-def swimlane_segments(log: EventLog, ticket_ids: list[str] | None = None) -> pd.DataFrame:
-    """Bars and marks of a swimlane timeline of tickets across desk, technicians, supervisors.
+@dataclass(frozen=True)
+class TimelineTables:
+    """:func:`stage_times`, :func:`busy_intervals` and :func:`waiting_intervals` of one log."""
 
-    Returns
-    -------
-    DataFrame
-        scenario, replication, ticket_id, attempt, lane (the resource, else the role), role,
-        activity, kind, start, end: ``work`` / ``travel`` bars (busy pieces), ``preempted``
-        bars (``preempted`` → ``resumed``, on the preempted resource's lane), ``handover``
-        bars (``handed_over`` → ``taken_over``, on the lane of the one who handed over), and
-        ``event`` marks (zero length) for every event, so instants and second passes
-        (attempt >= 2) are visible.
-    """
-    keep = None if ticket_ids is None else {str(x) for x in ticket_ids}
-    rows: list[tuple[object, ...]] = []
-    for t in iter_tickets(log):
-        if keep is not None and t.key[2] not in keep:
-            continue
-        for i in range(len(t.ts)):
-            lane = t.resource[i] if t.resource[i] is not None else _role(t, i)
-            act = str(t.activity[i])
-            if act in _DURATIVE:
-                for a, b in _work_pieces(t, i):
-                    rows.append((*t.key, int(t.attempt[i]), lane, _role(t, i), act,
-                                 "travel" if act == "arrived" else "work", a, b))
-            rows.append((*t.key, int(t.attempt[i]), lane, _role(t, i), act, "event",
-                         int(t.ts[i]), int(t.ts[i])))
-        for opening, closing in (("preempted", "resumed"), ("handed_over", "taken_over")):
-            kind = "preempted" if opening == "preempted" else "handover"
-            for i, a, b in gaps(t, opening, closing):
-                if b == np.iinfo(np.int64).max:
-                    b = int(t.ts[-1])
-                lane = t.resource[i] if t.resource[i] is not None else _role(t, i)
-                rows.append((*t.key, int(t.attempt[i]), lane, _role(t, i), opening, kind,
-                             a, b))
-    return _frame(rows, ["lane", "role", "activity", "kind"])
+    stages: pd.DataFrame
+    busy: pd.DataFrame
+    waits: pd.DataFrame
+
+
+def timeline_tables(log: EventLog) -> TimelineTables:
+    """The three timeline tables of a log, from one pass over its events (a report needs all
+    three: the stage figure and the hour-of-week profile)."""
+    if log.events.empty:
+        return TimelineTables(stage_times(log), _empty_intervals(), _empty_intervals())
+    d = _durative(log)
+    return TimelineTables(_stages(d), _busy(d), _waiting(d))
+
+
+def _waiting(d: _Durative) -> pd.DataFrame:
+    fe = d.fe
+    s = fe.started[d.pos]
+    dur_ok = (d.prev != NAT) & (s > d.prev)
+    pos = [d.pos[dur_ok]]
+    lo = [d.prev[dur_ok]]
+    hi = [s[dur_ok]]
+    # instants: waiting for their performer since the ticket's previous non-interruption event
+    inst = (np.isin(fe.activity, list(_DESK - set(_DURATIVE)))
+            | np.isin(fe.activity, list(_TECH_INSTANTS)))
+    steps = ~np.isin(fe.activity, [*_INTERRUPTIONS, "resumed", "taken_over"])
+    ip = np.flatnonzero(inst)
+    j = last_before(steps)[ip]
+    has_prev = j >= fe.gstart[ip]
+    ip, j = ip[has_prev], j[has_prev]
+    # a later durative event already started before the instant: the wait ends at its start
+    started = np.where(fe.started != NAT, fe.started, np.iinfo(np.int64).max)
+    started = np.where(np.isin(fe.activity, _DURATIVE), started, np.iinfo(np.int64).max)
+    later_min = _suffix_min_by_ticket(fe, started)  # min started at positions > i
+    end = np.minimum(fe.ts[ip], later_min[ip])
+    ok = end > fe.ts[j]
+    pos.append(ip[ok])
+    lo.append(fe.ts[j[ok]])
+    hi.append(end[ok])
+    allpos = np.concatenate(pos)
+    order = np.argsort(allpos, kind="stable")
+    allpos = allpos[order]
+    return _frame_at(fe, allpos, "wait", np.concatenate(lo)[order], np.concatenate(hi)[order])
+
+
+def _suffix_min_by_ticket(fe: FlatEvents, values: np.ndarray) -> np.ndarray:
+    """For each position i, the minimum of ``values`` at positions > i of the same ticket
+    (int64 max when none)."""
+    big = np.iinfo(np.int64).max
+    n = values.size
+    out = np.full(n, big, dtype=np.int64)
+    if n < 2:
+        return out
+    # reverse cumulative minimum restarted at each ticket: shift by one within the ticket
+    nxt = np.full(n, big, dtype=np.int64)
+    nxt[:-1] = values[1:]
+    nxt[fe.gend - 1] = big  # the last event of a ticket has nothing after it
+    rev = nxt[::-1]
+    grp = fe.group[::-1]
+    # a segmented minimum: add a per-ticket offset so that tickets cannot mix
+    df = pd.DataFrame({"g": grp, "v": rev})
+    out[:] = df.groupby("g", sort=False)["v"].cummin().to_numpy()[::-1]
+    return out

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from fcsim import __version__
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "build_parser", "main", "setup_logging"]
 
 #: Subcommand modules, in the order ``fcsim --help`` lists them. A module that is not
 #: present (a part not yet built) is left out of the parser.
@@ -48,16 +48,60 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class _Once(logging.Filter):
+    """Lets each warning (or error) message through once per command."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+class _Format(logging.Formatter):
+    """``warning: message`` (``-v``: ``warning fcsim.module: message``)."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__()
+        self.verbose = verbose
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = record.levelname.lower()
+        where = f" {record.name}" if self.verbose else ""
+        return f"{level}{where}: {record.getMessage()}"
+
+
+def setup_logging(verbose: bool) -> logging.Handler:
+    """Diagnostics to stderr, each warning once (Python warnings included); returns the
+    handler (replacing the one an earlier call installed)."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "fcsim_cli", False):
+            root.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.fcsim_cli = True  # type: ignore[attr-defined]
+    handler.addFilter(_Once())
+    handler.setFormatter(_Format(verbose))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.captureWarnings(True)
+    return handler
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     words = list(sys.argv[1:] if argv is None else argv)
     command = next((w for w in words if not w.startswith("-")), None)
     parser = build_parser(command if command in COMMAND_MODULES else None)
     args = parser.parse_args(words)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -5,18 +5,21 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from datetime import tzinfo
+from typing import Any
 
 import pandas as pd
 
 from fcsim.model.timezone import TimeZoneError, parse_tz
 
 __all__ = [
+    "add_scenario_tz_argument",
     "add_tz_argument",
     "duration_minutes",
     "int_at_least",
     "non_negative_int",
     "positive_float",
     "positive_int",
+    "scenario_overrides",
     "time_zone",
     "unit_interval",
     "utc_timestamp",
@@ -108,3 +111,24 @@ def add_tz_argument(p: argparse.ArgumentParser, help_default: str) -> None:
                    metavar="ZONE",
                    help="the site's time zone: an IANA name (Asia/Shanghai, Europe/Amsterdam), "
                         f"an offset (+08:00) or hours (8, -5); default: {help_default}")
+
+
+def add_scenario_tz_argument(p: argparse.ArgumentParser) -> None:
+    """``--tz ZONE`` (alias ``--utc-offset``) for a command that simulates: it sets the
+    scenario's ``[scenario] time_zone`` (:func:`scenario_overrides`)."""
+    add_tz_argument(p, "the scenario's [scenario] time_zone")
+
+
+def scenario_overrides(args: argparse.Namespace, scenario: Any) -> list[str]:
+    """The command's ``--set`` overrides, plus, when ``--tz`` was given, the scenario's
+    ``time_zone`` and its ``start`` at the same local wall time in that zone (a scenario that
+    starts Monday 00:00 still starts Monday 00:00, now local to the zone given)."""
+    from fcsim.model.timezone import tz_name
+    from fcsim.scenarios import apply_overrides
+
+    out = list(getattr(args, "overrides", None) or [])
+    if getattr(args, "tz", None) is None:
+        return out
+    start = (apply_overrides(scenario, out) if out else scenario).scenario.start
+    wall = start.replace(tzinfo=None).isoformat()  # a TOML local date-time: read in the zone
+    return [*out, f"scenario.time_zone={tz_name(args.tz)!r}", f"scenario.start={wall}"]

@@ -69,8 +69,6 @@ def _run(args: argparse.Namespace) -> int:
     if not cal.durations.empty:
         print(cal.durations[["field", "category", "n", "dist", "best", "reason"]]
               .to_string(index=False))
-    for w in cal.warnings:
-        print(f"warning: {w}")
     sc = cal.scenario
     staff = ", ".join(f"{g} {max(s.hourly(on_call=False))}" for g, s in sc.staff.items())
     kept = args.keep_roster or any("arrivals only" in w for w in cal.warnings)
@@ -78,5 +76,6 @@ def _run(args: argparse.Namespace) -> int:
           + f" (busiest hour: {staff})")
     print(f"time zone {sc.scenario.time_zone}, start {sc.scenario.start.isoformat()}, "
           f"{sc.scenario.days:g} days, drain {sc.scenario.drain_max_days:g} days")
-    print(f"→ {path}")
+    # cal.warnings were logged as they arose: the CLI's log handler has shown each once
+    print(f"→ {path}" + (f" ({len(cal.warnings)} warning(s) above)" if cal.warnings else ""))
     return 0

@@ -2,7 +2,8 @@
 
 ``compare``: the same KPI code on both logs; observed values against the simulated 95 %
 prediction intervals, stage-duration and cycle-time distances, the hour-of-week arrival
-profile, and a figure for each. ``replay``: run a scenario (another roster with ``--set``) on
+profile, a figure for each and one self-contained report page (``report.html``).
+``replay``: run a scenario (another roster with ``--set``) on
 exactly the observed arrivals and report the KPI differences against what happened.
 """
 
@@ -13,7 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from fcsim.cli._args import add_tz_argument, utc_timestamp
+from fcsim.cli._args import (
+    add_scenario_tz_argument,
+    add_tz_argument,
+    scenario_overrides,
+    utc_timestamp,
+)
 
 __all__ = ["register"]
 
@@ -25,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("simulated", type=Path, help="simulated log directory (fcsim run --out)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     add_tz_argument(p, "the simulated log's (manifest time_zone, else its start's offset)")
-    p.add_argument("--lang", choices=("en", "zh"), default="en")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
     p.set_defaults(func=_compare)
     r = sub.add_parser("replay", help="run a scenario on exactly the observed arrivals",
                        description=__doc__)
@@ -37,15 +43,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--to", dest="end", type=utc_timestamp, help="window end (with offset)")
     r.add_argument("--replications", type=int, default=10)
     r.add_argument("--seed", type=int, default=1)
+    add_scenario_tz_argument(r)
     r.add_argument("--out", type=Path, help="write differences.csv here")
     r.set_defaults(func=_replay)
 
 
 def _compare(args: argparse.Namespace) -> int:
-
     from fcsim.compare import compare
+    from fcsim.compare.core import simulated_time_zone
     from fcsim.eventlog import read_log
-    from fcsim.plotting.compare import plot_arrival_profile, plot_intervals, plot_stage_ecdf
+    from fcsim.model.timezone import tz_name
+    from fcsim.report import build_compare_report
 
     obs, sim = read_log(args.observed), read_log(args.simulated)
     c = compare(obs, sim, tz=args.tz)
@@ -53,12 +61,9 @@ def _compare(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name in ("indicators", "clocks", "distances", "arrivals"):
         getattr(c, name).to_csv(out / f"{name}.csv", index=False)
-    plot_intervals(c.indicators, lang=args.lang).savefig(out / "indicators.png")
-    plot_intervals(c.clocks, lang=args.lang).savefig(out / "clocks.png")
-    plot_arrival_profile(c.arrivals, lang=args.lang).savefig(out / "arrivals.png")
-    for stage in c.distances["stage"]:
-        plot_stage_ecdf(c.samples, c.distances, stage, lang=args.lang).savefig(
-            out / f"stage_{stage}.png")
+    zone = tz_name(args.tz if args.tz is not None else simulated_time_zone(sim))
+    build_compare_report(c, out, lang=args.lang, zone=zone, n_observed=len(obs.tickets),
+                         n_simulated=len(sim.tickets))
     from fcsim.cli.validate import write_outputs
     from fcsim.compare.unfinished import horizon_of, unfinished_at_horizon
     from fcsim.validate import distances_table, summary, validation_table
@@ -83,19 +88,21 @@ def _compare(args: argparse.Namespace) -> int:
         print("warning: one simulated replication: no prediction intervals (run with -r 2 "
               "or more)")
     print(unfinished.line())
-    print(f"→ {out}/ (and validation/: validation.csv, distances.csv, summary.json, "
-          "report.html)")
+    print(f"→ {out}/ (indicators.csv, clocks.csv, distances.csv, arrivals.csv, report.html, "
+          "figures *.png; validation/: validation.csv, distances.csv, summary.json, report.html)")
     return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
     from fcsim.compare import replay_differences
     from fcsim.eventlog import read_log
-    from fcsim.scenarios import load_scenario
+    from fcsim.scenarios import apply_overrides, load_scenario
     from fcsim.sim.trace import replay
 
     obs = read_log(args.observed)
     sc = load_scenario(args.scenario)
+    if args.tz is not None:  # both runs in the site's zone (the roster's hours are local)
+        sc = apply_overrides(sc, scenario_overrides(argparse.Namespace(tz=args.tz), sc))
     window = None
     if args.start is not None or args.end is not None:
         window = (args.start or pd.Timestamp.min.tz_localize("UTC"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -119,7 +120,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_status)
 
     p = sub.add_parser("export", help="write the standard event log")
-    p.add_argument("out", type=Path)
+    p.add_argument("--out", type=Path, dest="out_dir", metavar="DIR",
+                   help="output directory")
+    p.add_argument("out", type=Path, nargs="?", default=None, metavar="DIR",
+                   help="deprecated: use --out DIR (kept for one release)")
     p.add_argument("--anonymise", action="store_true",
                    help="keyed pseudonyms for contact, phone, location and staff; phone "
                         "numbers, e-mails and names scrubbed from free text")
@@ -264,12 +268,27 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_dir(args: argparse.Namespace) -> Path:
+    """``--out DIR``, or the deprecated positional ``DIR`` (with a warning)."""
+    if args.out_dir is not None and args.out is not None and args.out_dir != args.out:
+        raise ValueError(f"two output directories given: --out {args.out_dir} and {args.out}")
+    if args.out_dir is not None:
+        return Path(args.out_dir)
+    if args.out is None:
+        raise ValueError("say where to write: fcsim record export --out DIR")
+    logging.getLogger("fcsim.cli").warning(
+        "'fcsim record export DIR' is deprecated and goes in the next release: "
+        "use 'fcsim record export --out %s'", args.out)
+    return Path(args.out)
+
+
 def _export(args: argparse.Namespace) -> int:
     from fcsim.eventlog import write_log
 
+    out = _export_dir(args)
     log = _recorder(args).export(anonymise=args.anonymise, drop_free_text=args.drop_free_text)
-    write_log(log, args.out, fmt=args.format)
-    print(f"wrote {len(log.tickets)} tickets, {len(log.events)} events to {args.out}")
+    write_log(log, out, fmt=args.format)
+    print(f"wrote {len(log.tickets)} tickets, {len(log.events)} events to {out}")
     return 0
 
 

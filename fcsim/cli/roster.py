@@ -16,7 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-from fcsim.cli._args import add_tz_argument, int_at_least, positive_float, positive_int
+from fcsim.cli._args import (
+    add_scenario_tz_argument,
+    int_at_least,
+    positive_float,
+    positive_int,
+    scenario_overrides,
+)
 
 __all__ = ["register"]
 
@@ -54,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true",
                    help="8 weeks per roster, 4 iterations: a first answer in about a minute")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
-    add_tz_argument(p, "the scenario's time_zone")
+    add_scenario_tz_argument(p)
     p.set_defaults(func=_run)
 
 
@@ -70,7 +76,6 @@ def default_targets(scenario: object, groups: list[str]) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from fcsim.model.timezone import tz_name
     from fcsim.roster.loop import LoopSettings, roster_loop
     from fcsim.roster.outputs import write_outputs
     from fcsim.roster.people import load_people
@@ -80,9 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     from fcsim.staffing.targets import parse_target
 
     scen = load_scenario(args.scenario)
-    overrides = list(args.overrides)
-    if args.tz is not None:
-        overrides.append(f'scenario.time_zone="{tz_name(args.tz)}"')
+    overrides = scenario_overrides(args, scen)
     if overrides:
         scen = apply_overrides(scen, overrides)
     groups = [g.strip() for g in args.group.split(",") if g.strip()]

@@ -2,9 +2,11 @@
 
 Writes into ``DIR``: the event log (``events.csv.gz``, ``tickets.csv.gz``, ``manifest.json``),
 the KPI tables (``control_points.csv``, ``indicators.csv``, ``periods.csv`` — weeks and months
-in the scenario's time zone — and ``ownership.csv``, fcsim's first-contact ownership measure)
-and ``report.html``. ``--set path.to.field=value`` overrides any scenario field (TOML syntax),
-validated like the file itself.
+in the scenario's time zone — and ``ownership.csv``, fcsim's first-contact ownership measure),
+``report.html`` with ``figures/*.png``, and ``kpi.xlsx`` (the manager's summary sheets; every
+clock row with ``--excel-all``). ``--no-report`` writes only the log, the KPI tables and the
+manifest. ``--set path.to.field=value`` overrides any scenario field (TOML syntax), validated
+like the file itself; ``--tz`` sets the scenario's time zone.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fcsim.cli._args import non_negative_int, positive_float, positive_int
+from fcsim.cli._args import (
+    add_scenario_tz_argument,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    scenario_overrides,
+)
 
 if TYPE_CHECKING:
     from fcsim.scenarios import Scenario
@@ -42,7 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("csv.gz", "csv", "parquet"), default="csv.gz",
                    dest="fmt", help="event-log file format")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
-    p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.add_argument("--no-report", action="store_true",
+                   help="write only the event log, the KPI tables and the manifest")
+    p.add_argument("--excel-all", action="store_true",
+                   help="kpi.xlsx also gets every clock row and the lateness per ticket")
+    add_scenario_tz_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.set_defaults(func=_run)
@@ -67,6 +79,7 @@ def with_start(scenario: Scenario, text: str) -> Scenario:
 
 
 def _run(args: argparse.Namespace) -> int:
+    t_start = time.perf_counter()
     from tqdm import tqdm
 
     from fcsim.cli._tables import indicator_table, ownership_line
@@ -76,8 +89,9 @@ def _run(args: argparse.Namespace) -> int:
     from fcsim.sim import simulate
 
     scenario = load_scenario(args.scenario)
-    if args.overrides:
-        scenario = apply_overrides(scenario, args.overrides)
+    overrides = scenario_overrides(args, scenario)
+    if overrides:
+        scenario = apply_overrides(scenario, overrides)
     if args.start is not None:
         scenario = with_start(scenario, args.start)
     days = args.days if args.days is not None else scenario.scenario.days
@@ -132,20 +146,25 @@ def _run(args: argparse.Namespace) -> int:
     write_kpi(result, out)
     extras: list[str] = []
     if not args.no_report:
-        from fcsim.report import build_report, write_workbook
+        from fcsim.report import RunData, build_report, write_workbook
 
-        build_report(out, lang=args.lang, figures_dir=out / "figures")
+        data = RunData(log, result.indicators, result.periods, result.control_points,
+                       result.ownership)
+        build_report(out, lang=args.lang, figures_dir=out / "figures", data=data)
         extras += ["report.html", "figures/*.png"]
         try:
-            write_workbook(out)
+            write_workbook(out, all_clocks=args.excel_all, log=log,
+                           indicators=result.indicators, periods=result.periods,
+                           clocks=result.control_points, ownership=result.ownership)
             extras.append("kpi.xlsx")
         except ImportError as exc:  # the Excel workbook is an optional extra
             extras.append(f"no kpi.xlsx: {exc}")
     print(indicator_table(result.indicators))
     print(ownership_line(result.ownership))
+    total_s = time.perf_counter() - t_start
     print(f"\n{scenario.name}: {len(log.tickets)} tickets, {len(log.events)} events, "
-          f"{days:g} day(s) × {args.replications} replication(s), seed {args.seed}, "
-          f"simulated in {sim_s:.1f} s")
+          f"{days:g} day(s) × {args.replications} replication(s), seed {args.seed}; "
+          f"simulated in {sim_s:.1f} s, {total_s:.1f} s in all (wall time)")
     print(unfinished.line())
     written = ("events, tickets, manifest.json, control_points.csv, indicators.csv, periods.csv, "
                "ownership.csv")

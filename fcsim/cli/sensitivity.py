@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fcsim.cli._args import positive_int
+from fcsim.cli._args import add_scenario_tz_argument, positive_int, scenario_overrides
 from fcsim.cli._tables import text_width
 
 __all__ = ["format_tornado", "register"]
@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", help="a shipped scenario name or a TOML file")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    dest="overrides", help="override a scenario field first (TOML syntax)")
+    add_scenario_tz_argument(p)
     p.add_argument("--ranges", type=Path, default=None, help="TOML file of [uncertain.*]")
     p.add_argument("--param", action="append", default=[], metavar="PATH=LOW,HIGH",
                    help="an uncertain parameter (repeat)")
@@ -95,8 +96,9 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     scen = load_scenario(args.scenario)
-    if args.overrides:
-        scen = apply_overrides(scen, args.overrides)
+    overrides = scenario_overrides(args, scen)
+    if overrides:
+        scen = apply_overrides(scen, overrides)
     params: list[UncertainParameter] = []
     if args.ranges is not None:
         params += load_uncertain_parameters(args.ranges, scen)

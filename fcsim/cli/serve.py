@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
                    help="SQLAlchemy URL of the store (default: %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
     p.add_argument("--port", type=int, default=8000, help="port (%(default)s)")
-    p.add_argument("--tz", default=None,
+    p.add_argument("--tz", "--utc-offset", dest="tz", default=None, metavar="ZONE",
                    help="the site's time zone for the pages: an IANA name (Asia/Shanghai), "
                         "an offset (+08:00) or hours (default: the store's site zone, "
                         "fcsim record site --tz; else UTC)")

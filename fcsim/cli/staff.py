@@ -20,7 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from fcsim.cli._args import add_tz_argument, positive_int, unit_interval
+from fcsim.cli._args import (
+    add_scenario_tz_argument,
+    positive_int,
+    scenario_overrides,
+    unit_interval,
+)
 
 __all__ = ["format_report", "register"]
 
@@ -33,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="staff group to roster (e.g. desk, engineering)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    dest="overrides", help="override a scenario field (TOML syntax)")
+    add_scenario_tz_argument(p)
     p.add_argument("--costs", type=Path, default=None, help="TOML file of shift patterns/costs")
     p.add_argument("--cost-per-hour", type=float, default=None,
                    help="price every pattern at this rate per person-hour (default: the "
@@ -61,7 +67,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="write summary.json, the CSV tables and report.html here")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
-    add_tz_argument(p, "the scenario's time_zone")
     p.set_defaults(func=_run)
 
 
@@ -165,16 +170,13 @@ def format_report(rep: object) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from fcsim.model.timezone import tz_name
     from fcsim.roster.outputs import write_json_atomic
     from fcsim.scenarios import apply_overrides, load_scenario
     from fcsim.staffing.roster import load_shift_costs
     from fcsim.staffing.staff_report import patterns_for, staff_group, staff_summary
 
     scen = load_scenario(args.scenario)
-    overrides = list(args.overrides)
-    if args.tz is not None:
-        overrides.append(f'scenario.time_zone="{tz_name(args.tz)}"')
+    overrides = scenario_overrides(args, scen)
     if overrides:
         scen = apply_overrides(scen, overrides)
     if args.role not in scen.staff:

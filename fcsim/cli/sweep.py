@@ -14,7 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from fcsim.cli._args import non_negative_int, positive_float, positive_int
+from fcsim.cli._args import (
+    add_scenario_tz_argument,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    scenario_overrides,
+)
 from fcsim.eventlog.io import write_bytes
 
 __all__ = ["format_sweep_table", "register"]
@@ -28,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="values of one field (TOML syntax); repeat for a factorial design")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    dest="overrides", help="a fixed override applied to every variant")
+    add_scenario_tz_argument(p)
     p.add_argument("--replications", "-r", type=positive_int, default=10,
                    help="replications per variant (default: 10)")
     p.add_argument("--days", type=positive_float, default=None,
@@ -110,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         res = sweep(base, args.vary, seed=args.seed, replications=args.replications,
-                    days=args.days, overrides=args.overrides, executor=executor,
+                    days=args.days, overrides=scenario_overrides(args, base), executor=executor,
                     workers=args.workers, progress=progress, warmup=warmup,
                     keep_logs=args.keep_log)
     finally:

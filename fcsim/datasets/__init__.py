@@ -16,15 +16,25 @@ E05   complaint misrouted to engineering, found on site, re-dispatched; customer
 E06   consultation answered at the desk
 E07   still open at the end of the log (dispatched, technician not yet there)
 ====  ==========================================================================
+
+The shared *real* logs are not shipped: :func:`shared_data_file` finds them through
+``$FCSIM_DATA`` (:mod:`fcsim.datasets.shared`).
 """
 
 from __future__ import annotations
 
 from importlib import resources
 
+from fcsim.datasets.shared import (
+    DATA_VARIABLE,
+    SharedDataMissing,
+    shared_data_dir,
+    shared_data_file,
+)
 from fcsim.eventlog import EventLog, read_log
 
-__all__ = ["example_log", "example_log_path"]
+__all__ = ["DATA_VARIABLE", "SharedDataMissing", "example_log", "example_log_path",
+           "shared_data_dir", "shared_data_file"]
 
 
 def example_log_path() -> str:

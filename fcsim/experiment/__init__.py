@@ -8,6 +8,7 @@ versions.
 """
 
 from fcsim.experiment.combine import combine_logs, concat_frames, merge_manifests
+from fcsim.experiment.mainguard import MainGuardError, check_main_guard
 from fcsim.experiment.manifest import experiment_manifest, versions, write_manifest
 from fcsim.experiment.replications import replications_for_half_width, replications_table
 from fcsim.experiment.runner import (
@@ -32,6 +33,7 @@ from fcsim.experiment.warmup import (
 
 __all__ = [
     "ExperimentResult",
+    "MainGuardError",
     "Mser5",
     "Progress",
     "SweepResult",
@@ -39,6 +41,7 @@ __all__ = [
     "Variant",
     "WarmupRule",
     "WholeWeeks",
+    "check_main_guard",
     "check_seed",
     "combine_logs",
     "concat_frames",

@@ -26,6 +26,7 @@ import pandas as pd
 
 from fcsim.eventlog import EventLog, write_log
 from fcsim.experiment.combine import combine_logs
+from fcsim.experiment.mainguard import check_main_guard
 from fcsim.experiment.manifest import experiment_manifest, write_manifest
 from fcsim.experiment.seeds import check_seed
 from fcsim.experiment.warmup import WarmupRule, warmup_window
@@ -161,6 +162,7 @@ def _execute(
     own = executor is None
     pool: cf.Executor
     if executor is None:
+        check_main_guard()  # before any worker imports the script again
         pool = default_executor(min(workers or os.cpu_count() or 1, total))
     else:
         pool = executor
@@ -176,8 +178,11 @@ def _execute(
                 for f in futures:
                     f.cancel()
                 scen, rep = tasks[i]
+                hint = (" (a worker process died: if this runs from a script, is the call "
+                        "under 'if __name__ == \"__main__\":'?)"
+                        if isinstance(exc, cf.process.BrokenProcessPool) else "")
                 raise RuntimeError(f"scenario {scen.name!r}, replication {rep}: "
-                                   f"{type(exc).__name__}: {exc}") from exc
+                                   f"{type(exc).__name__}: {exc}{hint}") from exc
             done += 1
             if progress:
                 progress(done, total)

@@ -17,7 +17,8 @@ from fcsim.plotting.indicators import (
     plot_indicators,
 )
 from fcsim.plotting.lateness import plot_lateness, plot_ripple
-from fcsim.plotting.timeline import plot_stage_times, plot_swimlane, swimlane_lanes
+from fcsim.plotting.swimlane import plot_swimlane, swimlane_lanes, swimlane_window
+from fcsim.plotting.timeline import plot_stage_times
 
 __all__ = [
     "Lang",
@@ -35,4 +36,5 @@ __all__ = [
     "plot_stage_times",
     "plot_swimlane",
     "swimlane_lanes",
+    "swimlane_window",
 ]

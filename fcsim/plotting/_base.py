@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.transforms import ScaledTranslation
 
-__all__ = ["CAUSE_COLOURS", "axes_for", "empty_note"]
+__all__ = ["CAUSE_COLOURS", "axes_for", "empty_note", "legend_below"]
 
 CAUSE_COLOURS = {
     "desk_wait": "#4e79a7",
@@ -36,3 +37,14 @@ def empty_note(ax: Axes, message: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, wrap=True)
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def legend_below(ax: Axes, *, ncols: int, below_in: float = 0.55) -> None:
+    """The axes' legend centred ``below_in`` inches under the axes, clear of the tick labels
+    and the x label whatever the axes' height (off the data)."""
+    fig = ax.get_figure()
+    if fig is None:
+        raise ValueError("ax does not belong to a figure")
+    where = ax.transAxes + ScaledTranslation(0.0, -below_in, fig.dpi_scale_trans)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=where,
+              ncols=ncols, fontsize="small", frameon=False)

@@ -1,8 +1,12 @@
 """A font with CJK glyphs for Chinese labels, found through matplotlib's font manager.
 
 Preference: Noto Sans CJK (TC, HK, SC, JP, KR; Debian package ``fonts-noto-cjk``), Source Han
-Sans, WenQuanYi, then any installed font that has the glyphs of the labels. When none is found,
-Chinese figures fall back to English labels and a warning is logged.
+Sans, WenQuanYi, then any installed font that has the glyphs of the labels.
+
+matplotlib keeps its font list in a cache built the first time it ran; a CJK font installed
+after that is not in the list. So when no CJK font is found, :func:`cjk_font` rebuilds the font
+list once (rescanning the system's fonts and rewriting the cache) and looks again. Only when
+there is still none do Chinese figures fall back to English labels, with a logged warning.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Literal
 import matplotlib
 from matplotlib import font_manager, ft2font
 
-__all__ = ["Lang", "cjk_font", "effective_lang", "figure_style"]
+__all__ = ["Lang", "cjk_font", "effective_lang", "figure_style", "rebuild_font_list"]
 
 Lang = Literal["zh", "en"]
 
@@ -38,9 +42,43 @@ def _has_glyphs(path: str) -> bool:
     return all(font.get_char_index(ord(ch)) != 0 for ch in _PROBE)
 
 
+def rebuild_font_list() -> None:
+    """Rebuild matplotlib's font list from the fonts installed now (and rewrite its cache)."""
+    load = getattr(font_manager, "_load_fontmanager", None)
+    if load is not None:
+        fm = load(try_read_cache=False)
+        font_manager.fontManager = fm
+        font_manager.findfont = fm.findfont
+        font_manager.get_font_names = fm.get_font_names
+        return
+    known = {e.fname for e in font_manager.fontManager.ttflist}  # pragma: no cover
+    for path in font_manager.findSystemFonts():  # pragma: no cover - other matplotlib
+        if path not in known:
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of an installed font with CJK glyphs, or ``None``."""
+    """The family name of an installed font with CJK glyphs, or ``None``.
+
+    When matplotlib's font list has none (a cache older than the font), the list is rebuilt
+    once (:func:`rebuild_font_list`) and searched again; the answer is then remembered.
+    """
+    found = _search_cjk()
+    if found is None:
+        _log.info("no CJK font in matplotlib's font list: rebuilding it once (its cache may "
+                  "predate the font's installation)")
+        rebuild_font_list()
+        found = _search_cjk()
+        if found is not None:
+            _log.info("found %s after rebuilding matplotlib's font list", found)
+    return found
+
+
+def _search_cjk() -> str | None:
     entries = font_manager.fontManager.ttflist
     by_name: dict[str, str] = {}
     for e in entries:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from fcsim.model.control_points import CLOCK_NAMES
 from fcsim.model.indicators import INDICATOR_IDS, INDICATORS
@@ -82,7 +83,8 @@ def plot_indicators(indicators: pd.DataFrame, *, lang: Lang = "en", ax: Axes | N
         ax.set_yticks(np.arange(len(ids)), [indicator_label(i, lang) for i in ids])
         ax.invert_yaxis()
         ax.set_xlabel(f"{text('value', lang)} (%)")
-        ax.legend(loc="lower left", fontsize="small")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=4, fontsize="small",
+                  frameon=False)
         ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -108,7 +110,8 @@ def plot_compliance(compliance: pd.DataFrame, *, lang: Lang = "en", ax: Axes | N
         ax.set_xticks(range(grid.shape[1]), [clock_label(c, lang) for c in grid.columns],
                       rotation=35, ha="right")
         ax.set_yticks(range(grid.shape[0]), [category_label(c, lang) for c in grid.index])
-        fig.colorbar(im, ax=ax, label=text("share_met", lang))
+        bar = fig.colorbar(im, ax=ax, label=text("share_met", lang))
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     return fig
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+from typing import Any
+
+import pandas as pd
+
 from fcsim.model.activities import ACTIVITY_LABELS, Activity, Role
 from fcsim.model.control_points import SEED_CONTROL_POINTS
 from fcsim.model.indicators import INDICATORS
@@ -13,9 +18,13 @@ __all__ = [
     "category_label",
     "cause_label",
     "clock_label",
+    "group_label",
     "indicator_label",
+    "lane_label",
     "role_label",
+    "short_ticket_id",
     "text",
+    "ticket_label",
 ]
 
 _ROLE = {
@@ -73,6 +82,33 @@ _TEXT: dict[str, tuple[str, str]] = {
     "nothing": ("無資料", "no data"),
     "met": ("達標", "met"),
     "not_met": ("未達標", "not met"),
+    "queue_deferred": ("平均排隊單數（含延至早班）", "mean tickets waiting (incl. deferred)"),
+    "emergency_bar": ("緊急工單", "emergency ticket"),
+    "routine_bar": ("常規工單（每單一色）", "routine ticket (one colour each)"),
+    "travel_bar": ("途中（淺色）", "travel (light)"),
+    "preempted_gap": ("被搶佔的空檔", "preempted (gap)"),
+    "handover_gap": ("交班交接的空檔", "shift handover (gap)"),
+    "event_mark": ("事件", "event"),
+    "unnamed": ("未記名", "no one named"),
+    "not_measurable": ("無法量測", "not measurable"),
+    "percent": ("%", "%"),
+    "hours": ("小時", "hours"),
+    "days_unit": ("天", "days"),
+    "received": ("受理", "received"),
+    "hour_local": ("時（{zone}）", "hour ({zone})"),
+    "ripple_delay": ("中斷時間", "time the work was interrupted"),
+    "ripple_late": ("其中造成遲延（歸因於搶佔）", "of which made tickets late (preemption)"),
+    "urgent": ("緊急", "emergency"),
+    "late_note": ("，遲延 {:.1f} 分鐘", ", {:.1f} min late"),
+}
+_GROUP = {
+    "desk": ("前臺", "front desk"),
+    "engineering": ("工程部", "engineering"),
+    "security": ("保安部", "security"),
+    "housekeeping": ("客房清潔部", "housekeeping"),
+    "customer_service": ("客服部", "customer service"),
+    "supervisors": ("主管", "supervisors"),
+    "managers": ("經理", "managers"),
 }
 
 
@@ -125,6 +161,45 @@ def role_label(role: str, lang: Lang) -> str:
 def cause_label(cause: str, lang: Lang) -> str:
     """Label of a lateness cause (:data:`fcsim.analysis.CAUSES`)."""
     return _pick(_CAUSE[cause], lang) if cause in _CAUSE else cause
+
+
+def group_label(group: str, lang: Lang) -> str:
+    """Label of a staff group or department of the shipped scenarios (the id otherwise)."""
+    return _pick(_GROUP[group], lang) if group in _GROUP else group
+
+
+def short_ticket_id(ticket_id: str) -> str:
+    """A ticket id without the simulator's ``<scenario>-r<replication>-`` prefix."""
+    head, sep, tail = str(ticket_id).rpartition("-r")
+    if sep and head and "-" in tail:
+        rep, _, num = tail.partition("-")
+        if rep.isdigit() and num:
+            return num
+    return str(ticket_id)
+
+
+def ticket_label(ticket_id: str, category: str | None, received_at: Any, tz: tzinfo | str,
+                 lang: Lang, *, emergency: bool = False) -> str:
+    """``000123 · 工程 · 03-06 21:10`` (short id, category, local receipt); an emergency says
+    so (``000124 緊急 · 工程 …``, ``000124 emergency · engineering …``)."""
+    parts = [short_ticket_id(ticket_id) + (f" {text('urgent', lang)}" if emergency else "")]
+    if category is not None and category == category and str(category):
+        parts.append(category_label(str(category), lang))
+    if received_at is not None and not pd.isna(received_at):
+        parts.append(pd.Timestamp(received_at).tz_convert(tz).strftime("%m-%d %H:%M"))
+    return " · ".join(parts)
+
+
+def lane_label(lane: str, role: str, member: Any, lang: Lang) -> str:
+    """A swimlane's label: the person, their group and shift (``eng-1 · 工程部 08–17``); a
+    lane without a person (the role alone, e.g. a call received at the desk) says so."""
+    if member is not None:
+        dept = member.department or member.group
+        call = ("（待命）" if lang == "zh" else " (on call)") if member.on_call else ""
+        return f"{lane} · {group_label(str(dept), lang)} {member.hours}{call}"
+    if lane == role:
+        return f"{role_label(role, lang)} · {text('unnamed', lang)}"
+    return lane
 
 
 def category_label(category: str, lang: Lang) -> str:

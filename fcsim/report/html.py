@@ -1,24 +1,22 @@
-"""The run report: one self-contained HTML page (figures embedded as base64 PNG data URIs).
+"""The run report: one self-contained page built with the shared shell (:mod:`.shell`).
 
 :func:`build_report` reads a run directory (the log via :func:`fcsim.eventlog.read_log`,
 ``indicators.csv``, ``periods.csv``, ``control_points.csv``, ``ownership.csv``,
-``manifest.json``) and writes ``report.html`` beside them: the scenario, the indicator table
+``manifest.json``) — or takes them from memory (``data=``, as ``fcsim run`` does, so nothing
+is read back) — and writes ``report.html`` beside them: the scenario, the indicator table
 against targets, the weekly statistics table (信息三率統計表), fcsim's first-contact ownership
 measure and the figures, in Chinese or English. Dates and hours are local to the site's zone
-(the manifest's ``time_zone``, else its start's offset, else UTC). The page loads no
-external resource and needs no JavaScript; a Content-Security-Policy forbids anything but
-inline styles and ``data:`` images.
+(the manifest's ``time_zone``, else its start's offset, else UTC). The page loads no external
+resource and needs no JavaScript (:data:`~fcsim.report.shell.CSP`).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import logging
-from collections.abc import Callable
-from datetime import UTC, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -27,28 +25,18 @@ from matplotlib.figure import Figure
 
 from fcsim import analysis
 from fcsim.eventlog import EventLog, read_log
-from fcsim.kpi.zones import manifest_time_zone
 from fcsim.model.indicators import INDICATOR_IDS
-from fcsim.model.timezone import tz_name
-from fcsim.plotting import (
-    Lang,
-    effective_lang,
-    indicator_rows,
-    plot_compliance,
-    plot_hour_of_week,
-    plot_indicators,
-    plot_lateness,
-    plot_ripple,
-    plot_stage_times,
-    plot_swimlane,
-)
-from fcsim.plotting.labels import indicator_label, role_label, text
+from fcsim.plotting import Lang, effective_lang, indicator_rows
+from fcsim.plotting.labels import indicator_label
+from fcsim.report.run_figures import RunData, local_tz, run_figures
+from fcsim.report.shell import CSP, Bilingual, FigureBlock, Section, write_page
+from fcsim.report.shell import figure_png as shell_figure_png
+from fcsim.report.shell import render_page as shell_render_page
 
-__all__ = ["build_report", "figure_png", "read_table", "render_page", "swimlane_tickets"]
+__all__ = ["CSP", "RunData", "build_report", "figure_png", "read_run", "read_table", "render_page",
+           "run_sections", "swimlane_tickets"]
 
 _log = logging.getLogger(__name__)
-
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 _T: dict[str, tuple[str, str]] = {
     "title": ("首接負責制運行報告", "First-contact responsibility: run report"),
@@ -90,7 +78,24 @@ _T: dict[str, tuple[str, str]] = {
         "the owner or a logged successor. fcsim's own measure: not one of the six indicators, "
         "no target."),
     "zone": ("時區", "time zone"),
+    "ind_text": ("每項指標的數值與 95 % 區間，對照種子文件的目標；"
+                 "「= 100 %」的目標只有零失誤才算達標。",
+                 "Each indicator with its 95 % interval, against the seed's target; an "
+                 "'= 100 %' target is met only by a perfect record."),
+    "per_text": ("每週（當地時間週一 0 時起）的信息三率統計表，括號內為分子/分母。",
+                 "The weekly statistics table, weeks from Monday 00:00 local time; "
+                 "numerator/denominator in brackets."),
+    "fig_text": ("熱圖以當地時間顯示；排隊單數包含延至早班處理的請求。泳道圖只顯示一個班次，"
+                 "緊急工單為紅色；遲延圖與泳道圖以相同的工單編號標示。",
+                 "Heatmaps are in local time; the queue counts requests deferred to the "
+                 "morning shift. The swimlane shows one shift, emergencies in red; the "
+                 "lateness chart and the swimlane name tickets by the same short ids."),
 }
+
+
+def _b(key: str) -> Bilingual:
+    zh, en = _T[key]
+    return Bilingual(zh, en)
 
 
 def _t(key: str, lang: Lang) -> str:
@@ -108,27 +113,18 @@ def read_table(path: Path) -> pd.DataFrame | None:
         raise ValueError(f"{path}: cannot be read as CSV ({exc})") from None
 
 
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def figure_png(fig: Figure) -> str:
-    """A figure as a base64 PNG (for a ``data:`` image)."""
-    return _png(fig)
+    """A figure as a base64 PNG (for a ``data:`` image in an HTML fragment)."""
+    return base64.b64encode(shell_figure_png(fig)).decode("ascii")
 
 
 def render_page(title: str, sections: list[tuple[str, str, str]], *, lang: str = "zh") -> str:
-    """A self-contained page (same style and Content-Security-Policy as the run report) of
-    ``(id, heading, body HTML)`` sections; the bodies are trusted HTML fragments."""
-    body = "".join(f'<section id="{html.escape(sid)}"><h2>{html.escape(head)}</h2>{frag}'
-                   "</section>" for sid, head, frag in sections)
-    return ("<!DOCTYPE html>\n"
-            f'<html lang="{"zh-Hant" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1>{body}</body></html>\n")
+    """A page of the report shell from ``(id, heading, body HTML)`` sections already written
+    in ``lang`` (the bodies are trusted HTML fragments)."""
+    return shell_render_page(
+        Bilingual(title, title),
+        [Section(sid, Bilingual(head, head), html=Bilingual(frag, frag))
+         for sid, head, frag in sections], lang=effective_lang(lang))  # type: ignore[arg-type]
 
 
 def _pct(v: Any) -> str:
@@ -161,8 +157,7 @@ def _scenario_section(log: EventLog, manifest: dict[str, Any] | None, lang: Lang
     rows.append((_t("tickets", lang), str(len(log.tickets))))
     rows.append((_t("events", lang), str(len(log.events))))
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    return (f'<section id="scenario"><h2>{_t("scenario", lang)}</h2>'
-            f'<table class="scenario">{body}</table></section>')
+    return f'<table class="scenario">{body}</table>'
 
 
 def _indicator_section(indicators: pd.DataFrame, lang: Lang) -> str:
@@ -189,15 +184,13 @@ def _indicator_section(indicators: pd.DataFrame, lang: Lang) -> str:
         out.append(f'<tr class="indicator-row{cls}" data-indicator="{_esc(r.indicator)}">'
                    f"{tds}</tr>")
     ths = "".join(f"<th>{h}</th>" for h in head)
-    return (f'<section id="indicators"><h2>{_t("indicators", lang)}</h2>'
-            f'<table id="indicator-table"><thead><tr>{ths}</tr></thead>'
-            f'<tbody>{"".join(out)}</tbody></table></section>')
+    return (f'<table id="indicator-table"><thead><tr>{ths}</tr></thead>'
+            f'<tbody>{"".join(out)}</tbody></table>')
 
 
 def _period_section(periods: pd.DataFrame | None, lang: Lang) -> str:
-    h = f'<section id="periods"><h2>{_t("periods", lang)}</h2>'
     if periods is None or periods.empty:
-        return h + f"<p>{_t('absent', lang)}</p></section>"
+        return f"<p>{_t('absent', lang)}</p>"
     p = periods.copy()
     note = ""
     if p["replication"].notna().any():
@@ -234,14 +227,13 @@ def _period_section(periods: pd.DataFrame | None, lang: Lang) -> str:
             cells.append(_pct(row["value"]) + n)
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     ths = "".join(f"<th>{x}</th>" for x in head)
-    return (h + note + f'<table id="period-table"><thead><tr>{ths}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></section>')
+    return (note + f'<table id="period-table"><thead><tr>{ths}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def _ownership_section(own: pd.DataFrame | None, lang: Lang) -> str:
-    h = f'<section id="ownership"><h2>{_t("ownership", lang)}</h2>'
     if own is None or own.empty:
-        return h + f"<p>{_t('absent', lang)}</p></section>"
+        return f"<p>{_t('absent', lang)}</p>"
     reps = own[own["level"] == "replication"]
     single = len(reps) > 0 and reps.groupby(
         reps["scenario"].astype(object).fillna(""))["replication"].nunique().max() == 1
@@ -258,116 +250,64 @@ def _ownership_section(own: pd.DataFrame | None, lang: Lang) -> str:
         cells = [scen, _pct(r.value), ci, counts]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     ths = "".join(f"<th>{x}</th>" for x in head)
-    return (h + f'<p>{html.escape(_t("ownership_note", lang))}</p>'
+    return (f'<p>{html.escape(_t("ownership_note", lang))}</p>'
             f'<table id="ownership-table"><thead><tr>{ths}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></section>')
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def swimlane_tickets(log: EventLog, *, limit: int = 10) -> list[str]:
-    """Tickets for the report's swimlane: of the first scenario and replication, those with a
-    preemption or a second pass (up to 3) and the emergencies that preempted them, filled up to
-    ``limit`` with the tickets that began nearest in time to the first of them (or to the
-    log's start)."""
-    ev = log.events
-    if ev.empty:
-        return []
-    first_scen = ev["scenario"].astype(object).fillna("").astype(str)
-    first_rep = ev["replication"].astype("Int64").fillna(-1)
-    sel = ev[(first_scen == first_scen.iloc[0]) & (first_rep == first_rep.iloc[0])]
-    act = sel["activity"].astype(str)
-    special = list(dict.fromkeys(
-        sel.loc[act.isin(["preempted", "rejected"]), "ticket_id"].astype(str)))[:3]
-    rip = analysis.emergency_ripple(log)
-    emerg = rip.loc[rip["ticket_id"].astype(str).isin(special), "emergency_id"].dropna()
-    chosen = list(dict.fromkeys([*special, *map(str, emerg)]))
-    first = sel.groupby(sel["ticket_id"].astype(str), sort=False)["timestamp"].min()
-    anchor = first[chosen[0]] if chosen else first.min()
-    order = (first - anchor).abs().sort_values(kind="stable").index
-    for t in order:
-        if len(chosen) >= limit:
-            break
-        if t not in chosen:
-            chosen.append(t)
-    return chosen
+    """Tickets for a run's swimlane, without clock rows: of the first scenario and
+    replication, the shift of the first second pass (else the first full shift) and the
+    tickets active in it, up to ``limit`` (see :func:`fcsim.analysis.swimlane_choice`)."""
+    ids, _ = analysis.swimlane_choice(log, tz=local_tz(log), limit=limit,
+                                      shift_starts_h=analysis.desk_shift_starts(log.manifest))
+    return ids
 
 
 def _local_tz(log: EventLog) -> tzinfo:
-    """The site's zone: the manifest's ``time_zone`` (of the log's first scenario, or the
-    observed log's), else the offset of the manifest's ``start`` (or of its window's start),
-    else UTC."""
-    manifest = log.manifest
-    names = sorted({str(x) for x in log.tickets["scenario"].dropna().unique()})
-    for sc in [*names, None]:
-        zone = manifest_time_zone(manifest, sc)
-        if zone is not None:
-            return zone
-    if manifest:
-        for cand in (manifest.get("start"), (manifest.get("window") or [None])[0]):
-            if isinstance(cand, str):
-                try:
-                    ts = pd.Timestamp(cand)
-                except ValueError:
-                    continue
-                if ts.tzinfo is not None:
-                    return ts.tzinfo
-    return UTC
+    """The site's zone (:func:`fcsim.report.run_figures.local_tz`)."""
+    return local_tz(log)
 
 
-def _figures(log: EventLog, clocks: pd.DataFrame | None, indicators: pd.DataFrame,
-             lang: Lang) -> list[tuple[str, str, str]]:
-    """(id, caption, base64 PNG) of every figure."""
-    made: list[tuple[str, str, Callable[[], Figure]]] = []
-    made.append(("fig-indicators", text("indicators_title", lang),
-                 lambda: plot_indicators(indicators, lang=lang)))
-    if clocks is not None:
-        made.append(("fig-compliance", text("compliance_title", lang),
-                     lambda: plot_compliance(analysis.clock_compliance(clocks, log.tickets),
-                                             lang=lang)))
-    tz = _local_tz(log)
-    profile = analysis.hour_of_week_profile(log, tz=tz)
-    zone = tz_name(tz)
-    panels = [("arrivals", "all")]
-    roles = [r for r in ("desk", "technician") if (profile["role"] == r).any()]
-    panels += [(m, r) for m in ("utilisation", "queue") for r in roles]
-    def heatmap(metric: str, role: str) -> Callable[[], Figure]:
-        return lambda: plot_hour_of_week(profile, metric=metric, role=role, lang=lang)
+def read_run(run_dir: str | Path) -> RunData:
+    """A run directory's log and KPI tables.
 
-    for metric, role in panels:
-        made.append((f"fig-how-{metric}-{role}",
-                     f"{text(metric, lang)} — {role_label(role, lang)} ({zone})",
-                     heatmap(metric, role)))
-    made.append(("fig-stages", text("stages_title", lang),
-                 lambda: plot_stage_times(analysis.stage_summary(analysis.stage_times(log)),
-                                          lang=lang)))
-    made.append(("fig-swimlane", text("swimlane_title", lang),
-                 lambda: plot_swimlane(analysis.swimlane_segments(log, swimlane_tickets(log)),
-                                       lang=lang, tz=tz)))
-    if clocks is not None:
-        made.append(("fig-lateness", text("lateness_title", lang),
-                     lambda: plot_lateness(analysis.lateness_by_ticket(
-                         analysis.attribute_lateness(log, clocks)), lang=lang)))
-    made.append(("fig-ripple", text("ripple_title", lang),
-                 lambda: plot_ripple(analysis.ripple_summary(analysis.emergency_ripple(log)),
-                                     lang=lang)))
-    return [(fid, cap, _png(make())) for fid, cap, make in made]
+    Raises
+    ------
+    FileNotFoundError
+        When ``indicators.csv`` is absent.
+    """
+    d = Path(run_dir)
+    log = read_log(d)
+    indicators = read_table(d / "indicators.csv")
+    if indicators is None:
+        raise FileNotFoundError(f"{d / 'indicators.csv'}: the run has no indicator table")
+    return RunData(log, indicators, read_table(d / "periods.csv"),
+                   read_table(d / "control_points.csv"), read_table(d / "ownership.csv"))
 
 
-_STYLE = """
-body{font-family:"Noto Sans CJK TC","Noto Sans CJK SC","Microsoft JhengHei","PingFang TC",
-sans-serif;margin:2em auto;max-width:1100px;color:#222;background:#fff}
-table{border-collapse:collapse;margin:0.5em 0 1.5em}
-th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:left;font-size:0.9em}
-thead th{background:#f0f0f0}
-tr.met td:nth-last-child(3){color:#1a7f37}
-tr.not-met td:nth-last-child(3){color:#cf222e;font-weight:bold}
-figure{margin:1em 0}
-figure img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:0.9em;color:#555}
-"""
+def run_sections(data: RunData, lang: Lang) -> list[Section]:
+    """The run report's sections, with its figures rendered in ``lang``."""
+    log = data.log
+    figs: list[FigureBlock] = run_figures(data, lang)
+
+    def both(fn: Any, *args: Any) -> Bilingual:
+        return Bilingual(fn(*args, "zh"), fn(*args, "en"))
+
+    clocks_note = [] if data.clocks is not None else [_b("clocks_absent")]
+    return [
+        Section("scenario", _b("scenario"), html=both(_scenario_section, log, log.manifest)),
+        Section("indicators", _b("indicators"), text=[_b("ind_text")],
+                html=both(_indicator_section, data.indicators)),
+        Section("periods", _b("periods"), text=[_b("per_text")],
+                html=both(_period_section, data.periods)),
+        Section("ownership", _b("ownership"), html=both(_ownership_section, data.ownership)),
+        Section("figures", _b("figures"), text=[_b("fig_text"), *clocks_note], figures=figs),
+    ]
 
 
 def build_report(run_dir: str | Path, *, lang: Lang = "zh", out: str | Path | None = None,
-                 figures_dir: str | Path | None = None) -> Path:
+                 figures_dir: str | Path | None = None, data: RunData | None = None) -> Path:
     """Write ``report.html`` for a run directory and return its path.
 
     Parameters
@@ -381,7 +321,11 @@ def build_report(run_dir: str | Path, *, lang: Lang = "zh", out: str | Path | No
     out
         Where to write (default ``run_dir / "report.html"``).
     figures_dir
-        When given, every figure is also written there as ``<figure id>.png``.
+        When given, every figure is also written there as ``<figure id>.png`` (the same bytes
+        the page embeds: each figure is rendered once).
+    data
+        The run's log and tables already in memory (``fcsim run``): nothing is read from
+        ``run_dir``. The page is the same as from the files.
 
     Raises
     ------
@@ -390,40 +334,14 @@ def build_report(run_dir: str | Path, *, lang: Lang = "zh", out: str | Path | No
     """
     d = Path(run_dir)
     lang = effective_lang(lang)
-    log = read_log(d)
-    indicators = read_table(d / "indicators.csv")
-    if indicators is None:
-        raise FileNotFoundError(f"{d / 'indicators.csv'}: the run has no indicator table")
-    periods = read_table(d / "periods.csv")
-    clocks = read_table(d / "control_points.csv")
-    own = read_table(d / "ownership.csv")
-    manifest = log.manifest
-    figs = _figures(log, clocks, indicators, lang)
+    run = data if data is not None else read_run(d)
+    sections = run_sections(run, lang)
     if figures_dir is not None:
         fdir = Path(figures_dir)
         fdir.mkdir(parents=True, exist_ok=True)
-        for fid, _cap, b64 in figs:
-            (fdir / f"{fid.removeprefix('fig-')}.png").write_bytes(base64.b64decode(b64))
-    fig_html = "".join(
-        f'<figure id="{fid}"><img src="data:image/png;base64,{b64}" alt="{html.escape(cap)}">'
-        f"<figcaption>{html.escape(cap)}</figcaption></figure>"
-        for fid, cap, b64 in figs
-    )
-    clocks_note = "" if clocks is not None else f"<p>{_t('clocks_absent', lang)}</p>"
-    page = (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{"zh-Hant" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        f"<title>{_t('title', lang)}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>{_t('title', lang)}</h1>"
-        + _scenario_section(log, manifest, lang)
-        + _indicator_section(indicators, lang)
-        + _period_section(periods, lang)
-        + _ownership_section(own, lang)
-        + f'<section id="figures"><h2>{_t("figures", lang)}</h2>{clocks_note}{fig_html}'
-        "</section></body></html>\n"
-    )
+        for f in sections[-1].figures:
+            (fdir / f"{f.id.removeprefix('fig-')}.png").write_bytes(f.png)
     target = Path(out) if out is not None else d / "report.html"
-    target.write_text(page, encoding="utf-8")
-    _log.info("report written to %s (%d figures)", target, len(figs))
+    write_page(target, _b("title"), sections, lang=lang)
+    _log.info("report written to %s (%d figures)", target, len(sections[-1].figures))
     return target

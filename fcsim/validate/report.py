@@ -56,7 +56,7 @@ def _table(df: pd.DataFrame) -> str:
 
 def _figure(table: pd.DataFrame, lang: Lang) -> str:
     from fcsim.plotting.compare import plot_intervals
-    from fcsim.report.html import _png
+    from fcsim.report.html import figure_png as _png
 
     sel = table[table["kind"].isin(["indicator", "clock"]) & table["measurable"]]
     if sel.empty:
@@ -103,7 +103,7 @@ def validation_sections(table: pd.DataFrame, distances: pd.DataFrame,
 def write_validation_report(path: str | Path, table: pd.DataFrame, distances: pd.DataFrame,
                             summary: dict[str, Any], *, lang: Lang = "en") -> Path:
     """Write the validation page to ``path``."""
-    from fcsim.report.html import _STYLE
+    from fcsim.report.shell import STYLE as _STYLE
 
     lang = effective_lang(lang)
     p = Path(path)
