@@ -659,15 +659,20 @@ def test_scenario_rows_over_replications() -> None:
     assert list(zip(tim["scenario"], tim["replication"], tim["numerator"],
                     tim["denominator"], tim["n_censored"], strict=True)) == [
         ("s", 1, 1, 1, 0), ("s", 2, 0, 1, 0), ("s", 3, 0, 0, 1), ("t", 1, 1, 1, 0)]
-    # scenario s, timeliness: reps with den > 0 give 1.0 and 0.0 -> mean 0.5; sd 0.70711,
-    # t(0.975, 1) = 12.7062 -> half 12.7062 * 0.70711 / 1.41421 = 6.3531 (no clipping):
-    # [-5.8531, 6.8531]; sums 1/2, 1 censored; "= 100 %" by sums -> not met.
-    # accuracy: 1, 1, 0 -> mean 2/3; sd sqrt(1/3) = 0.57735; t(0.975, 2) = 4.30265 ->
-    # half 4.30265 * 0.57735 / 1.73205 = 1.43422: [-0.76755, 2.10089]; 2/3 <= 0.98 -> not met.
-    # scenario t has one replication: value 1.0, no interval.
-    want = {("s", "timeliness"): (0.5, -5.8531, 6.8531, False, 1, 2, 1),
-            ("s", "accuracy"): (2 / 3, -0.76755, 2.10089, False, 2, 3, None),
-            ("t", "timeliness"): (1.0, None, None, True, 1, 1, 0)}
+    # scenario rows: the logit-t interval (docs/kpi-glossary.md), a t interval of the empirical
+    # logits log((k + 1/2) / (n - k + 1/2)), mapped back.
+    # s, timeliness: reps with den > 0 give 1/1 and 0/1 -> mean 0.5; logits +-ln 3, mean 0,
+    # sd ln 3 * sqrt 2; t(0.975, 1) = 12.7062 -> half 12.7062 * ln 3 = 13.9592:
+    # [logistic(-13.9592), logistic(13.9592)] = [8.6616e-07, 0.99999913]; sums 1/2, 1 censored;
+    # "= 100 %" by sums -> not met.
+    # s, accuracy: 1, 1, 0 -> mean 2/3; logits ln 3, ln 3, -ln 3: mean 0.36620, sd 1.26857;
+    # t(0.975, 2) = 4.30265 -> half 3.15130: [logistic(-2.78510), logistic(3.51750)] =
+    # [0.058135, 0.971182]; 2/3 <= 0.98 -> not met.
+    # scenario t has one replication: value 1.0, the Wilson interval of 1 of 1 (z = 1.95996):
+    # [1 / (1 + z^2), 1] = [0.206549, 1].
+    want = {("s", "timeliness"): (0.5, 8.6616e-07, 0.99999913, False, 1, 2, 1),
+            ("s", "accuracy"): (2 / 3, 0.058135, 0.971182, False, 2, 3, None),
+            ("t", "timeliness"): (1.0, 0.206549, 1.0, True, 1, 1, 0)}
     ref = reference_scenario_rows(counts).set_index(["scenario", "indicator"])
     ind = _ind(log)
     eng = ind[ind["level"].astype(str) == "scenario"].set_index(["scenario", "indicator"])
