@@ -11,7 +11,7 @@ import argparse
 import os
 from typing import Any
 
-from fcsim.cli._args import positive_int
+from fcsim.cli._args import positive_float, positive_int
 
 __all__ = ["register"]
 
@@ -33,6 +33,16 @@ def register(subparsers: Any) -> None:
                    help="how often open pages refresh their clocks (default %(default)s s)")
     p.add_argument("--secure-cookies", action="store_true",
                    help="mark the session cookie Secure (when served over HTTPS)")
+    p.add_argument("--scenario", default=None, metavar="SCENARIO",
+                   help="a shipped scenario name or TOML file: the board then shows each "
+                        "clock's breach risk, forecast by simulating forward from the open "
+                        "tickets (fcsim nowcast)")
+    p.add_argument("--forecast-horizon-min", type=positive_float, default=120.0,
+                   help="the risk is of a breach within this many minutes (%(default)s)")
+    p.add_argument("--forecast-replications", type=positive_int, default=100,
+                   help="forward runs per forecast (%(default)s)")
+    p.add_argument("--forecast-every-s", type=positive_float, default=60.0,
+                   help="a forecast is reused for this many seconds (%(default)s)")
     p.add_argument("--workers", type=positive_int, default=1,
                    help="server processes (default %(default)s; more than one pays off on "
                         "PostgreSQL and a machine with cores to spare)")
@@ -58,9 +68,19 @@ def _serve(args: argparse.Namespace) -> int:
     tz = parse_tz(args.tz)
     print(f"fcsim front desk on http://{args.host}:{args.port}/ (store {_safe(args.db)}, "
           f"time zone {args.tz}); Ctrl-C stops it", flush=True)
+    forecast = None
+    if args.scenario is not None:
+        from fcsim.scenarios import load_scenario
+        from fcsim.web.forecast import BoardForecast
+
+        forecast = BoardForecast(load_scenario(args.scenario),
+                                 horizon_min=args.forecast_horizon_min,
+                                 replications=args.forecast_replications,
+                                 refresh_s=args.forecast_every_s)
     if args.workers == 1:
         app = create_app(args.db, WebSettings(tz=tz, poll_s=args.poll_s,
-                                              secure_cookies=args.secure_cookies))
+                                              secure_cookies=args.secure_cookies,
+                                              forecast=forecast))
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
         return 0
     from fcsim.web.app import ENV_PREFIX
@@ -70,6 +90,10 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.update({ENV_PREFIX + "DB": args.db, ENV_PREFIX + "TZ": args.tz,
                        ENV_PREFIX + "POLL_S": str(args.poll_s),
                        ENV_PREFIX + "SECURE_COOKIES": "1" if args.secure_cookies else "0"})
+    if args.scenario is not None:
+        os.environ.update({ENV_PREFIX + "SCENARIO": args.scenario,
+                           ENV_PREFIX + "FORECAST": f"{args.forecast_horizon_min},"
+                           f"{args.forecast_replications},{args.forecast_every_s}"})
     uvicorn.run("fcsim.web.app:from_environment", factory=True, workers=args.workers,
                 host=args.host, port=args.port, log_level="warning")
     return 0

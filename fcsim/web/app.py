@@ -149,14 +149,25 @@ def create_app(
 
 
 def from_environment() -> FastAPI:
-    """The app configured by ``FCSIM_SERVE_DB``, ``_TZ``, ``_POLL_S``, ``_SECURE_COOKIES``
-    (how ``fcsim serve --workers N`` starts each worker process)."""
+    """The app configured by ``FCSIM_SERVE_DB``, ``_TZ``, ``_POLL_S``, ``_SECURE_COOKIES``,
+    ``_SCENARIO`` and ``_FORECAST`` (how ``fcsim serve --workers N`` starts each worker
+    process)."""
     import os
 
     from fcsim.model.timezone import parse_tz
 
     env = os.environ
+    forecast = None
+    if env.get(ENV_PREFIX + "SCENARIO"):
+        from fcsim.scenarios import load_scenario
+        from fcsim.web.forecast import BoardForecast
+
+        horizon, reps, every = env.get(ENV_PREFIX + "FORECAST", "120,100,60").split(",")
+        forecast = BoardForecast(load_scenario(env[ENV_PREFIX + "SCENARIO"]),
+                                 horizon_min=float(horizon), replications=int(reps),
+                                 refresh_s=float(every))
     settings = WebSettings(tz=parse_tz(env.get(ENV_PREFIX + "TZ", "UTC")),
                            poll_s=float(env.get(ENV_PREFIX + "POLL_S", "5")),
-                           secure_cookies=env.get(ENV_PREFIX + "SECURE_COOKIES") == "1")
+                           secure_cookies=env.get(ENV_PREFIX + "SECURE_COOKIES") == "1",
+                           forecast=forecast)
     return create_app(env[ENV_PREFIX + "DB"], settings)

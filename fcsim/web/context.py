@@ -10,12 +10,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fcsim.model.control_points import ControlPoints
 from fcsim.recorder import Recorder
 from fcsim.recorder.accounts import Accounts
 from fcsim.web.idempotency import InFlight
+
+if TYPE_CHECKING:
+    from fcsim.web.forecast import BoardForecast
 
 __all__ = ["ManualClock", "WebContext", "WebSettings", "system_clock"]
 
@@ -78,6 +81,9 @@ class WebSettings:
         How long a login lasts (default one 12-hour shift).
     bounds:
         Control-point bounds (default the seed's).
+    forecast:
+        The board's breach risks (:class:`~fcsim.web.forecast.BoardForecast`; ``None``: the
+        board shows clocks only).
     """
 
     tz: tzinfo = UTC
@@ -87,6 +93,7 @@ class WebSettings:
     secure_cookies: bool = False
     session_ttl_s: float = 12 * 3600
     bounds: ControlPoints | None = None
+    forecast: BoardForecast | None = None
 
 
 @dataclass

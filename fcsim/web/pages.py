@@ -30,6 +30,7 @@ from fcsim.recorder.views import AMENDABLE_EVENT_FIELDS, TICKET_FIELDS
 from fcsim.web import data
 from fcsim.web.auth import SESSION_COOKIE, GuardedRoute, context, guard, principal
 from fcsim.web.context import WebContext
+from fcsim.web.forecast import add_risks
 from fcsim.web.render import render, render_error
 
 __all__ = ["parse_local", "router", "safe_next"]
@@ -157,13 +158,16 @@ def _board_rows(ctx: WebContext) -> tuple[datetime, list[dict[str, Any]]]:
     now = ctx.now()
     rows = data.board(ctx.recorder.export(open_at=now), now, margin_s=ctx.settings.margin_s,
                       bounds=ctx.settings.bounds)
+    if ctx.settings.forecast is not None and rows:
+        add_risks(rows, ctx.settings.forecast.risks(ctx.recorder, now))
     return now, rows
 
 
 @router.get("/board", openapi_extra=guard(Permission.BOARD, "page"))
 def board(request: Request) -> Response:
-    now, rows = _board_rows(context(request))
-    return render(request, "board.html", now=now, rows=rows)
+    ctx = context(request)
+    now, rows = _board_rows(ctx)
+    return render(request, "board.html", now=now, rows=rows, forecast=ctx.settings.forecast)
 
 
 @router.get("/board/rows", openapi_extra=guard(Permission.BOARD, "page"))
