@@ -12,7 +12,7 @@ from datetime import tzinfo
 import numpy as np
 import pandas as pd
 
-from fcsim.analysis._tickets import ms_array
+from fcsim.analysis._tickets import ms_array, str_isin
 from fcsim.analysis.timeline import busy_and_waiting, started_at_coverage
 from fcsim.eventlog import EventLog
 
@@ -109,8 +109,8 @@ def hour_of_week_profile(log: EventLog, *, tz: str | tzinfo = "UTC",
             return np.where(expo_how > 0, x / np.where(expo_how > 0, expo_how, 1.0), np.nan)
 
         frames = []
-        act = ev["activity"].astype(str)
-        r_rows = ev[(ev["attempt"] == 1) & act.isin(["received", "relayed"])]
+        r_rows = ev[(ev["attempt"] == 1).to_numpy()
+                    & str_isin(ev["activity"], ["received", "relayed"])]
         key = [r_rows["scenario"].astype(object).fillna(""),
                r_rows["replication"].astype("Int64").fillna(-1), r_rows["ticket_id"].astype(str)]
         relayed = r_rows.assign(_rel=(r_rows["activity"].astype(str) == "relayed"))
@@ -126,7 +126,7 @@ def hour_of_week_profile(log: EventLog, *, tz: str | tzinfo = "UTC",
         w_role = waits["role"].to_numpy(dtype=object)
         b_lo, b_hi = _wall_ms(busy["start"], tz), _wall_ms(busy["end"], tz)
         w_lo, w_hi = _wall_ms(waits["start"], tz), _wall_ms(waits["end"], tz)
-        staff = set(ev["role"].dropna().astype(str)) - {"customer"}
+        staff = {str(r) for r in pd.unique(ev["role"].dropna())} - {"customer"}
         roles = sorted(staff | {str(r) for r in b_role} | {str(r) for r in w_role})
         for role in roles:
             bm, wm = b_role == role, w_role == role

@@ -93,6 +93,8 @@ def with_ticket_facts(frame: pd.DataFrame, log: EventLog) -> pd.DataFrame:
 
 
 def _clocks_of(clocks: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
+    # the tickets' ids first (cheap), then the exact (scenario, replication, ticket) keys
+    clocks = clocks[str_isin(clocks["ticket_id"], set(keys["ticket_id"].astype(str)))]
     c = _norm_key(clocks)
     k = _norm_key(keys)[["_s", "_r", "_t"]].drop_duplicates()
     m = c.merge(k, on=["_s", "_r", "_t"], how="inner")
@@ -193,7 +195,8 @@ class EmergencyStory:
 
 def emergency_story(log: EventLog, clocks: pd.DataFrame, *, tz: tzinfo | str,
                     shift_starts_h: Sequence[int] = DEFAULT_SHIFT_STARTS_H,
-                    ripple: pd.DataFrame | None = None) -> EmergencyStory | None:
+                    ripple: pd.DataFrame | None = None,
+                    preemption: pd.DataFrame | None = None) -> EmergencyStory | None:
     """The emergency whose preemptions made routine tickets latest, or ``None`` when no
     emergency interrupted routine work.
 
@@ -211,9 +214,12 @@ def emergency_story(log: EventLog, clocks: pd.DataFrame, *, tz: tzinfo | str,
         Local hours at which shifts begin (:func:`~fcsim.analysis.desk_shift_starts`).
     ripple
         The log's ripple when already computed.
+    preemption
+        :func:`preemption_lateness` of the log, its clocks and that ripple, when already
+        computed.
     """
     rip = emergency_ripple(log) if ripple is None else ripple
-    pl = preemption_lateness(log, clocks, rip)
+    pl = preemption_lateness(log, clocks, rip) if preemption is None else preemption
     pl = pl[pl["emergency_id"].notna()]
     if pl.empty:
         return None

@@ -97,6 +97,8 @@ def latest_tickets(clocks: pd.DataFrame, top: int = LATENESS_TOP) -> pd.DataFram
 def _clocks_of(clocks: pd.DataFrame, keys: pd.DataFrame) -> pd.DataFrame:
     """The clock rows of the tickets in ``keys`` (scenario "" and replication -1 when
     missing, as :func:`latest_tickets` gives them)."""
+    clocks = clocks[clocks["ticket_id"].astype(str).isin(set(keys["ticket_id"].astype(str)))
+                    .to_numpy(dtype=bool)]
     c = pd.DataFrame({
         "scenario": clocks["scenario"].astype(object).fillna("").astype(str).to_numpy(),
         "replication": pd.to_numeric(clocks["replication"].astype(object)).astype("Int64")
@@ -144,10 +146,12 @@ def run_figures(data: RunData, lang: Lang) -> list[FigureBlock]:
                  lambda: plot_stage_times(analysis.stage_summary(tables.stages), lang=lang)))
     ripple = analysis.emergency_ripple(log)
     story = None
+    preemption = None
     shifts = analysis.desk_shift_starts(log.manifest)
     if clocks is not None:
+        preemption = analysis.preemption_lateness(log, clocks, ripple)
         story = analysis.emergency_story(log, clocks, tz=tz, shift_starts_h=shifts,
-                                         ripple=ripple)
+                                         ripple=ripple, preemption=preemption)
     ids, window = analysis.swimlane_choice(log, tz=tz, story=story, shift_starts_h=shifts)
     lo, hi = (w.tz_convert(tz).strftime("%m-%d %H:%M") for w in window)
     if story is not None:
@@ -176,9 +180,8 @@ def run_figures(data: RunData, lang: Lang) -> list[FigureBlock]:
 
     def ripple_fig() -> Figure:
         summ = analysis.ripple_summary(ripple)
-        if clocks is not None and not summ.empty:
-            pl = analysis.preemption_lateness(log, clocks, ripple)
-            late = pl.dropna(subset=["emergency_id"]).groupby("emergency_id")[
+        if preemption is not None and not summ.empty:
+            late = preemption.dropna(subset=["emergency_id"]).groupby("emergency_id")[
                 "preemption_late_s"].sum()
             summ = summ.assign(late_s=summ["emergency_id"].map(late).astype(float))
         facts = analysis.with_ticket_facts(
