@@ -78,8 +78,10 @@ def _figure(table: pd.DataFrame, lang: Lang) -> str:
 
 
 def validation_sections(table: pd.DataFrame, distances: pd.DataFrame,
-                        summary: dict[str, Any], *, lang: Lang = "en") -> list[str]:
-    """The page's sections as HTML fragments (summary, measures with figure, distances)."""
+                        summary: dict[str, Any], *, lang: Lang = "en"
+                        ) -> list[tuple[str, str, str]]:
+    """The page's sections as ``(id, heading, body HTML)``: summary, measures with their
+    figure, distances."""
     lang = effective_lang(lang)
     keys = ("inside_share", "n_measurable", "cycle_time_ks", "mean_relative_pi_width")
     rows = "".join(f"<tr><th>{_t(k, lang)}</th><td>{_fmt(summary.get(k))}</td></tr>"
@@ -93,23 +95,19 @@ def validation_sections(table: pd.DataFrame, distances: pd.DataFrame,
                  f"{u['n_tickets']} ({100 * float(u['share']):.1f} %)</td></tr>")
     shown = table.drop(columns=["n_observed"])
     return [
-        f"<section><h2>{_t('summary', lang)}</h2><table>{rows}</table></section>",
-        f"<section><h2>{_t('measures', lang)}</h2>{_figure(table, lang)}{_table(shown)}"
-        "</section>",
-        f"<section><h2>{_t('distances', lang)}</h2>{_table(distances)}</section>",
+        ("summary", _t("summary", lang), f"<table>{rows}</table>"),
+        ("measures", _t("measures", lang), _figure(table, lang) + _table(shown)),
+        ("distances", _t("distances", lang), _table(distances)),
     ]
 
 
 def write_validation_report(path: str | Path, table: pd.DataFrame, distances: pd.DataFrame,
                             summary: dict[str, Any], *, lang: Lang = "en") -> Path:
-    """Write the validation page to ``path``."""
-    from fcsim.report.shell import STYLE as _STYLE
+    """Write the validation page (the shared report shell) to ``path``."""
+    from fcsim.report.html import render_page
 
     lang = effective_lang(lang)
     p = Path(path)
-    body = "".join(validation_sections(table, distances, summary, lang=lang))
-    p.write_text(
-        f'<!doctype html><html lang="{"zh-Hant" if lang == "zh" else "en"}"><head>'
-        f'<meta charset="utf-8"><title>{_t("title", lang)}</title><style>{_STYLE}</style>'
-        f"</head><body><h1>{_t('title', lang)}</h1>{body}</body></html>\n", encoding="utf-8")
+    p.write_text(render_page(_t("title", lang), validation_sections(
+        table, distances, summary, lang=lang), lang=lang), encoding="utf-8")
     return p
