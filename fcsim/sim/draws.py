@@ -101,6 +101,7 @@ class TicketDraws:
         self._category = category
         self._dists = dists
         self._tables: dict[tuple[str, int, int], KeyedDraws] = {}
+        self._first: KeyedDraws | None = None  # the first passes' table, read by every ticket
         self._joint_pos = [Pass._fields.index(f) for f in joint_fields]
         self._joint_rows = [tuple(map(float, r)) for r in joint_rows]
 
@@ -141,7 +142,10 @@ class TicketDraws:
 
     def first_pass(self, i: int) -> Pass:
         """Ticket ``i``'s first pass."""
-        return self._table("pass", 1, 0)[i]
+        first = self._first
+        if first is None:
+            first = self._first = self._table("pass", 1, 0)
+        return first[i]
 
     def pass_(self, i: int, attempt: int) -> Pass:
         """Ticket ``i``'s pass ``attempt``."""

@@ -20,7 +20,7 @@ import simpy
 
 from fcsim.model.activities import Activity, Role
 from fcsim.sim.interrupts import Preemption
-from fcsim.sim.sink import ACT, ROLE
+from fcsim.sim.sink import ACT, EVENT, ROLE
 
 if TYPE_CHECKING:
     from fcsim.sim.context import Context
@@ -77,16 +77,14 @@ def _log(c: Context, t: Ticket, steps: Sequence[Step], j: int, s: float, began: 
          code: int, role: int, ends: list[float]) -> list[float]:
     """Log steps ``j``… done back to back from ``s`` (step ``j`` began at ``began``)."""
     n, attempt = t.n, t.attempt
-    codes, times = c.sink.codes.extend, c.sink.times.extend
+    buf, pack = c.sink.buf, EVENT.pack
     for act, d, durative in (steps if j == 0 else steps[j:]):
         e = s + d
         if act >= 0:
             if act in CUSTOMER_STEPS:
-                codes((n, act, -1, CUSTOMER, attempt))
-                times((NAN, e))
+                buf += pack(n, act, -1, CUSTOMER, attempt, NAN, e)
             else:
-                codes((n, act, code, role, attempt))
-                times((began if durative else NAN, e))
+                buf += pack(n, act, code, role, attempt, began if durative else NAN, e)
         ends.append(e)
         s = began = e
     return ends

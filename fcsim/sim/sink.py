@@ -1,7 +1,7 @@
 """The columnar event sink and its conversion to the canonical event-log frames.
 
-During a run every event is appended to two typed ``array.array`` buffers: integer codes
-(ticket number, activity, resource, role, attempt) and float minutes (``started_at``,
+During a run every event is appended to one byte buffer as a packed record (integer codes:
+ticket number, activity, resource, role, attempt; float minutes: ``started_at``,
 ``timestamp``): 36 bytes per event, no Python object per event. Ticket facts live in
 arrays indexed by ticket number. :func:`build_frames` turns one or more replications' sinks
 into the ``events`` and ``tickets`` tables of ``fcsim.eventlog.schema`` with their canonical
@@ -11,6 +11,7 @@ dtypes directly (no per-row canonicalisation).
 from __future__ import annotations
 
 import itertools
+import struct
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ from fcsim.eventlog.schema import (
 from fcsim.model.activities import ACTIVITY_CODES, Role
 from fcsim.model.taxonomy import Mode, Source
 
-__all__ = ["ACT", "ROLE", "EventSink", "RunRecord", "TicketArrays", "build_frames"]
+__all__ = ["ACT", "EVENT", "EVENT_DTYPE", "ROLE", "EventSink", "RunRecord", "TicketArrays",
+           "build_frames"]
 
 #: Activity -> small code (index in the declaration order, i.e. in ``ACTIVITY_DTYPE``).
 ACT = ACTIVITY_CODES
@@ -42,49 +44,50 @@ _MODES = list(Mode)
 _NAN = float("nan")
 
 
-class EventSink:
-    """Events as two typed arrays: per event five integer codes (ticket number, activity,
-    resource, role, attempt; -1 null) and two float minutes (``started_at``, ``timestamp``;
-    NaN null) — 36 bytes an event, no Python object per event. :meth:`emit` appends one;
-    a job's steps go in with one :meth:`extend` of each array."""
+#: One event as packed bytes: five int32 codes (ticket number, activity, resource, role,
+#: attempt; -1 null) and two float64 minutes (``started_at``, ``timestamp``; NaN null).
+EVENT = struct.Struct("<5i2d")
+EVENT_DTYPE = np.dtype([("ticket", "<i4"), ("act", "<i4"), ("res", "<i4"), ("role", "<i4"),
+                        ("attempt", "<i4"), ("started", "<f8"), ("ts", "<f8")])
 
-    __slots__ = ("codes", "times")
+
+class EventSink:
+    """Events as one growing byte buffer of :data:`EVENT` records — 36 bytes an event, no
+    Python object per event. :meth:`emit` appends one; the hot path appends
+    ``EVENT.pack(...)`` to :attr:`buf` itself (``buf += pack(...)``: one C call an event)."""
+
+    __slots__ = ("buf",)
 
     def __init__(self) -> None:
-        self.codes = array("i")
-        self.times = array("d")
+        self.buf = bytearray()
 
     def emit(self, ticket: int, act: int, started: float, ts: float, res: int, role: int,
              attempt: int) -> None:
         """Append an event (``started`` NaN for instants; ``res``/``role`` -1 for null)."""
-        self.codes.extend((ticket, act, res, role, attempt))
-        self.times.extend((started, ts))
+        self.buf += EVENT.pack(ticket, act, res, role, attempt, started, ts)
 
     def emitter(self) -> Callable[[int, int, float, float, int, int, int], None]:
         """A fast ``emit`` (bound methods captured once) for the simulation's hot path."""
-        codes, times = self.codes.extend, self.times.extend
+        extend, pack = self.buf.extend, EVENT.pack
 
         def emit(ticket: int, act: int, started: float, timestamp: float, res: int,
                  role: int, attempt: int) -> None:
-            codes((ticket, act, res, role, attempt))
-            times((started, timestamp))
+            extend(pack(ticket, act, res, role, attempt, started, timestamp))
 
         return emit
 
     def __len__(self) -> int:
-        return len(self.times) // 2
+        return len(self.buf) // EVENT.size
 
     def nbytes(self) -> int:
-        """Bytes held by the buffers (allocated size, not just used)."""
-        return sum(a.buffer_info()[1] * a.itemsize for a in (self.codes, self.times))
+        """Bytes held by the buffer (allocated size, not just used)."""
+        return self.buf.__sizeof__()
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The events as numpy columns: ticket, act, res, role, attempt, started, ts."""
-        codes = np.frombuffer(self.codes, dtype=np.int32).reshape(-1, 5)
-        times = np.frombuffer(self.times, dtype=np.float64).reshape(-1, 2)
-        return {"ticket": codes[:, 0], "act": codes[:, 1], "res": codes[:, 2],
-                "role": codes[:, 3], "attempt": codes[:, 4], "started": times[:, 0],
-                "ts": times[:, 1]}
+        """The events as numpy columns: ticket, act, res, role, attempt, started, ts (a copy:
+        the sink may go on growing)."""
+        rows = np.frombuffer(self.buf, dtype=EVENT_DTYPE).copy()
+        return {name: rows[name] for name in EVENT_DTYPE.names or ()}
 
 
 @dataclass

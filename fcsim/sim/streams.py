@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ import numpy as np
 __all__ = ["BLOCK", "KeyedDraws", "Streams", "stream_seed"]
 
 BLOCK = 256
+SHIFT, MASK = 8, BLOCK - 1  # i >> SHIFT, i & MASK: the block of row i, its row in it
 
 
 def stream_seed(seed: int, replication: int, name: str) -> np.random.SeedSequence:
@@ -62,8 +64,8 @@ class KeyedDraws:
     stream (``prefix``) and build a row when it is read.
     """
 
-    __slots__ = ("_arrays", "_cols", "_dense", "_last", "_last_rows", "_made", "_make", "_rows",
-                 "_used", "n_fields")
+    __slots__ = ("_arrays", "_cols", "_dense", "_last", "_last_left", "_last_rows", "_made",
+                 "_make", "_rows", "_used", "n_fields")
 
     def __init__(self, streams: Streams, prefix: str, fields: Sequence[tuple[str, Any]],
                  *, dense: bool = True, row: Callable[[Iterable[float]], Any] = tuple) -> None:
@@ -80,40 +82,51 @@ class KeyedDraws:
         self._made = 0  # blocks drawn so far (in index order)
         self._arrays: dict[int, np.ndarray] = {}
         self._rows: dict[int, list[Any]] = {}
-        self._used: dict[int, int] = {}
-        self._last = -1  # the dense block read last, and its rows
+        self._used: dict[int, int] = {}  # rows read of each open block (but the last one)
+        self._last = -1  # the dense block read last, its rows and how many are still unread
         self._last_rows: list[Any] = []
+        self._last_left = 0
 
     def __getitem__(self, i: int) -> Any:
+        if i >> SHIFT == self._last:  # the usual case: the block being read
+            row = self._last_rows[i & MASK]
+            left = self._last_left = self._last_left - 1
+            if not left:
+                self._free(self._last)
+            return row
+        return self._read(i)
+
+    def _read(self, i: int) -> Any:
         b, j = divmod(i, BLOCK)
-        if b == self._last:  # the usual case: the block being read
-            rows = self._last_rows
-            used = self._used[b] = self._used[b] + 1
+        if not self._dense:
+            used = self._used[b] = self._used.get(b, 0) + 1
+            row = self._make(self._block(b)[:, j].tolist())
             if used == BLOCK:
                 self._free(b)
-            return rows[j]
-        if self._dense:
-            got = self._rows.get(b)
-            if got is None:
-                got = self._rows[b] = list(map(self._make, self._block(b).T.tolist()))
-                del self._arrays[b]
-            rows = got
-            row = rows[j]
-            self._last, self._last_rows = b, rows
-        else:
-            row = self._make(self._block(b)[:, j].tolist())
-        used = self._used[b] = self._used.get(b, 0) + 1
-        if used == BLOCK:
-            self._free(b)
-        return row
+            return row
+        if self._last >= 0:  # leave the last block: remember how much of it was read
+            self._used[self._last] = BLOCK - self._last_left
+        rows = self._rows.get(b)
+        if rows is None:
+            rows = self._rows[b] = self._dense_rows(self._block(b))
+            del self._arrays[b]
+        self._last, self._last_rows = b, rows
+        self._last_left = BLOCK - self._used.pop(b, 0)
+        return self[i]
+
+    def _dense_rows(self, arr: np.ndarray) -> list[Any]:
+        """A block's rows; a fixed field shares one float object across the rows."""
+        cols = [repeat(dist) if rng is None else arr[k].tolist()
+                for k, (rng, dist) in enumerate(self._cols)]
+        return list(map(self._make, zip(*cols, strict=False)))
 
     def _free(self, b: int) -> None:
         """Every row of block ``b`` has been read: let it go."""
         self._rows.pop(b, None)
         self._arrays.pop(b, None)
-        del self._used[b]
+        self._used.pop(b, None)
         if self._last == b:
-            self._last, self._last_rows = -1, []
+            self._last, self._last_rows, self._last_left = -1, [], 0
 
     def _block(self, b: int) -> np.ndarray:
         """Block ``b`` as an (n_fields, BLOCK) array, drawing the blocks before it first."""

@@ -86,8 +86,7 @@ class Ticket:
         """Total lateness (seconds) of the control points completed so far, on the moments
         as the log holds them (integer milliseconds)."""
         clocks, bounds, late = self.clocks, self.bounds, self.late_s
-        for k in range(self.late_done, len(clocks)):
-            c, start, end = clocks[k]
+        for c, start, end in clocks[self.late_done:]:
             late += bounds[c].lateness_s((round(end * 60000.0) - round(start * 60000.0)) / 1000.0)
         self.late_done = len(clocks)
         self.late_s = late
