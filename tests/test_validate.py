@@ -138,6 +138,20 @@ def test_unmeasurable_reason_comes_from_the_manifest() -> None:
     assert t.loc["clock:record", "inside"] is None
 
 
+def test_compare_does_not_judge_what_the_log_cannot_measure() -> None:
+    from fcsim.compare import compare
+
+    obs = simulate(load_scenario("apartment"), seed=11, days=7)
+    obs.manifest["measurability"] = {"record": {"kind": "clock", "measurable": False,
+                                                "reason": "received synthesised"}}
+    sim = replicate(load_scenario("apartment"), seed=12, replications=2, days=7)
+    clk = compare(obs, sim).clocks.set_index("control_point")
+    assert clk.loc["record", "inside"] is None and not clk.loc["record", "measurable"]
+    assert "received synthesised" in clk.loc["record", "reason"]
+    judged = clk.drop(index="record")
+    assert judged["measurable"].all() and judged["inside"].notna().all()
+
+
 def test_ngram_distance_zero_on_itself_and_slice_by_first_event() -> None:
     log = _small(4.0)
     assert ngram_distance(log, log) == 0.0

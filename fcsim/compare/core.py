@@ -17,7 +17,10 @@ scenario's bounds from its manifest — scenario-wide and the per-category / eme
 (:func:`fcsim.kpi.bounds.manifest_control_points`), resolved per ticket as for the simulated
 log.
 
-A prediction interval needs at least two replications; with one, its bounds are NaN.
+A prediction interval needs at least two replications; with one, its bounds are NaN. Every
+row carries ``measurable`` and a ``reason`` when it is not judged: a clock or indicator the
+observed log's manifest declares not measurable (a synthesised event, an absent stage), no
+observed or simulated value, or a single replication.
 """
 
 from __future__ import annotations
@@ -106,6 +109,37 @@ def _distance_row(stage: str, o: np.ndarray, s: np.ndarray) -> dict[str, object]
     return row
 
 
+def _not_measurable(log: EventLog) -> dict[str, str]:
+    """Clocks and indicators the log's manifest declares not measurable, with the reason."""
+    meas = (log.manifest or {}).get("measurability") or {}
+    return {str(k): str(v.get("reason", "")) for k, v in meas.items()
+            if isinstance(v, dict) and not v.get("measurable", True)}
+
+
+def _mark(table: pd.DataFrame, key: str, reasons: dict[str, str]) -> pd.DataFrame:
+    """``measurable`` and ``reason`` columns; a measure the log cannot measure, or with no
+    simulated or observed value, is not judged (``inside`` empty) and says why."""
+    t = table.copy()
+    t["inside"] = t["inside"].astype(object)
+    why = []
+    for r in t.itertuples(index=False):
+        k = str(getattr(r, key))
+        if k in reasons:
+            why.append(f"not measurable in the observed log: {reasons[k]}")
+        elif not np.isfinite(float(r.observed)):
+            why.append("no observed value")
+        elif not np.isfinite(float(r.sim_mean)):
+            why.append("the simulation never produced it")
+        elif r.n_replications < 2:
+            why.append("one replication: no prediction interval")
+        else:
+            why.append("")
+    t["reason"] = why
+    t["measurable"] = [not w.startswith(("not measurable", "no observed")) for w in why]
+    t.loc[~t["measurable"], "inside"] = None
+    return t
+
+
 def simulated_time_zone(simulated: EventLog) -> tzinfo:
     """The simulated run's zone: its manifest's ``time_zone`` (of its first scenario), else the
     offset of its ``start``, else UTC."""
@@ -144,7 +178,10 @@ def compare(observed: EventLog, simulated: EventLog, *, tz: tzinfo | None = None
     """
     if tz is None:
         tz = simulated_time_zone(simulated)
-    sim_kpi = evaluate(simulated)
+    from fcsim.kpi.engine import not_measurable
+
+    # the simulated log is judged by the clocks the observed one can measure
+    sim_kpi = evaluate(simulated, skip_clocks=not_measurable(observed))
     if observed_bounds is None:
         names = sorted({str(s) for s in simulated.tickets["scenario"].dropna().unique()})
         if names:
@@ -187,5 +224,16 @@ def compare(observed: EventLog, simulated: EventLog, *, tz: tzinfo | None = None
         .to_numpy(float),
         "sim_per_h": (as_["count"].sum() / as_["exposure_h"].first()).reindex(range(168))
         .to_numpy(float)})
+    reasons = _not_measurable(observed)
+    indicators = _mark(indicators, "indicator", reasons)
+    meas = (observed.manifest or {}).get("measurability") or {}
+    absent = [k for k, v in meas.items() if isinstance(v, dict) and v.get("kind") == "clock"
+              and k in reasons and k not in set(clocks["control_point"].astype(str))]
+    if absent:  # not measured on either side: listed with the reason, not judged
+        clocks = pd.concat([clocks, pd.DataFrame({
+            "control_point": absent, "observed": math.nan, "sim_mean": math.nan,
+            "pi_low": math.nan, "pi_high": math.nan, "n_replications": 0,
+            "inside": None})], ignore_index=True)
+    clocks = _mark(clocks, "control_point", reasons)
     return Comparison(indicators=indicators, clocks=clocks, distances=pd.DataFrame(rows),
                       arrivals=arrivals, samples=pd.concat(frames, ignore_index=True))

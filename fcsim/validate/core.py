@@ -128,7 +128,10 @@ def validation_table(observed: EventLog, simulated: EventLog, *, start: Any, end
         if names:
             observed_bounds = manifest_control_points(simulated.manifest, names[0])
     ok = evaluate(observed, bounds=observed_bounds, as_of=_utc(end))
-    sk = evaluate(simulated)
+    from fcsim.kpi.engine import not_measurable
+
+    # timeliness of the simulated log over the clocks the observed log can measure
+    sk = evaluate(simulated, skip_clocks=not_measurable(observed))
     rows: list[dict[str, Any]] = []
     oi = ok.indicators
     lvl = oi["level"].astype(str)
@@ -147,7 +150,10 @@ def validation_table(observed: EventLog, simulated: EventLog, *, start: Any, end
         rows.append(_row(ind, "indicator", obs, den, sims, reasons.get(ind)))
     oc, sc = _clock_table(ok.control_points), _clock_table(sk.control_points)
     oc = oc[oc["r"] == (oc["r"].min() if len(oc) else "")].set_index("cp")
-    for cp in sorted(set(oc.index) | set(sc["cp"])):
+    meas = (observed.manifest or {}).get("measurability") or {}
+    unmeasured = {k for k, v in meas.items() if isinstance(v, dict)
+                  and v.get("kind") == "clock" and k in reasons}
+    for cp in sorted(set(oc.index) | set(sc["cp"]) | unmeasured):
         obs = float(oc.loc[cp, "value"]) if cp in oc.index else math.nan
         den = float(oc.loc[cp, "n"]) if cp in oc.index else 0.0
         rows.append(_row(f"clock:{cp}", "clock", obs, den,
