@@ -81,6 +81,18 @@ def _identical(a: Person, b: Person) -> bool:
     return person_class(a) == person_class(b)
 
 
+def supervised_groups(problem: RosterProblem) -> list[tuple[str, int]]:
+    """The groups (with their sizes) the supervisor rule applies to: the rule's groups, else
+    those with a supervisor-qualified member, that have at least ``min_team`` members."""
+    rule = problem.rules.supervisor
+    groups = rule.groups
+    if groups is None:
+        groups = tuple(g for g in problem.groups
+                       if any(p.supervisor for p in problem.members(g)))
+    return [(g, len(problem.members(g))) for g in groups
+            if g in problem.groups and len(problem.members(g)) >= rule.min_team]
+
+
 def build_model(problem: RosterProblem,
                 allowed: dict[int, set[tuple[int, int, int]]] | None = None) -> BuiltModel:
     """The integer program of ``problem`` (see the module docstring).
@@ -237,17 +249,8 @@ def build_model(problem: RosterProblem,
                 m.add_row([*cover_vars(need.group, t, skilled), int(s_var)], 1,
                           lo=float(need.min))
     if rules.supervisor.enabled:
-        groups = rules.supervisor.groups
-        if groups is None:
-            groups = tuple(g for g in problem.groups
-                           if any(p.supervisor for p in problem.members(g)))
         team = rules.supervisor.min_team
-        for gname in groups:
-            if gname not in problem.groups:
-                continue
-            size = len(problem.members(gname))
-            if size < team:
-                continue
+        for gname, size in supervised_groups(problem):
             sups = {i for i, p in enumerate(people) if p.group == gname and p.supervisor}
             for t in range(168):
                 all_c = cover_vars(gname, t)

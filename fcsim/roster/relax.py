@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from fcsim.roster.build import person_class, shift_options
+from fcsim.roster.build import person_class, shift_options, supervised_groups
 from fcsim.roster.linear import LinearModel
 from fcsim.roster.people import Person
 from fcsim.roster.problem import RosterProblem, span_hours
@@ -193,17 +193,8 @@ def build_cover_model(problem: RosterProblem) -> CoverModel:
                 m.add_row([*[int(idx[j]) for j in cover[(need.group, t)] if kc[j] in skilled],
                            int(s_var)], 1, lo=float(need.min))
     if rules.supervisor.enabled:
-        groups = rules.supervisor.groups
-        if groups is None:
-            groups = tuple(g for g in problem.groups
-                           if any(p.supervisor for p in problem.members(g)))
         team = rules.supervisor.min_team
-        for gname in groups:
-            if gname not in problem.groups:
-                continue
-            size = len(problem.members(gname))
-            if size < team:
-                continue
+        for gname, size in supervised_groups(problem):
             for t in range(168):
                 js_t = cover[(gname, t)]
                 if not js_t:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from fcsim.model.control_points import Bounds
-from fcsim.scenarios.config import Outcomes, Quality
+from fcsim.scenarios.config import CategoryConfig, Outcomes, Quality
 from fcsim.sim.draws import TicketDraws
 from fcsim.sim.sink import EventSink, TicketArrays
 from fcsim.sim.staff import StaffPool
@@ -51,6 +51,20 @@ class CategoryRuntime:
 
     def __post_init__(self) -> None:
         self.may_err = self.record_error_p > 0 or (self.misroute_p > 0 and self.route_dispatch)
+
+    @classmethod
+    def from_config(cls, index: int, name: str, cfg: CategoryConfig, *, tech: StaffPool | None,
+                    draws: TicketDraws, bounds: dict[bool, Sequence[Bounds]],
+                    materials: tuple[int, ...] = ()) -> CategoryRuntime:
+        """Category ``name``'s runtime: its route and probabilities from ``cfg``."""
+        return cls(index=index, name=name, route_dispatch=cfg.route_dispatch,
+                   route_site_visit=cfg.route_site_visit, route_callback=cfg.route_callback,
+                   misroute_p=cfg.misroute_p, block_p=cfg.block_p,
+                   supervisor_resolves_p=cfg.supervisor_resolves_p,
+                   meeting_resolves_p=cfg.meeting_resolves_p, reject_p=cfg.reject_p,
+                   reject_decay=cfg.reject_decay, record_error_p=cfg.record_error_p,
+                   charge_p=cfg.charge_p, materials=materials, tech=tech, draws=draws,
+                   bounds=bounds)
 
 
 @dataclass

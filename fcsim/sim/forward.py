@@ -489,15 +489,8 @@ def run_forward(plan: ForwardPlan, inputs: ForwardInputs, *,
     ev: dict[str, list[np.ndarray]] = {k: [] for k in ("rep", "n", "att", "act", "ts")}
     queues = np.zeros((inputs.replications, len(times), len(plan.queue_pools)))
     records: list[Any] = []
-    static = [(CategoryRuntime(
-        index=k, name=name, route_dispatch=cfg.route_dispatch,
-        route_site_visit=cfg.route_site_visit, route_callback=cfg.route_callback,
-        misroute_p=cfg.misroute_p, block_p=cfg.block_p,
-        supervisor_resolves_p=cfg.supervisor_resolves_p,
-        meeting_resolves_p=cfg.meeting_resolves_p, reject_p=cfg.reject_p,
-        reject_decay=cfg.reject_decay, record_error_p=cfg.record_error_p,
-        charge_p=cfg.charge_p, materials=(), tech=None,
-        draws=None,  # type: ignore[arg-type]
+    static = [(CategoryRuntime.from_config(
+        k, name, cfg, tech=None, draws=None,  # type: ignore[arg-type]
         bounds=plan.bounds[k]), cfg.department)
         for k, (name, cfg) in enumerate(sc.categories.items())]
     snap_facts = (np.array(snap_cat, np.int64),

@@ -241,19 +241,12 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
                 materials.append(m)
             mat.append(materials.index(m))
         dists = category_distributions(scenario, name, tech[1] if tech else None)
-        cats.append(CategoryRuntime(
-            index=k, name=name, route_dispatch=cfg.route_dispatch,
-            route_site_visit=cfg.route_site_visit, route_callback=cfg.route_callback,
-            misroute_p=cfg.misroute_p, block_p=cfg.block_p,
-            supervisor_resolves_p=cfg.supervisor_resolves_p,
-            meeting_resolves_p=cfg.meeting_resolves_p, reject_p=cfg.reject_p,
-            reject_decay=cfg.reject_decay, record_error_p=cfg.record_error_p,
-            charge_p=cfg.charge_p, materials=tuple(mat), tech=tech[0] if tech else None,
+        cats.append(CategoryRuntime.from_config(
+            k, name, cfg, tech=tech[0] if tech else None, materials=tuple(mat),
             draws=TicketDraws(streams, name, dists, joint_fields=cfg.joint_fields,
                               joint_rows=cfg.joint_rows),
             bounds={e: tuple(cps.resolve(clock, name, e) for clock in CLOCK_NAMES)
-                    for e in (False, True)},
-        ))
+                    for e in (False, True)}))
     horizon = days * 1440.0
     arr = arrival_schedule(scenario, streams, days) if arrivals is None else arrivals
     is_appt = arr.appointment.astype(bool)
