@@ -15,6 +15,7 @@ from fcsim.cli import main
 from fcsim.compare import unfinished_at_horizon
 from fcsim.eventlog import EventLog, read_log
 from fcsim.kpi import evaluate
+from fcsim.model.timezone import parse_tz
 from fcsim.scenarios import load_scenario, scenario_from_dict
 from fcsim.sim import replicate, simulate
 from fcsim.validate import slice_log, summary, validation_table
@@ -42,7 +43,9 @@ def test_unfinished_at_horizon_counts_open_tickets_by_hand() -> None:
     assert (u.n_tickets, u.n_unfinished, u.n_never_closed) == (n, n_open, n_never)
     assert n > 0 and n_open > 0  # two days: some tickets are still open at the end
     assert u.warn == (n_open / n > 0.05)
-    assert "unfinished at the horizon" in u.line()
+    assert f"unfinished at the horizon {horizon.isoformat()}:" in u.line()
+    local = horizon.tz_convert("Asia/Shanghai").isoformat()  # the site's zone, same instant
+    assert local.endswith("+08:00") and f"horizon {local}:" in u.line(parse_tz("Asia/Shanghai"))
 
 
 def _one_category(close_timer: bool, desk: int, close_min: float, rate: float) -> dict:

@@ -52,7 +52,7 @@ def _compare(args: argparse.Namespace) -> int:
     from fcsim.compare import compare
     from fcsim.compare.core import simulated_time_zone
     from fcsim.eventlog import read_log
-    from fcsim.model.timezone import tz_name
+    from fcsim.model.timezone import parse_tz, tz_name
     from fcsim.report import build_compare_report
 
     obs, sim = read_log(args.observed), read_log(args.simulated)
@@ -87,7 +87,7 @@ def _compare(args: argparse.Namespace) -> int:
     if n_rep < 2:
         print("warning: one simulated replication: no prediction intervals (run with -r 2 "
               "or more)")
-    print(unfinished.line())
+    print(unfinished.line(parse_tz(zone)))
     print(f"→ {out}/ (indicators.csv, clocks.csv, distances.csv, arrivals.csv, report.html, "
           "figures *.png; validation/: validation.csv, distances.csv, summary.json, report.html)")
     return 0

@@ -165,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"\n{scenario.name}: {len(log.tickets)} tickets, {len(log.events)} events, "
           f"{days:g} day(s) × {args.replications} replication(s), seed {args.seed}; "
           f"simulated in {sim_s:.1f} s, {total_s:.1f} s in all (wall time)")
-    print(unfinished.line())
+    print(unfinished.line(scenario.scenario.tz))
     written = ("events, tickets, manifest.json, control_points.csv, indicators.csv, periods.csv, "
                "ownership.csv")
     print(f"→ {out}/ ({', '.join([written, *extras])})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from datetime import tzinfo
 from typing import Any
 
 import numpy as np
@@ -47,9 +48,13 @@ class Unfinished:
         """Plain data for a manifest or a JSON file (with the share)."""
         return {**asdict(self), "share": self.share}
 
-    def line(self) -> str:
-        """One line for a terminal, with a warning when above :data:`WARN_SHARE`."""
-        text = (f"unfinished at the horizon {self.horizon}: {self.n_unfinished} of "
+    def line(self, tz: tzinfo | str | None = None) -> str:
+        """One line for a terminal (the horizon in ``tz``, the site's zone, when given), with a
+        warning when above :data:`WARN_SHARE`."""
+        horizon = self.horizon
+        if tz is not None and horizon:
+            horizon = pd.Timestamp(horizon).tz_convert(tz).isoformat()
+        text = (f"unfinished at the horizon {horizon}: {self.n_unfinished} of "
                 f"{self.n_tickets} tickets ({100 * self.share:.1f} %), never closed "
                 f"{self.n_never_closed}")
         if self.warn:
