@@ -28,6 +28,7 @@ per-ticket loop (:func:`_work_pieces`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -277,6 +278,16 @@ def _obj(values: np.ndarray) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
+def _event_columns(fe: FlatEvents, pos: np.ndarray) -> dict[str, Any]:
+    """Who and what of the events at ``pos``: scenario, replication, ticket, attempt, activity,
+    role, resource."""
+    return {"scenario": _obj(_none_if_empty(fe.scenario[pos])),
+            "replication": _replication(fe.replication[pos]),
+            "ticket_id": _obj(fe.ticket_id[pos]), "attempt": fe.attempt[pos],
+            "activity": _obj(fe.activity[pos]), "role": _obj(fe.role[pos]),
+            "resource": _obj(fe.resource[pos])}
+
+
 def _stages(d: _Durative) -> pd.DataFrame:
     cols = ["scenario", "replication", "ticket_id", "attempt", "activity", "role", "resource",
             "started_known", "wait_s", "work_s", "preempted_s", "handover_s"]
@@ -288,13 +299,7 @@ def _stages(d: _Durative) -> pd.DataFrame:
     hand = np.where(known, d.hand_ms / 1000.0, np.nan)
     wait = np.where(d.prev != NAT, (s - d.prev) / 1000.0, np.nan)
     return pd.DataFrame({
-        "scenario": _obj(_none_if_empty(fe.scenario[pos])),
-        "replication": _replication(fe.replication[pos]),
-        "ticket_id": _obj(fe.ticket_id[pos]),
-        "attempt": fe.attempt[pos],
-        "activity": _obj(fe.activity[pos]),
-        "role": _obj(fe.role[pos]),
-        "resource": _obj(fe.resource[pos]),
+        **_event_columns(fe, pos),
         "started_known": known,
         "wait_s": wait,
         "work_s": work,
@@ -329,20 +334,18 @@ def stage_summary(stages: pd.DataFrame) -> pd.DataFrame:
     return out.loc[order].rename_axis("activity").reset_index()[cols]
 
 
+_PIECE_COLUMNS = ["scenario", "replication", "ticket_id", "attempt", "resource", "role",
+                  "activity", "kind", "start", "end"]
+
+
 def _frame_at(fe: FlatEvents, pos: np.ndarray, kind: np.ndarray | str, start: np.ndarray,
               end: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({
-        "scenario": _obj(_none_if_empty(fe.scenario[pos])),
-        "replication": _replication(fe.replication[pos]),
-        "ticket_id": _obj(fe.ticket_id[pos]),
-        "attempt": fe.attempt[pos],
-        "resource": _obj(fe.resource[pos]),
-        "role": _obj(fe.role[pos]),
-        "activity": _obj(fe.activity[pos]),
+        **_event_columns(fe, pos),
         "kind": _obj(np.broadcast_to(np.asarray(kind, dtype=object), pos.shape)),
         "start": pd.to_datetime(start.astype("int64"), unit="ms", utc=True),
         "end": pd.to_datetime(end.astype("int64"), unit="ms", utc=True),
-    })
+    }, columns=_PIECE_COLUMNS)
 
 
 def _replication(rep: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from fcsim import analysis
+from fcsim.compare.unfinished import Unfinished
 from fcsim.eventlog import EventLog, read_log
 from fcsim.model.indicators import INDICATOR_IDS
 from fcsim.plotting import Lang, effective_lang, indicator_rows
@@ -146,6 +147,10 @@ def _scenario_section(log: EventLog, manifest: dict[str, Any] | None, lang: Lang
         for k, v in manifest.items():
             if k in _LONG_MANIFEST_KEYS:  # the full configuration stays in manifest.json
                 continue
+            if k == "unfinished_at_horizon" and isinstance(v, dict):  # as the CLI says it
+                u = Unfinished(v["horizon"], v["n_tickets"], v["n_unfinished"],
+                               v["n_never_closed"])
+                v = u.line(local_tz(log)).removeprefix("unfinished at the horizon ")
             if isinstance(v, dict | list):
                 v = json.dumps(v, ensure_ascii=False, sort_keys=True)
                 if len(v) > 300:

@@ -29,7 +29,8 @@ from fcsim.roster.linear import LinearModel
 from fcsim.roster.people import Person
 from fcsim.roster.problem import Assignment, Roster, RosterProblem, span_hours
 
-__all__ = ["BuiltModel", "build_model", "decode", "person_class", "shift_options"]
+__all__ = ["BuiltModel", "build_model", "decode", "held_hours", "person_class", "shift_options",
+           "supervised_groups"]
 
 WEEKEND = (5, 6)
 
@@ -79,6 +80,19 @@ def person_class(p: Person) -> tuple[object, ...]:
 
 def _identical(a: Person, b: Person) -> bool:
     return person_class(a) == person_class(b)
+
+
+def held_hours(day: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+               hours: npt.NDArray[np.int64]
+               ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+    """The hours of the week that shifts (``day``, ``start``, ``hours`` long, rest included)
+    hold, as sparse rows: each entry's row among the hours held, the shift it comes from, and
+    the number of hours held (one "at most this many at a time" row each)."""
+    rows = np.concatenate([(d * 24 + s + np.arange(h)) % 168
+                           for d, s, h in zip(day, start, hours, strict=True)])
+    shift = np.repeat(np.arange(len(hours)), hours)
+    used = np.unique(rows)
+    return np.searchsorted(used, rows), shift, int(used.size)
 
 
 def supervised_groups(problem: RosterProblem) -> list[tuple[str, int]]:
@@ -171,14 +185,9 @@ def build_model(problem: RosterProblem,
     extra = rules.rest.min_h if rules.rest.enabled else 0
     for ks in by_p.values():
         ks_a = np.asarray(ks, dtype=np.int64)
-        ext = wl[ks_a] + extra
-        rows = np.concatenate([(wd[k] * 24 + ws[k] + np.arange(e)) % 168
-                               for k, e in zip(ks_a, ext, strict=True)])
-        cols = np.repeat(w_idx[ks_a], ext)
-        used = np.unique(rows)
-        remap = np.searchsorted(used, rows)
-        m.add_rows(remap, cols, np.ones(cols.size, np.int64), np.full(used.size, -np.inf),
-                   np.ones(used.size))
+        rows, cols, n_rows = held_hours(wd[ks_a], ws[ks_a], wl[ks_a] + extra)
+        m.add_rows(rows, w_idx[ks_a][cols], np.ones(cols.size, np.int64),
+                   np.full(n_rows, -np.inf), np.ones(n_rows))
     # nobody works during their own on-call period
     for (i, d), y in call_of.items():
         g = problem.groups[people[i].group]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from fcsim.roster.build import person_class, shift_options, supervised_groups
+from fcsim.roster.build import held_hours, person_class, shift_options, supervised_groups
 from fcsim.roster.linear import LinearModel
 from fcsim.roster.people import Person
 from fcsim.roster.problem import RosterProblem, span_hours
@@ -140,13 +140,9 @@ def build_cover_model(problem: RosterProblem) -> CoverModel:
                     m.add_row(idx[jd], 1, hi=size)
         extra = rules.rest.min_h if rules.rest.enabled else 0
         ja = np.asarray(js, dtype=np.int64)
-        ext = kl[ja] + extra
-        rows = np.concatenate([(kd[j] * 24 + ks[j] + np.arange(e)) % 168
-                               for j, e in zip(ja, ext, strict=True)])
-        cols = np.repeat(idx[ja], ext)
-        used = np.unique(rows)
-        m.add_rows(np.searchsorted(used, rows), cols, np.ones(cols.size, np.int64),
-                   np.full(used.size, -np.inf), np.full(used.size, float(size)))
+        rows, cols, n_rows = held_hours(kd[ja], ks[ja], kl[ja] + extra)
+        m.add_rows(rows, idx[ja][cols], np.ones(cols.size, np.int64),
+                   np.full(n_rows, -np.inf), np.full(n_rows, float(size)))
         if rules.days_off.enabled and rules.days_off.min_days > 0:
             m.add_row(idx[js], 1, hi=size * (7 - rules.days_off.min_days))
         if rules.consecutive_days.enabled and rules.consecutive_days.max_days < 7:

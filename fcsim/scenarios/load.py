@@ -106,6 +106,15 @@ def _shown(keys: list[str | int]) -> str:
     return text
 
 
+def _check_index(node: Any, k: int, item: str, keys: list[str | int]) -> None:
+    """Raise unless ``node`` (at ``keys``) is an array with an item ``k``."""
+    if not isinstance(node, list):
+        raise ScenarioError(f"--set {item!r}: {_shown(keys)!r} is not an array")
+    if k >= len(node):
+        raise ScenarioError(f"--set {item!r}: {_shown(keys)!r} has {len(node)} item(s); "
+                            f"index {k} is out of range")
+
+
 def apply_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
     """A new scenario with ``path.to.field=value`` overrides (values in TOML syntax).
 
@@ -122,11 +131,7 @@ def apply_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
         node: Any = data
         for i, k in enumerate(keys[:-1]):
             if isinstance(k, int):
-                if not isinstance(node, list):
-                    raise ScenarioError(f"--set {item!r}: {_shown(keys[:i])!r} is not an array")
-                if k >= len(node):
-                    raise ScenarioError(f"--set {item!r}: {_shown(keys[:i])!r} has "
-                                        f"{len(node)} item(s); index {k} is out of range")
+                _check_index(node, k, item, keys[:i])
                 node = node[k]
                 if isinstance(node, tuple):  # arrays are dumped as tuples: edit a list copy
                     node = list(node)
@@ -143,11 +148,7 @@ def apply_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
         last = keys[-1]
         value = _parse_value(raw.strip())
         if isinstance(last, int):
-            if not isinstance(node, list):
-                raise ScenarioError(f"--set {item!r}: {_shown(keys[:-1])!r} is not an array")
-            if last >= len(node):
-                raise ScenarioError(f"--set {item!r}: {_shown(keys[:-1])!r} has {len(node)} "
-                                    f"item(s); index {last} is out of range")
+            _check_index(node, last, item, keys[:-1])
             node[last] = value
             continue
         if not isinstance(node, dict):

@@ -1,15 +1,15 @@
-"""The validation page: sections rendered with the run report's page style
-(:mod:`fcsim.report.html`); the lead moves them into the shared report shell."""
+"""The validation page, through the shared report shell (:mod:`fcsim.report.shell`)."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fcsim.plotting.fonts import Lang, effective_lang
+from fcsim.report.shell import Bilingual, FigureBlock, Section, Table, figure_png, write_page
 
 __all__ = ["validation_sections", "write_validation_report"]
 
@@ -27,8 +27,6 @@ _T: dict[str, tuple[str, str]] = {
     "mean_relative_pi_width": ("預測區間平均相對寬度", "mean relative PI width"),
     "unfinished": ("期末未完成工單", "tickets unfinished at the horizon"),
     "periods": ("訓練期／測試期", "training / test period"),
-    "not_measurable": ("不可量測", "not measurable"),
-    "yes": ("是", "yes"), "no": ("否", "no"),
 }
 
 
@@ -37,77 +35,65 @@ def _t(key: str, lang: Lang) -> str:
     return zh if lang == "zh" else en
 
 
-def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
-        return ""
-    if isinstance(v, bool):
-        return "✓" if v else "✗"
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return html.escape(str(v))
+def _marks(df: pd.DataFrame) -> pd.DataFrame:
+    """Booleans shown as ✓ / ✗."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].map(lambda v: isinstance(v, bool | np.bool_)).any():
+            out[c] = out[c].map(lambda v: ("✓" if v else "✗")
+                                if isinstance(v, bool | np.bool_) else v)
+    return out
 
 
-def _table(df: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>"
-                   for row in df.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _figures(table: pd.DataFrame, lang: Lang) -> list[FigureBlock]:
+    import matplotlib.pyplot as plt
 
-
-def _figure(table: pd.DataFrame, lang: Lang) -> str:
     from fcsim.plotting.compare import plot_intervals
-    from fcsim.report.html import figure_png as _png
 
     sel = table[table["kind"].isin(["indicator", "clock"]) & table["measurable"]]
-    if sel.empty:
-        return ""
     ind = sel[sel["kind"] == "indicator"].rename(columns={"measure": "indicator"})
     clk = sel[sel["kind"] == "clock"].assign(
         measure=lambda d: d["measure"].str.removeprefix("clock:")).rename(
         columns={"measure": "control_point"})
     out = []
-    for t in (ind, clk):
+    for fid, t in (("fig-indicators", ind), ("fig-clocks", clk)):
         if len(t):
-            import matplotlib.pyplot as plt
-
             fig = plot_intervals(t.reset_index(drop=True), lang=lang)
-            out.append(f'<img alt="{_t("figure", lang)}" src="data:image/png;base64,'
-                       f'{_png(fig)}">')
+            out.append(FigureBlock(fid, Bilingual(*_T["figure"]), figure_png(fig)))
             plt.close(fig)
-    return "".join(out)
+    return out
 
 
 def validation_sections(table: pd.DataFrame, distances: pd.DataFrame,
-                        summary: dict[str, Any], *, lang: Lang = "en"
-                        ) -> list[tuple[str, str, str]]:
-    """The page's sections as ``(id, heading, body HTML)``: summary, measures with their
-    figure, distances."""
+                        summary: dict[str, Any], *, lang: Lang = "en") -> list[Section]:
+    """The page's sections: summary, measures with their figures, distances."""
     lang = effective_lang(lang)
-    keys = ("inside_share", "n_measurable", "cycle_time_ks", "mean_relative_pi_width")
-    rows = "".join(f"<tr><th>{_t(k, lang)}</th><td>{_fmt(summary.get(k))}</td></tr>"
-                   for k in keys)
+    keys = ["inside_share", "n_measurable", "cycle_time_ks", "mean_relative_pi_width"]
+    values: list[Any] = [summary.get(k) for k in keys]
     if "train" in summary:
-        train, test = (html.escape(" – ".join(summary[k])) for k in ("train", "test"))
-        rows += f"<tr><th>{_t('periods', lang)}</th><td>{train} / {test}</td></tr>"
+        keys.append("periods")
+        values.append(" – ".join(summary["train"]) + " / " + " – ".join(summary["test"]))
     u = summary.get("unfinished_at_horizon")
     if isinstance(u, dict):
-        rows += (f"<tr><th>{_t('unfinished', lang)}</th><td>{u['n_unfinished']} / "
-                 f"{u['n_tickets']} ({100 * float(u['share']):.1f} %)</td></tr>")
-    shown = table.drop(columns=["n_observed"])
+        keys.append("unfinished")
+        values.append(f"{u['n_unfinished']} / {u['n_tickets']} "
+                      f"({100 * float(u['share']):.1f} %)")
+    rows = pd.DataFrame({"measure": [_t(k, lang) for k in keys], "value": values})
+    heads = {"measure": Bilingual("量", "measure"), "value": Bilingual("值", "value")}
+    fmt = "{:.4g}"
     return [
-        ("summary", _t("summary", lang), f"<table>{rows}</table>"),
-        ("measures", _t("measures", lang), _figure(table, lang) + _table(shown)),
-        ("distances", _t("distances", lang), _table(distances)),
+        Section("summary", Bilingual(*_T["summary"]),
+                tables=[Table(rows, headers=heads, float_format=fmt)]),
+        Section("measures", Bilingual(*_T["measures"]), figures=_figures(table, lang),
+                tables=[Table(_marks(table.drop(columns=["n_observed"])), float_format=fmt)]),
+        Section("distances", Bilingual(*_T["distances"]),
+                tables=[Table(_marks(distances), float_format=fmt)]),
     ]
 
 
 def write_validation_report(path: str | Path, table: pd.DataFrame, distances: pd.DataFrame,
                             summary: dict[str, Any], *, lang: Lang = "en") -> Path:
     """Write the validation page (the shared report shell) to ``path``."""
-    from fcsim.report.html import render_page
-
     lang = effective_lang(lang)
-    p = Path(path)
-    p.write_text(render_page(_t("title", lang), validation_sections(
-        table, distances, summary, lang=lang), lang=lang), encoding="utf-8")
-    return p
+    return write_page(path, Bilingual(*_T["title"]),
+                      validation_sections(table, distances, summary, lang=lang), lang=lang)

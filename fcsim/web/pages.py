@@ -255,15 +255,17 @@ def _ticket_page(request: Request, ticket_id: str, *, status: int = 200,
 
 @router.get("/tickets/{ticket_id}", openapi_extra=guard(Permission.VIEW_TICKET, "page"))
 def ticket_page(request: Request, ticket_id: str, ok: str | None = None) -> Response:
-    label = None
-    if ok:
-        try:
-            from fcsim.web.render import activity_label
+    return _ticket_page(request, ticket_id, ok=_done_label(ok))
 
-            label = activity_label(Activity(ok).value)
-        except ValueError:
-            label = None
-    return _ticket_page(request, ticket_id, ok=label)
+
+def _done_label(ok: str | None) -> str | None:
+    """The label of the activity just recorded (the ``ok`` query value), None if it is none."""
+    from fcsim.web.render import activity_label
+
+    try:
+        return activity_label(Activity(ok).value) if ok else None
+    except ValueError:
+        return None
 
 
 @router.get("/tickets/{ticket_id}/clocks", openapi_extra=guard(Permission.VIEW_TICKET, "page"))
@@ -392,15 +394,7 @@ def _jobs_page(request: Request, *, status: int = 200, error: str | None = None,
 
 @router.get("/jobs", openapi_extra=guard(Permission.JOBS, "page"))
 def jobs(request: Request, ok: str | None = None) -> Response:
-    from fcsim.web.render import activity_label
-
-    label = None
-    if ok:
-        try:
-            label = activity_label(Activity(ok).value)
-        except ValueError:
-            label = None
-    return _jobs_page(request, ok=label)
+    return _jobs_page(request, ok=_done_label(ok))
 
 
 @router.get("/supervisor", openapi_extra=guard(Permission.SUPERVISE, "page"))
