@@ -143,6 +143,32 @@ def test_routine_ticket_preempted_by_an_emergency() -> None:
     assert tk["satisfied"].tolist() == [True, True]  # punctual, base 1
 
 
+def test_an_emergency_cannot_take_a_technician_in_the_acceptance() -> None:
+    # A's visit and its acceptance are one job whose preemptible window is the work (13-33):
+    # the acceptance (33-35) and the slip's return (35-40) are not interruptible.
+    # A: record 0-1, classify 1-1.5, dispatched 2, sign 2-4, travel 4-7, diagnose 7-11,
+    #    plan 11-12, communicate 12-13, work 13-33, accepted 35, slip 40, callback 40-41,
+    #    closed 41.5.
+    # B (emergency) calls at 36: record 36-36.5, classify 36.5-37, reported and dispatched at
+    #    37; eng-1 is returning A's slip: B waits until 40, travel 40-43, diagnose 43-47,
+    #    plan 47-48, communicate 48-49, work 49-69, signed 71, accepted 73, slip 78,
+    #    callback 78-79, closed 79.5.
+    sc = _scenario({"repair": _cat(), "urgent": _cat(emergency_p=1.0)})
+    log = _run(sc, [(0.0, 0, False, Source.CUSTOMER_CALL), (36.0, 1, True, Source.CUSTOMER_CALL)])
+    a, b = "trace-r0-000000", "trace-r0-000001"
+    assert _trace(log, a)[9:] == [
+        ("work_started", None, 13, 1), ("work_completed", 13, 33, 1), ("accepted", None, 35, 1),
+        ("slip_returned", None, 40, 1), ("callback", 40, 41, 1), ("closed", None, 41.5, 1),
+    ]
+    assert _trace(log, b)[4:] == [
+        ("dispatched", None, 37, 1), ("arrived", 40, 43, 1), ("diagnosed", 43, 47, 1),
+        ("planned", 47, 48, 1), ("communicated", 48, 49, 1), ("work_started", None, 49, 1),
+        ("work_completed", 49, 69, 1), ("signed", None, 71, 1), ("accepted", None, 73, 1),
+        ("slip_returned", None, 78, 1), ("callback", 78, 79, 1), ("closed", None, 79.5, 1),
+    ]
+    assert "preempted" not in set(log.events["activity"].astype(str))
+
+
 def test_desk_answers_an_emergency_call_first_preempting_routine_work() -> None:
     # One clerk. R (routine repair) calls at 0: record 0-1 ... E (emergency) calls at 0.5 and
     # preempts the clerk's recording (0.5 min done): E's record 0.5-1.0, classify 1.0-1.5,

@@ -55,6 +55,7 @@ from fcsim.sim.run import (
 from fcsim.sim.sink import EventSink, TicketArrays
 from fcsim.sim.snapshot import Snapshot
 from fcsim.sim.staff import StaffPool, check_roster
+from fcsim.sim.started import StartedProcess
 from fcsim.sim.ticket import Ticket
 
 __all__ = ["ForwardDraws", "ForwardInputs", "ForwardPlan", "ForwardResult", "draw_inputs",
@@ -453,7 +454,7 @@ def _arrive(c: Context, a: dict[str, np.ndarray], m: int, cats: list[CategoryRun
         if time > env.now:
             yield env.timeout(time - env.now)
         n = m + k
-        env.process(ticket(c, Ticket(n, n, cats[cat], bool(em), appt, bool(rel), time)))
+        StartedProcess(env, ticket(c, Ticket(n, n, cats[cat], bool(em), appt, bool(rel), time)))
 
 
 def _sample(c: Context, pools: list[StaffPool], times: np.ndarray, out: list[list[int]]) -> Any:

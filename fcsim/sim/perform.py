@@ -47,13 +47,16 @@ Step = tuple[int, float, bool]
 
 
 def perform(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step], role: int,
-            preemptible_from: int = NEVER, by: list[int] | None = None
-            ) -> Generator[simpy.Event, Any, list[float]]:
+            preemptible_from: int = NEVER, by: list[int] | None = None,
+            preemptible_to: int = NEVER) -> Generator[simpy.Event, Any, list[float]]:
     """``req``'s member does ``steps``; returns each step's end time.
 
-    Steps ``preemptible_from``… may be interrupted. ``req`` stays the caller's request: after
-    an interruption it holds the member who resumed. ``by``, when given, receives the member
-    who finished each step.
+    Steps ``preemptible_from`` … ``preemptible_to - 1`` (default: to the last) may be
+    interrupted. The steps after that window were planned on the assumption that it would not
+    be: an interrupted job ends with its window, and only the ends of the steps done are
+    returned (the caller plans the rest again). ``req`` stays the caller's request: after an
+    interruption it holds the member who resumed. ``by``, when given, receives the member who
+    finished each step.
     """
     env = c.env
     start = env.now
@@ -66,11 +69,17 @@ def perform(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step], rol
         since = start
         for step in steps[:preemptible_from]:
             since += step[1]
-        req.pool.mark_preemptible(req.member, env.active_process, since)
+        until, window = math.inf, steps
+        if preemptible_to < len(steps):
+            until = since
+            for step in steps[preemptible_from:preemptible_to]:
+                until += step[1]
+            window = steps[:preemptible_to]  # what an interrupted job still does
+        req.pool.mark_preemptible(req.member, env.active_process, since, until)
         try:
             yield env.timeout(total)
         except simpy.Interrupt as stop:
-            return (yield from _interrupted(c, t, req, steps, role, start, stop, by))
+            return (yield from _interrupted(c, t, req, window, role, start, stop, by))
         req.pool.mark_not_preemptible(req.member)
     else:
         yield env.timeout(total)

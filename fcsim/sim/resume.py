@@ -88,7 +88,7 @@ class ResumedTicket(Ticket):
         key = (self.attempt, k)
         if key in self._done and k != clk.ESCALATE:
             return
-        self.clocks.append((k, self._starts.pop(key, start), end))
+        super().clock(k, self._starts.pop(key, start), end)
 
 
 def _prio(t: Ticket) -> int:

@@ -35,6 +35,7 @@ from fcsim.sim.perform import NEVER
 from fcsim.sim.procedure import ticket
 from fcsim.sim.sink import EventSink, RunRecord, TicketArrays, build_frames
 from fcsim.sim.staff import StaffPool
+from fcsim.sim.started import StartedProcess
 from fcsim.sim.streams import Streams
 from fcsim.sim.ticket import Ticket
 
@@ -152,7 +153,7 @@ def _arrivals(c: Context, arr: Arrivals, cats: list[CategoryRuntime], index: np.
         if time > now:
             yield env.timeout(time - now)
         c.open_tickets += 1
-        env.process(ticket(c, Ticket(n, i, cats[k], emerg[n], appt, relayed[n], time)))
+        StartedProcess(env, ticket(c, Ticket(n, i, cats[k], emerg[n], appt, relayed[n], time)))
     c.arrivals_done = True
     if c.open_tickets == 0 and c.done is not None and not c.done.triggered:
         c.done.succeed()

@@ -155,7 +155,7 @@ class RunRecord:
 
 def _cat(values: np.ndarray, names: Sequence[str]) -> pd.Categorical:
     """Codes into ``names`` (-1 null) -> categorical with sorted used categories."""
-    used = np.unique(values[values >= 0])
+    used = np.flatnonzero(np.bincount(values[values >= 0], minlength=len(names)))
     labels = [names[i] for i in used]
     order = np.argsort(np.asarray(labels, dtype=object), kind="stable")
     sorted_labels = [labels[i] for i in order]
@@ -197,7 +197,7 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
         ids.extend(map(f"{rec.scenario}-r{rec.replication}-%06d".__mod__, range(nt)))
         s = rec.sink.columns()
         tk = s["ticket"].astype(np.int64)
-        order = np.lexsort((np.arange(len(tk)), tk))
+        order = np.lexsort((np.arange(len(tk)), s["ts"], tk))  # by ticket, then time
         rmap = np.array([res_index.setdefault(r, len(res_index)) for r in rec.resources] + [-1],
                         dtype=np.int32)
         for r in rec.resources:

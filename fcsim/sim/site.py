@@ -106,37 +106,71 @@ def site_visit(c: Context, t: Ticket, prefer: int = -1, resume_after: int = -1,
         if resume_after >= 0:
             j = [s[0] for s in steps].index(resume_after)
             steps[:j + 1] = [_SKIP] * (j + 1)
+        visit = len(steps)
+        _visit_clocks(t, appointment, _ends(c.env.now, steps), resume_after)
+        if not blocked:  # the customer's acceptance follows: planned now, again if interrupted
+            rejected = rejects(c, t)
+            steps += acceptance_steps(t, urgent, rejected)
         ends = yield from perform(c, t, req, steps, TECH,
-                                  preemptible_from=NEVER if urgent else len(steps) - 1)
-        arrived_at, diagnosed_at, planned_at = ends[-6], ends[-5], ends[-4]
-        if resume_after != WORK_STARTED:
-            t.work_started_at = ends[-2]
-        if appointment:
-            t.clock(clk.APPOINTMENT_ARRIVAL, arrived_at, t.appointment_at)
-        elif not t.is_appointment:
-            t.clock(clk.ON_SITE, t.on_site_from, arrived_at)
-        t.clock(clk.PLAN, diagnosed_at, planned_at)
+                                  preemptible_from=NEVER if urgent else visit - 1,
+                                  preemptible_to=visit)
         if blocked:
             yield from blocked_work(c, t, req, x.work - work, urgent)
+        elif len(ends) > visit:
+            return accepted(t, rejected, ends[-1])
         return (yield from acceptance(c, t, req, urgent))
+
+
+def _ends(start: float, steps: list[Step]) -> list[float]:
+    """When each step will end, back to back from ``start`` (as :func:`perform` logs them)."""
+    ends = []
+    for step in steps:
+        start += step[1]
+        ends.append(start)
+    return ends
+
+
+def _visit_clocks(t: Ticket, appointment: bool, ends: list[float], resume_after: int) -> None:
+    """The visit's clocks (arrival and plan: steps before the preemptible work, so their ends
+    are known when the visit starts) and the moment the work starts."""
+    arrived_at, diagnosed_at, planned_at = ends[-6], ends[-5], ends[-4]
+    if resume_after != WORK_STARTED:
+        t.work_started_at = ends[-2]
+    if appointment:
+        t.clock(clk.APPOINTMENT_ARRIVAL, arrived_at, t.appointment_at)
+    elif not t.is_appointment:
+        t.clock(clk.ON_SITE, t.on_site_from, arrived_at)
+    t.clock(clk.PLAN, diagnosed_at, planned_at)
+
+
+def acceptance_steps(t: Ticket, urgent: bool, rejected: bool) -> list[Step]:
+    """8 驗收: an emergency signs after the work; the customer accepts (the slip returns to
+    the desk) or rejects."""
+    x = t.x
+    steps = [(SIGNED, x.sign, False)] if urgent else []
+    steps.append((REJECTED if rejected else ACCEPTED, x.acceptance, False))
+    if not rejected:
+        steps.append((SLIP_RETURNED, x.slip_return, False))
+    return steps
+
+
+def accepted(t: Ticket, rejected: bool, end: float) -> bool:
+    """After the acceptance (ended at ``end``): the next pass opens or the slip is back;
+    returns ``rejected``."""
+    if rejected:
+        t.next_pass(end)
+    else:
+        t.slip_at = end
+    return rejected
 
 
 def acceptance(c: Context, t: Ticket, req: StaffRequest,
                urgent: bool) -> Generator[simpy.Event, Any, bool]:
-    """8 驗收 with the technician of ``req``: the customer accepts (the slip returns to the
-    desk) or rejects the work (the next pass opens); True when rejected."""
-    x = t.x
+    """8 驗收 as a job of its own with the technician of ``req`` (after blocked or
+    interrupted work); True when rejected."""
     rejected = rejects(c, t)
-    steps = [(SIGNED, x.sign, False)] if urgent else []  # an emergency signs after the work
-    steps.append((REJECTED if rejected else ACCEPTED, x.acceptance, False))
-    if not rejected:
-        steps.append((SLIP_RETURNED, x.slip_return, False))
-    ends = yield from perform(c, t, req, steps, TECH)
-    if rejected:
-        t.next_pass(ends[-1])
-    else:
-        t.slip_at = ends[-1]
-    return rejected
+    ends = yield from perform(c, t, req, acceptance_steps(t, urgent, rejected), TECH)
+    return accepted(t, rejected, ends[-1])
 
 
 def attend(t: Ticket, urgent: bool, appointment: bool, on_call: bool) -> list[Step]:

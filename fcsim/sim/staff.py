@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
+import numpy as np
 import simpy
 
 from fcsim.sim.interrupts import Preemption, ShiftEnd
@@ -135,6 +137,7 @@ class StaffPool:
         self.call = [False] * n
         self._proc: list[Any] = [None] * n
         self._since: list[float] = [-1.0] * n  # start of the preemptible job, -1 when none
+        self._until: list[float] = [math.inf] * n  # end of its preemptible window
         self._interrupted = [False] * n
         self._reserved: list[StaffRequest | None] = [None] * n
         self._queue: list[tuple[int, float, int, StaffRequest, simpy.Event]] = []
@@ -163,11 +166,9 @@ class StaffPool:
 
     def _roster_changes(self) -> Generator[simpy.Event, Any, None]:
         env, slots, roster = self.env, self._slots, self._roster
-        # hour h as the one before (only the hours the run visits: a short run visits few)
-        same = {h: roster[h] == roster[h - 1] for h in set(slots)}
-        changes = [k for k in range(1, len(slots))
-                   if not (slots[k] == (slots[k - 1] + 1) % 168 and same[slots[k]])
-                   and roster[slots[k]] != roster[slots[k - 1]]]
+        ids: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
+        entry = np.array([ids.setdefault(e, len(ids)) for e in roster])[np.asarray(slots)]
+        changes = (np.flatnonzero(entry[1:] != entry[:-1]) + 1).tolist()
         for k in changes:  # wake only where the roster changes
             yield env.timeout(k * 60.0 - env.now)
             leaving = self._set_roster(roster[slots[k]])
@@ -244,10 +245,12 @@ class StaffPool:
         if self._queue:
             self._dispatch()
 
-    def mark_preemptible(self, member: int, process: Any, since: float) -> None:
-        """``member``'s job (``process``) may be interrupted from ``since`` on."""
+    def mark_preemptible(self, member: int, process: Any, since: float,
+                         until: float = math.inf) -> None:
+        """``member``'s job (``process``) may be interrupted from ``since`` until ``until``."""
         self._proc[member] = process
         self._since[member] = since
+        self._until[member] = until
 
     def mark_not_preemptible(self, member: int) -> None:
         self._proc[member] = None
@@ -295,7 +298,8 @@ class StaffPool:
         best, best_t, now = -1, -1.0, self.env.now
         for i in (*self._duty_order, *self._call_order):
             t = self._since[i]
-            if best_t < t <= now and not self._interrupted[i] and self._reserved[i] is None:
+            if (best_t < t <= now < self._until[i] and not self._interrupted[i]
+                    and self._reserved[i] is None):
                 best, best_t = i, t
         if best < 0:
             return
@@ -306,7 +310,7 @@ class StaffPool:
     def _interrupt(self, member: int, cause: Preemption | ShiftEnd) -> None:
         proc = self._proc[member]
         if proc is None or self._interrupted[member] or not (
-                0 <= self._since[member] <= self.env.now):
+                0 <= self._since[member] <= self.env.now < self._until[member]):
             return
         self._interrupted[member] = True
         self._since[member] = -1.0

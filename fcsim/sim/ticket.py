@@ -49,8 +49,7 @@ class Ticket:
     preempted = handed_over = night_callout = False  # this pass
     waiting_at_work = 0  # jobs waiting in the department when the work started
     on_site_from = work_started_at = slip_at = math.nan  # moments of this pass
-    late_s = 0.0
-    late_done = 0
+    late_s = 0.0  # total lateness of the control points completed so far (seconds)
 
     def __init__(self, n: int, i: int, cat: CategoryRuntime, emergency: bool,
                  appointment_at: float, relayed: bool, booked_at: float) -> None:
@@ -64,7 +63,6 @@ class Ticket:
         self.bounds: Sequence[Bounds] = cat.bounds[emergency]
         self.x: Pass = cat.draws.first_pass(i)
         self.received_at = booked_at  # desk receipt R of the current attempt
-        self.clocks: list[tuple[int, float, float]] = []
 
     @property
     def is_appointment(self) -> bool:
@@ -79,15 +77,12 @@ class Ticket:
         self.preempted = self.handed_over = self.night_callout = False
 
     def clock(self, k: int, start: float, end: float) -> None:
-        """Note a completed control point ``k`` (:data:`CLOCK` index; moments in minutes)."""
-        self.clocks.append((k, start, end))
+        """Note a completed control point ``k`` (:data:`CLOCK` index; moments in minutes): its
+        lateness, on the moments as the log holds them (integer milliseconds), joins the
+        ticket's total."""
+        self.late_s += self.bounds[k].lateness_s(
+            (round(end * 60000.0) - round(start * 60000.0)) / 1000.0)
 
     def lateness_s(self) -> float:
-        """Total lateness (seconds) of the control points completed so far, on the moments
-        as the log holds them (integer milliseconds)."""
-        clocks, bounds, late = self.clocks, self.bounds, self.late_s
-        for c, start, end in clocks[self.late_done:]:
-            late += bounds[c].lateness_s((round(end * 60000.0) - round(start * 60000.0)) / 1000.0)
-        self.late_done = len(clocks)
-        self.late_s = late
-        return late
+        """Total lateness (seconds) of the control points completed so far."""
+        return self.late_s
