@@ -156,7 +156,7 @@ class RunRecord:
 def _cat(values: np.ndarray, names: Sequence[str]) -> pd.Categorical:
     """Codes into ``names`` (-1 null) -> categorical with sorted used categories."""
     used = np.flatnonzero(np.bincount(values[values >= 0], minlength=len(names)))
-    labels = [names[i] for i in used]
+    labels = [names[i] for i in used.tolist()]
     order = np.argsort(np.asarray(labels, dtype=object), kind="stable")
     sorted_labels = [labels[i] for i in order]
     remap = np.full(len(names) + 1, -1, dtype=np.int32)

@@ -42,4 +42,4 @@ class StartedProcess(Process):
         self._generator = generator
         active = env.active_process
         self._resume(_STARTED)
-        env._active_proc = active  # noqa: SLF001 (SimPy's own field, restored)
+        env._active_proc = active  # SimPy's own field, restored
