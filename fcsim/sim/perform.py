@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Sequence
+from functools import reduce
+from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -44,6 +46,7 @@ CUSTOMER = ROLE[Role.CUSTOMER]
 
 #: (activity code or SILENT, duration in minutes, whether the event carries started_at)
 Step = tuple[int, float, bool]
+DURATION = itemgetter(1)  # a step's minutes
 
 
 def perform(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step], role: int,
@@ -62,9 +65,7 @@ def perform(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step], rol
     start = env.now
     if c.announce is not None:
         c.announce(t, steps, start)
-    total = 0.0
-    for step in steps:
-        total += step[1]
+    total = reduce(add, map(DURATION, steps), 0.0)  # left to right, as the log adds them
     if preemptible_from < len(steps):
         since = start
         for step in steps[:preemptible_from]:
@@ -92,15 +93,16 @@ def _log(c: Context, t: Ticket, steps: Sequence[Step], j: int, s: float, began: 
          code: int, role: int, ends: list[float]) -> list[float]:
     """Log steps ``j``… done back to back from ``s`` (step ``j`` began at ``began``)."""
     n, attempt = t.n, t.attempt
-    buf, pack = c.sink.buf, EVENT.pack
+    buf, pack, end = c.sink.buf, EVENT.pack, ends.append
     for act, d, durative in (steps if j == 0 else steps[j:]):
         e = s + d
-        if act >= 0:
-            if act in CUSTOMER_STEPS:
-                buf += pack(n, act, -1, CUSTOMER, attempt, NAN, e)
-            else:
-                buf += pack(n, act, code, role, attempt, began if durative else NAN, e)
-        ends.append(e)
+        if act < 0:
+            pass
+        elif act in CUSTOMER_STEPS:
+            buf += pack(n, act, -1, CUSTOMER, attempt, NAN, e)
+        else:
+            buf += pack(n, act, code, role, attempt, began if durative else NAN, e)
+        end(e)
         s = began = e
     return ends
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -24,7 +25,7 @@ import simpy
 from fcsim.model.activities import Activity, Role
 from fcsim.sim import ticket as clk
 from fcsim.sim.outcomes import reject_p
-from fcsim.sim.perform import NEVER, SILENT, Step, perform
+from fcsim.sim.perform import DURATION, NEVER, SILENT, Step, perform
 from fcsim.sim.sink import ACT, ROLE
 from fcsim.sim.staff import APPOINTMENT, EMERGENCY, ROUTINE
 from fcsim.sim.ticket import ERROR_LOCATION
@@ -123,10 +124,8 @@ def site_visit(c: Context, t: Ticket, prefer: int = -1, resume_after: int = -1,
 
 def _ends(start: float, steps: list[Step]) -> list[float]:
     """When each step will end, back to back from ``start`` (as :func:`perform` logs them)."""
-    ends = []
-    for step in steps:
-        start += step[1]
-        ends.append(start)
+    ends = list(accumulate(map(DURATION, steps), initial=start))
+    del ends[0]
     return ends
 
 
