@@ -16,8 +16,9 @@ approximation). The daily rate has an exact (Garwood) Poisson 95 % interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 import numpy as np
 import pandas as pd
@@ -92,15 +93,29 @@ def _how(ts: pd.Series, tz: tzinfo) -> np.ndarray:
     return (local.dt.day_of_week * 24 + local.dt.hour).to_numpy(np.int64)
 
 
-def _exposure(start: pd.Timestamp, end: pd.Timestamp, tz: tzinfo) -> np.ndarray:
-    """Hours of [start, end) in each hour of the week (local)."""
+def _local_dates(ts: pd.Series | pd.DatetimeIndex, tz: tzinfo) -> np.ndarray:
+    return np.asarray(pd.to_datetime(pd.Series(ts), utc=True).dt.tz_convert(tz).dt.date,
+                      dtype=object)
+
+
+def _in(dates: np.ndarray, skip: frozenset[date]) -> np.ndarray:
+    """Mask of the ``dates`` in ``skip``."""
+    return np.fromiter((d in skip for d in dates), bool, len(dates))
+
+
+def _exposure(start: pd.Timestamp, end: pd.Timestamp, tz: tzinfo,
+              exclude: frozenset[date] = frozenset()) -> np.ndarray:
+    """Hours of [start, end) in each hour of the week (local), the ``exclude``d local dates
+    left out."""
     out = np.zeros(168)
     hours = pd.date_range(start.floor("h"), end, freq="h", inclusive="left")
     if len(hours) == 0:
         return out
     lo = np.maximum(hours, start)
     hi = np.minimum(hours + _HOUR, end)
-    frac = ((hi - lo) / _HOUR).to_numpy(float)
+    frac = ((hi - lo) / _HOUR).to_numpy(float).copy()
+    if exclude:
+        frac[_in(_local_dates(hours, tz), exclude)] = 0.0
     np.add.at(out, _how(pd.Series(hours), tz), frac)
     return out
 
@@ -134,7 +149,7 @@ def _garwood(n: int, exposure_days: float) -> tuple[float, float]:
 
 def arrival_rates(log: EventLog, *, tz: tzinfo = UTC,
                   window: tuple[datetime, datetime] | None = None,
-                  pooled_below: int = 0) -> ArrivalFit:
+                  pooled_below: int = 0, exclude: Iterable[date] = ()) -> ArrivalFit:
     """Hour-of-week arrival counts, exposure and fitted rates per category.
 
     Parameters
@@ -148,6 +163,9 @@ def arrival_rates(log: EventLog, *, tz: tzinfo = UTC,
     pooled_below
         A category with fewer arrivals takes the profile fitted to all categories together
         (its daily rate stays its own).
+    exclude
+        Local dates left out of the counts and the exposure (holidays: the rates are those
+        of ordinary days).
     """
     start, end = (log_window(log) if window is None
                   else (pd.Timestamp(window[0]).tz_convert("UTC"),
@@ -157,7 +175,10 @@ def arrival_rates(log: EventLog, *, tz: tzinfo = UTC,
     arr = arrival_times(log)
     arr = arr[(arr["received"] >= start) & (arr["received"] < end)]
     n_runs = max(1, arr[["_s", "_r"]].drop_duplicates().shape[0])
-    expo = _exposure(start, end, tz) * n_runs
+    skip = frozenset(exclude)
+    if skip:
+        arr = arr[~_in(_local_dates(arr["received"], tz), skip)]
+    expo = _exposure(start, end, tz, skip) * n_runs
     days = float(expo.sum() / 24.0)
     how = _how(arr["received"], tz)
     rows = []
@@ -196,7 +217,8 @@ def arrival_rates(log: EventLog, *, tz: tzinfo = UTC,
 
 
 def day_dispersion(log: EventLog, *, tz: tzinfo = UTC,
-                   window: tuple[datetime, datetime] | None = None) -> tuple[float, int]:
+                   window: tuple[datetime, datetime] | None = None,
+                   exclude: Iterable[date] = ()) -> tuple[float, int]:
     """Coefficient of variation of a gamma day factor, by the method of moments.
 
     Daily arrival counts ``n_d`` (all categories, whole local days inside the window) are
@@ -204,7 +226,8 @@ def day_dispersion(log: EventLog, *, tz: tzinfo = UTC,
     of variance ``c²`` has ``Var = m + c² m²``, so
     ``c² = max(0, Σ((n_d − m_d)² − m_d) / Σ m_d²)``. Returns ``(c, number of days)``; ``c`` is
     0 with fewer than 14 days. A trend inside the window shows up as over-dispersion too (the
-    intervals widen: honest about it, not explained by it).
+    intervals widen: honest about it, not explained by it). The ``exclude``d local dates
+    (holidays) are left out.
     """
     start, end = (log_window(log) if window is None
                   else (pd.Timestamp(window[0]).tz_convert("UTC"),
@@ -216,6 +239,9 @@ def day_dispersion(log: EventLog, *, tz: tzinfo = UTC,
              else start.tz_convert(tz))
     last = end.tz_convert(tz).normalize()
     days = pd.date_range(first, last, freq="D", inclusive="left")
+    skip = frozenset(exclude)
+    if skip:
+        days = days[~_in(np.asarray(days.date, dtype=object), skip)]
     if len(days) < 14:
         return 0.0, len(days)
     local = arr["received"].dt.tz_convert(tz).dt.normalize()

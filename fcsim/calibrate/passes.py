@@ -5,8 +5,9 @@ alone, so simulated and recorded logs are read the same way:
 
 * a **work** stage is ``timestamp − started_at`` of its durative event (``work`` minus its
   preemption gaps, and only from passes that were not blocked, whose span includes the
-  escalation); where the log has no ``started_at`` the stage is measured from the previous
-  event of the pass instead and ``includes_waiting`` is true for it;
+  escalation): the gap between the previous event of the pass and ``started_at`` is queueing,
+  not service (``wait_min``); where an event has no ``started_at`` the stage is measured from
+  the previous event of the pass instead and ``includes_waiting`` is true for it;
 * a **gap** stage is the time between two events that the simulator separates by that stage
   alone (e.g. ``classified`` → ``dispatched`` is ``dispatch_min``); in a recorded log it may
   include waiting, so it is flagged as such unless the log carries ``started_at``.
@@ -72,9 +73,10 @@ def pass_table(log: EventLog) -> pd.DataFrame:
     """One row per (scenario, replication, ticket, attempt) with event times in ms.
 
     Columns ``t_<activity>`` (first ``timestamp`` in the pass), ``s_<activity>`` (its
-    ``started_at``), ``tl_dispatched`` / ``tl_cb`` (last dispatch, last callback try),
-    ``pre_ms`` (total preemption gap), ``n_preempted``, ``n_resumed``, and the ticket facts
-    ``category``, ``emergency``, ``mode``, ``route_dispatch``, ``route_site_visit``,
+    ``started_at``), ``r_<activity>`` / ``o_<activity>`` (its resource and role),
+    ``tl_dispatched`` / ``tl_cb`` (last dispatch, last callback try), ``pre_ms`` (total
+    preemption gap), ``n_preempted``, ``n_resumed``, and the ticket facts ``category``,
+    ``emergency``, ``mode``, ``route_dispatch``, ``route_site_visit``,
     ``route_callback``.
     """
     ev = log.events
@@ -83,15 +85,20 @@ def pass_table(log: EventLog) -> pd.DataFrame:
         "_s": k["_s"], "_r": k["_r"], "ticket_id": k["ticket_id"],
         "attempt": ev["attempt"].astype(np.int64), "activity": ev["activity"].astype(str),
         "ts": _ms(ev["timestamp"]), "st": _ms(ev["started_at"]), "seq": ev["seq"],
+        "res": ev["resource"].astype(object), "role": ev["role"].astype(object),
     }).sort_values(["_s", "_r", "ticket_id", "attempt", "ts", "seq"], kind="stable")
     key = ["_s", "_r", "ticket_id", "attempt"]
     first = e[e["activity"].isin(_FIRST)].groupby([*key, "activity"], sort=False).first()
     ts = first["ts"].unstack("activity")
     st = first["st"].unstack("activity")
+    res = first["res"].unstack("activity")
+    role = first["role"].unstack("activity")
     out = pd.DataFrame(index=ts.index)
     for a in _FIRST:
         out[f"t_{a}"] = ts[a] if a in ts else np.nan
         out[f"s_{a}"] = st[a] if a in st else np.nan
+        out[f"r_{a}"] = res[a] if a in res else None
+        out[f"o_{a}"] = role[a] if a in role else None
     disp = e[e["activity"] == "dispatched"].groupby(key, sort=False)["ts"].last()
     out["tl_dispatched"] = disp.reindex(out.index)
     cb = e[e["activity"].isin(["callback", "callback_failed"])].groupby(key, sort=False)["ts"]
@@ -117,16 +124,26 @@ def pass_table(log: EventLog) -> pd.DataFrame:
 
 
 def _frame(stage: str, p: pd.DataFrame, mask: pd.Series, end: pd.Series, start: pd.Series,
-           waiting: pd.Series | bool) -> pd.DataFrame:
+           waiting: pd.Series | bool, act: str = "", prev: pd.Series | None = None
+           ) -> pd.DataFrame:
+    """One stage's samples; ``act`` is the activity that ends it (its resource and role are
+    the sample's), ``prev`` the previous event when ``start`` is a ``started_at`` (the gap
+    ``start − prev`` is the queueing before the work: ``wait_min``)."""
     field, per_cat, _ = STAGES[stage]
     ok = mask & end.notna() & start.notna()
     w = waiting if isinstance(waiting, pd.Series) else pd.Series(waiting, index=p.index)
+    wait = ((start[ok] - prev[ok]) * _MIN_PER_MS).where(~w[ok].astype(bool)) \
+        if prev is not None else np.nan
     return pd.DataFrame({
         "stage": stage, "field": field,
         "category": p.loc[ok, "category"] if per_cat else "",
         "includes_waiting": w[ok].astype(bool),
         "ticket_id": p.loc[ok, "ticket_id"], "attempt": p.loc[ok, "attempt"],
         "value_min": (end[ok] - start[ok]) * _MIN_PER_MS,
+        "start_ms": start[ok], "activity": act,
+        "resource": p.loc[ok, f"r_{act}"] if act else None,
+        "role": p.loc[ok, f"o_{act}"] if act else None,
+        "wait_min": wait,
     })
 
 
@@ -152,7 +169,10 @@ def stage_samples(log: EventLog, *, started_known: bool | None = None) -> pd.Dat
     -------
     DataFrame
         stage, field, category, includes_waiting, ticket_id, attempt, value_min; negative
-        values (clock skew in a recorded log) are dropped.
+        values (clock skew in a recorded log) are dropped. Also ``start_ms`` (the stage's
+        start, UTC ms), ``activity`` / ``resource`` / ``role`` of the event that ends it, and
+        ``wait_min``: where the start is the event's ``started_at``, the queueing between the
+        previous event and it (not part of the stage's duration), else NaN.
     """
     p = pass_table(log)
     if started_known is None:
@@ -161,30 +181,30 @@ def stage_samples(log: EventLog, *, started_known: bool | None = None) -> pd.Dat
     em1 = p["emergency"] & (p["attempt"] == 1)
     a1 = p["attempt"] == 1
     r = p["t_relayed"].where(p["t_relayed"].notna(), p["t_received"])
-    parts = [_frame("relay", p, a1, p["t_relayed"], p["t_received"], gap_wait)]
+    parts = [_frame("relay", p, a1, p["t_relayed"], p["t_received"], gap_wait, "relayed")]
     start, w = _work_or_gap(p, "recorded", r)
-    parts.append(_frame("record", p, ~em1, p["t_recorded"], start, w))
-    parts.append(_frame("emergency_record", p, em1, p["t_recorded"], start, w))
+    parts.append(_frame("record", p, ~em1, p["t_recorded"], start, w, "recorded", r))
+    parts.append(_frame("emergency_record", p, em1, p["t_recorded"], start, w, "recorded", r))
     start, w = _work_or_gap(p, "classified", p["t_recorded"])
     parts.append(_frame("classify", p, pd.Series(True, index=p.index), p["t_classified"], start,
-                        w))
+                        w, "classified", p["t_recorded"]))
     parts.append(_frame("dispatch", p, ~em1 & p["route_dispatch"], p["t_dispatched"],
-                        p["t_classified"], gap_wait))
+                        p["t_classified"], gap_wait, "dispatched"))
     parts.append(_frame("misroute_return", p, a1, p["t_misrouted"], p["t_dispatched"],
-                        gap_wait))
-    start, w = _work_or_gap(p, "arrived", p["t_signed"])
-    parts.append(_frame("travel", p, p["route_site_visit"], p["t_arrived"], start, w))
-    start, w = _work_or_gap(p, "diagnosed", p["t_arrived"])
-    parts.append(_frame("diagnose", p, p["route_site_visit"], p["t_diagnosed"], start, w))
-    start, w = _work_or_gap(p, "planned", p["t_diagnosed"])
-    parts.append(_frame("plan", p, p["route_site_visit"], p["t_planned"], start, w))
-    start, w = _work_or_gap(p, "communicated", p["t_planned"])
-    parts.append(_frame("communicate", p, p["route_site_visit"], p["t_communicated"], start, w))
+                        gap_wait, "misrouted"))
+    for stage, act, before in (("travel", "arrived", "signed"),
+                               ("diagnose", "diagnosed", "arrived"),
+                               ("plan", "planned", "diagnosed"),
+                               ("communicate", "communicated", "planned")):
+        start, w = _work_or_gap(p, act, p[f"t_{before}"])
+        parts.append(_frame(stage, p, p["route_site_visit"], p[f"t_{act}"], start, w, act,
+                            p[f"t_{before}"]))
     # site work: started_at (or work_started) → completed, minus preemption, unblocked passes
     start, w = _work_or_gap(p, "work_completed", p["t_work_started"])
     clean = p["t_blocked"].isna() & (p["n_preempted"] == p["n_resumed"])
     wc = _frame("work", p, p["route_site_visit"] & clean,
-                p["t_work_completed"] - p["pre_ms"], start, w)
+                p["t_work_completed"] - p["pre_ms"], start, w, "work_completed",
+                p["t_communicated"])
     parts.append(wc)
     # handled by the department without a visit: last dispatch → closed
     parts.append(_frame("work", p, p["route_dispatch"] & ~p["route_site_visit"], p["t_closed"],
@@ -193,16 +213,18 @@ def stage_samples(log: EventLog, *, started_known: bool | None = None) -> pd.Dat
     parts.append(_frame("acceptance", p, p["route_site_visit"], decided, p["t_work_completed"],
                         gap_wait))
     parts.append(_frame("slip_return", p, p["route_site_visit"], p["t_slip_returned"],
-                        p["t_accepted"], gap_wait))
-    parts.append(_frame("close", p, p["route_callback"], p["t_closed"], p["tl_cb"], gap_wait))
+                        p["t_accepted"], gap_wait, "slip_returned"))
+    parts.append(_frame("close", p, p["route_callback"], p["t_closed"], p["tl_cb"], gap_wait,
+                        "closed"))
     parts.append(_frame("close", p, ~p["route_dispatch"], p["t_closed"], p["t_classified"],
-                        gap_wait))
+                        gap_wait, "closed"))
     parts.append(_callbacks(log))
     kept = [x for x in parts if len(x)]
     out = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
     if out.empty:
         return pd.DataFrame(columns=["stage", "field", "category", "includes_waiting",
-                                     "ticket_id", "attempt", "value_min"])
+                                     "ticket_id", "attempt", "value_min", "start_ms",
+                                     "activity", "resource", "role", "wait_min"])
     out = out[out["value_min"] >= 0].reset_index(drop=True)
     out["attempt"] = out["attempt"].astype(int)
     return out
@@ -212,11 +234,15 @@ def _callbacks(log: EventLog) -> pd.DataFrame:
     ev = log.events
     cb = ev[ev["activity"].astype(str).isin(["callback", "callback_failed"])
             & ev["started_at"].notna()]
+    start = _ms(cb["started_at"])
     return pd.DataFrame({
         "stage": "callback", "field": STAGES["callback"][0], "category": "",
         "includes_waiting": False, "ticket_id": cb["ticket_id"].astype(str),
         "attempt": cb["attempt"].astype(int),
-        "value_min": (_ms(cb["timestamp"]) - _ms(cb["started_at"])) * _MIN_PER_MS,
+        "value_min": (_ms(cb["timestamp"]) - start) * _MIN_PER_MS,
+        "start_ms": start, "activity": cb["activity"].astype(str),
+        "resource": cb["resource"].astype(object), "role": cb["role"].astype(object),
+        "wait_min": np.nan,
     })
 
 

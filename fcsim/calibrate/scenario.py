@@ -10,37 +10,60 @@ and the goodness of fit. The roster is never calibrated: it is the decision vari
 Not calibrated (kept from the base, and said so in the file): ``sign_min`` and
 ``escalate_min`` (only measurable with the queueing before them), call-out, supervisor
 resolution, appointment lead and pre-call times, satisfaction, ``reject_decay``,
-``supervisor_resolves_p`` and the source shares. The window's holidays and monthly occupancy
-are dropped: the fitted rates already contain them.
+``supervisor_resolves_p`` and the source shares. Monthly occupancy is dropped (the fitted
+rates contain it). Holidays are detected or given (:mod:`fcsim.calibrate.holidays`), a weekly
+trend is tested and extrapolated to a forecast window when significant
+(:mod:`fcsim.calibrate.trend`), and ``durations="hour"|"hour+resource"`` adds
+``[duration_factors]`` (:mod:`fcsim.calibrate.factors`); the evidence of each is in
+:attr:`Calibration.evidence` and above its key.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import tzinfo
+from dataclasses import field as dc_field
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from fcsim.calibrate.arrivals import ArrivalFit, arrival_rates, day_dispersion
+from fcsim.calibrate.arrivals import (
+    ArrivalFit,
+    arrival_rates,
+    arrival_times,
+    day_dispersion,
+    log_window,
+)
 from fcsim.calibrate.durations import DurationFit, fit_duration
+from fcsim.calibrate.holidays import (
+    HolidayFit,
+    daily_counts,
+    detect_holidays,
+    next_year,
+    weekday_means,
+)
 from fcsim.calibrate.passes import stage_samples
 from fcsim.calibrate.probabilities import branch_probabilities
 from fcsim.calibrate.toml_out import _key, dumps
+from fcsim.calibrate.trend import TrendFit, fit_trend
 from fcsim.eventlog import EventLog
 from fcsim.model.timezone import tz_name
 from fcsim.scenarios import Scenario, scenario_from_dict
 
-__all__ = ["ARRIVALS_ONLY", "NO_STARTED_AT", "Calibration", "calibrate", "write_scenario"]
+__all__ = ["ARRIVALS_ONLY", "DURATIONS", "NO_STARTED_AT", "Calibration", "calibrate",
+           "write_scenario"]
 
 log_ = logging.getLogger(__name__)
 
 ARRIVALS_ONLY = ("the log records arrivals only: only the arrival rates and hour-of-week "
                  "profiles are estimated; stage durations, branching probabilities, sources "
                  "and the roster are the base's (not estimable from arrivals)")
+#: the ``durations`` options of :func:`calibrate`
+DURATIONS = ("plain", "hour", "hour+resource")
 NO_STARTED_AT = ("the log has no started_at: it records completions only, so every duration "
                  "includes waiting, not just work")
 
@@ -57,6 +80,9 @@ class Calibration:
     parameters: pd.DataFrame  # path, estimate, ci_low, ci_high, n, kind
     fits: dict[tuple[str, str], DurationFit]
     warnings: tuple[str, ...]
+    #: model-selection evidence (JSON-ready): holidays, trend, hour and resource effects,
+    #: waiting before started_at
+    evidence: dict[str, Any] = dc_field(default_factory=dict)
 
 
 def _fmt(x: float) -> str:
@@ -204,6 +230,140 @@ def _joint(log: EventLog, samples: pd.DataFrame, cats: dict[str, dict[str, Any]]
             "for most stages of real logs")
 
 
+def _calendar(log: EventLog, zone: tzinfo, win: tuple[pd.Timestamp, pd.Timestamp],
+              holidays: str | Sequence[date], level: float) -> tuple[HolidayFit, TrendFit]:
+    """The window's holidays (detected, given or none) and the weekly trend without them."""
+    import numpy as np
+
+    arr = arrival_times(log)["received"]
+    counts = daily_counts(arr[(arr >= win[0]) & (arr < win[1])], win[0], win[1], zone)
+    if isinstance(holidays, str) and holidays == "none":
+        hol = detect_holidays(counts.iloc[:0], level=level)
+    else:
+        hol = detect_holidays(counts, level=level,
+                              given=None if isinstance(holidays, str) else holidays)
+    ordinary = np.array([d not in set(hol.holidays) for d in counts.index.date], bool)
+    tr = fit_trend(counts, weekday_means(counts, ordinary), ordinary, level=level)
+    return hol, tr
+
+
+def _holidays_and_trend(hol: HolidayFit, tr: TrendFit, holidays: str | Sequence[date],
+                        trend: str, forecast: tuple[Any, Any] | None, data: dict[str, Any],
+                        com: dict[str, str], evidence: dict[str, Any],
+                        base_factor: float) -> float:
+    """Write the holiday calendar and factor; return the trend's rate multiplier."""
+    meta = data["scenario"]
+    if isinstance(holidays, str) and holidays == "none":
+        com["scenario.holidays"] = ("no holiday calendar (--holidays none): holidays are in "
+                                    "the fitted rates")
+    else:
+        cal = (tuple(sorted(set(holidays))) if not isinstance(holidays, str)
+               else tuple(sorted(set(hol.holidays) | set(next_year(hol.holidays)))))
+        meta["holidays"] = list(cal)
+        found = ", ".join(f"{d['date']} ({d['count']} vs {d['expected']:.3g} expected, "
+                          f"p {d['p_lower']:.2g})" for d in hol.days) or "none"
+        com["scenario.holidays"] = (
+            (f"the given calendar ({len(cal)} dates); {len(hol.holidays)} in the training "
+             f"window: {found}" if hol.given else
+             f"detected: days whose count is below the weekday mean at family-wise level "
+             f"{hol.level:g} (one-sided gamma-Poisson, c = {hol.cv:.3g}, Bonferroni over "
+             f"{hol.n_days} days): {found}; the same dates a year later are written too "
+             "(the test period's holidays, when the training covers them)")
+            + "; their days are left out of the rates, the profile and the day factor")
+        if hol.factor is not None and hol.factor_ci is not None:
+            meta["holiday_factor"] = round(hol.factor, 4)
+            com["scenario.holiday_factor"] = (
+                f"calibrated: {hol.factor:.3g} [{hol.factor_ci[0]:.3g}, {hol.factor_ci[1]:.3g}]"
+                " (observed over expected arrivals on the holidays, 95 % exact Poisson)")
+        else:
+            meta["holiday_factor"] = base_factor
+            com["scenario.holiday_factor"] = ("not calibrated: no holiday in the training "
+                                              "window (the base's value)")
+    evidence["holidays"] = hol.evidence()
+    ev = tr.evidence()
+    mult = 1.0
+    if trend == "test" and forecast is not None and tr.significant:
+        f0, f1 = (pd.Timestamp(x).tz_convert("UTC") for x in forecast)
+        mult = tr.multiplier(f0, f1)
+    ev.update(mode=trend, applied=mult != 1.0, multiplier=mult,
+              forecast=[str(x) for x in forecast] if forecast is not None else None)
+    evidence["trend"] = ev
+    slope = (f"slope {tr.slope:.3g} per week [{tr.ci[0]:.3g}, {tr.ci[1]:.3g}] (95 %), "
+             f"p {tr.p_value:.2g}, {tr.weeks} weeks" if math.isfinite(tr.slope)
+             else f"not estimable ({tr.weeks} whole weeks < 8)")
+    why = ("extrapolated to the forecast window: rates × " + f"{mult:.4g}" if mult != 1.0
+           else "off (--trend off)" if trend == "off"
+           else "no forecast window given: not extrapolated" if forecast is None
+           else f"not significant at {tr.level:g}: not extrapolated")
+    com["scenario.days"] = (com.get("scenario.days", "")
+                            + f"\nweekly trend (log-linear, quasi-Poisson): {slope}; {why}")
+    return mult
+
+
+def _waiting(samples: pd.DataFrame) -> dict[str, Any]:
+    """Per stage, how many samples were measured from ``started_at`` and the queueing before
+    it (median minutes); stages measured between events include waiting."""
+    out: dict[str, Any] = {}
+    if samples.empty:
+        return out
+    for stage, g in samples.groupby("stage", sort=True):
+        w = g["wait_min"].dropna()
+        out[str(stage)] = {"n": len(g), "n_from_started_at": len(w),
+                           "n_including_waiting": int(g["includes_waiting"].sum()),
+                           "median_wait_min": float(w.median()) if len(w) else None}
+    return out
+
+
+def _duration_factors(samples: pd.DataFrame, durations: str, zone: tzinfo,
+                      data: dict[str, Any], com: dict[str, str], evidence: dict[str, Any],
+                      *, min_n: int) -> None:
+    """``[duration_factors]``: hour factors (where AIC prefers them) and, with
+    ``hour+resource``, each staff group's σ of its role."""
+    from fcsim.calibrate.factors import hour_factors, resource_sigma
+
+    hours = hour_factors(samples, zone, min_n=min_n)
+    evidence["hour_factors"] = {h.activity: h.evidence() for h in hours}
+    table: dict[str, Any] = {"hour": {h.activity: [round(f, 4) for f in h.factors]
+                                      for h in hours if h.helps}}
+    lines = [f"{h.activity}: n {h.n}, LR {h.lr:.1f} on {h.df} df (p {h.p_value:.2g}), "
+             f"ΔAIC {h.delta_aic:.1f} -> {'used' if h.helps else 'not used'}" for h in hours]
+    com["duration_factors.hour"] = (
+        "hour-of-day factors (local hour of the stage's start): hour median / overall median, "
+        "shrunk by n/(n+30), mean 1 over the sample; an activity gets them when AIC of its "
+        "log-durations prefers hour means\n" + ("\n".join(lines) or "no activity with enough "
+                                                 "values"))
+    if durations == "hour+resource":
+        fits = {r.role: r for r in resource_sigma(samples, min_n=min_n)}
+        evidence["resource"] = {k: r.evidence() for k, r in fits.items()}
+        sig: dict[str, float] = {}
+        for gname, g in data["staff"].items():
+            role = str(g["role"].value if hasattr(g["role"], "value") else g["role"])
+            if role in fits and math.isfinite(fits[role].sigma):
+                sig[gname] = round(fits[role].sigma, 4)
+        table["resource_sigma"] = sig
+        com["duration_factors.resource_sigma"] = (
+            "between-resource σ of log-durations (one-way random-effects ANOVA, stage means "
+            "removed), a lognormal speed factor of mean 1 per member\n" + "\n".join(
+                f"{r.role}: σ {r.sigma:.3g} [{r.sigma_ci[0]:.3g}, {r.sigma_ci[1]:.3g}] (95 %), "
+                f"variance share {r.share:.3g}, F-test p {r.p_value:.2g}, {r.resources} "
+                f"resources, n {r.n}" for r in fits.values()) if fits else
+            "between-resource σ: the log names no resources with enough values")
+    data["duration_factors"] = table
+
+
+def _clean(x: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become None."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if hasattr(x, "item") and not isinstance(x, str):
+        return _clean(x.item())
+    return x
+
+
 def _log_zone(log: EventLog) -> tzinfo | None:
     """The log's own IANA zone (its manifest's ``time_zone``), if any."""
     from fcsim.model.timezone import parse_tz
@@ -216,7 +376,9 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
               tz: tzinfo | None = None, window: tuple[Any, Any] | None = None,
               min_n: int = 30, pooled_below: int = 200, source: str = "",
               keep_roster: bool = False, utilisation: float = 0.8,
-              dependence: str = "joint") -> Calibration:
+              dependence: str = "joint", holidays: str | Sequence[date] = "detect",
+              trend: str = "test", forecast: tuple[Any, Any] | None = None,
+              durations: str = "plain", level: float = 0.01) -> Calibration:
     """Estimate a scenario from ``log``, starting from ``base``.
 
     Parameters
@@ -247,9 +409,31 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         ``"joint"``: a category's stages are drawn as observed vectors (a joint bootstrap,
         :func:`_joint`) where it has enough complete passes; ``"independent"``: each stage
         from its own fitted distribution.
+    holidays
+        ``"detect"`` (default): a holiday calendar detected in the log
+        (:mod:`fcsim.calibrate.holidays`); ``"none"``: no calendar (holidays stay in the
+        rates); or the calendar's dates.
+    trend
+        ``"test"`` (default): a log-linear trend of the weekly arrivals, extrapolated to
+        ``forecast`` when significant (:mod:`fcsim.calibrate.trend`); ``"off"``.
+    forecast
+        ``(start, end)`` of the period the scenario will forecast (``fcsim validate``'s test
+        period); without it no trend is extrapolated (the evidence is still reported).
+    durations
+        ``"plain"`` (default): stage durations depend on the ticket's own draws only;
+        ``"hour"``: plus hour-of-day factors; ``"hour+resource"``: plus a speed factor per
+        staff member (:mod:`fcsim.calibrate.factors`).
+    level
+        Level of the holiday detection (family-wise) and of the trend test.
     """
     if dependence not in ("joint", "independent"):
         raise ValueError(f"dependence must be 'joint' or 'independent', got {dependence!r}")
+    if durations not in DURATIONS:
+        raise ValueError(f"durations must be one of {DURATIONS}, got {durations!r}")
+    if trend not in ("test", "off"):
+        raise ValueError(f"trend must be 'test' or 'off', got {trend!r}")
+    if isinstance(holidays, str) and holidays not in ("detect", "none"):
+        raise ValueError(f"holidays must be 'detect', 'none' or dates, got {holidays!r}")
     warnings: list[str] = []
 
     def warn(msg: str) -> None:
@@ -264,7 +448,12 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         keep_roster = True
     elif not log.events["started_at"].notna().any():
         warn(NO_STARTED_AT)
-    arr = arrival_rates(log, tz=zone, window=window, pooled_below=pooled_below)
+    win = log_window(log) if window is None else (pd.Timestamp(window[0]).tz_convert("UTC"),
+                                                  pd.Timestamp(window[1]).tz_convert("UTC"))
+    evidence: dict[str, Any] = {}
+    hol, tr = _calendar(log, zone, win, holidays, level)
+    arr = arrival_rates(log, tz=zone, window=win, pooled_below=pooled_below,
+                        exclude=hol.holidays)
     meta = base.scenario
     scale = meta.units * meta.occupancy
     data = base.to_data()
@@ -278,13 +467,16 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         occupancy_by_month=None, holidays=[])
     com["scenario.days"] = f"observed window [{arr.start}, {arr.end}) UTC"
     com["scenario.holidays"] = "holidays and monthly occupancy are in the fitted rates"
+    mult = _holidays_and_trend(hol, tr, holidays, trend, forecast, data, com, evidence,
+                               base.scenario.holiday_factor)
     if not arrivals_only:  # the log's shares are marginal: they already hold these effects
         q = data["quality"]
         for k in [k for k in q if "_odds_" in k]:
             q[k] = 1.0
             com[f"quality.{k}"] = ("1 (neutral): the calibrated shares are the log's marginal "
                                    "ones, which already contain this effect")
-    cv, n_days = day_dispersion(log, tz=zone, window=(arr.start, arr.end))
+    cv, n_days = day_dispersion(log, tz=zone, window=(arr.start, arr.end),
+                                exclude=hol.holidays)
     data["scenario"]["day_factor_cv"] = round(cv, 4)
     com["scenario.day_factor_cv"] = (
         f"calibrated: gamma day factor by the method of moments on {n_days} whole days "
@@ -316,16 +508,19 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
             + f"; product form vs 168 slots: deviance {ca.deviance:.1f} on {ca.df} df"
               f" (p {ca.p_value:.2g})")
         cfg["profile"] = prof
-        rate = ca.per_day / scale
+        rate = ca.per_day / scale * mult
         cfg["rate_per_unit_day"] = float(f"{rate:.6g}")
         lo, hi = ca.per_day_ci
         key = f"categories.{_key(c)}"
         com[f"{key}.rate_per_unit_day"] = (
-            f"calibrated: {ca.n} arrivals in {arr.days:.2f} days = {_fmt(ca.per_day)} a day "
+            f"calibrated: {ca.n} arrivals in {arr.days:.2f} days"
+            + (f" ({len(hol.holidays)} holiday(s) left out)" if hol.holidays else "")
+            + f" = {_fmt(ca.per_day)} a day "
             f"[{_fmt(lo)}, {_fmt(hi)}] (95 % exact Poisson) / ({meta.units} units × "
-            f"{meta.occupancy} occupancy)")
+            f"{meta.occupancy} occupancy)"
+            + (f" × trend {mult:.4g} to the forecast window" if mult != 1.0 else ""))
         params.append({"path": f"{key}.rate_per_unit_day", "estimate": rate,
-                       "ci_low": lo / scale, "ci_high": hi / scale, "n": ca.n,
+                       "ci_low": lo / scale * mult, "ci_high": hi / scale * mult, "n": ca.n,
                        "kind": "rate"})
         new_cats[c] = cfg
     _sources(log, new_cats, com, warn)
@@ -408,6 +603,9 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         warn(f"durations measured between events, including waiting: {stages}")
     if dependence == "joint" and not samples.empty:
         _joint(log, samples, new_cats, com, min_n=min_n)
+    evidence["waiting"] = _waiting(samples)
+    if durations != "plain" and not samples.empty:
+        _duration_factors(samples, durations, zone, data, com, evidence, min_n=min_n)
     close_wait = samples.loc[samples["stage"] == "close", "includes_waiting"]
     if len(close_wait) and bool(close_wait.any()):
         data["policy"]["close_timer"] = True
@@ -443,7 +641,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         scenario=scenario, toml=text, arrivals=arr, durations=pd.DataFrame(drows),
         probabilities=probs, parameters=pd.DataFrame(
             params, columns=["path", "estimate", "ci_low", "ci_high", "n", "kind"]),
-        fits=fits, warnings=tuple(warnings))
+        fits=fits, warnings=tuple(warnings), evidence=_clean(evidence))
 
 
 def _reload(text: str) -> dict[str, Any]:

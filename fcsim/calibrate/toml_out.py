@@ -19,8 +19,9 @@ __all__ = ["dumps"]
 
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 _ORDER = ("scenario", "profiles", "categories", "staff", "stages", "outcomes", "policy",
-          "control_points", "targets")
-_NESTED = frozenset({"profiles", "categories", "staff", "control_points", "targets"})
+          "control_points", "targets", "duration_factors")
+_NESTED = frozenset({"profiles", "categories", "staff", "control_points", "targets",
+                     "duration_factors"})
 
 
 def _key(k: Any) -> str:

@@ -12,9 +12,11 @@ import pandas as pd
 from fcsim.model.timezone import TimeZoneError, parse_tz
 
 __all__ = [
+    "add_calibration_options",
     "add_scenario_tz_argument",
     "add_tz_argument",
     "duration_minutes",
+    "holiday_calendar",
     "int_at_least",
     "non_negative_int",
     "positive_float",
@@ -132,3 +134,37 @@ def scenario_overrides(args: argparse.Namespace, scenario: Any) -> list[str]:
     start = (apply_overrides(scenario, out) if out else scenario).scenario.start
     wall = start.replace(tzinfo=None).isoformat()  # a TOML local date-time: read in the zone
     return [*out, f"scenario.time_zone={tz_name(args.tz)!r}", f"scenario.start={wall}"]
+
+
+def add_calibration_options(p: argparse.ArgumentParser) -> None:
+    """``--holidays``, ``--trend``, ``--durations`` and ``--level`` of a calibrating command
+    (:func:`fcsim.calibrate.calibrate`)."""
+    p.add_argument("--holidays", default="detect", metavar="detect|none|FILE",
+                   help="holiday calendar: detected in the log (default), none, or a file of "
+                        "ISO dates, one a line")
+    p.add_argument("--trend", choices=("test", "off"), default="test",
+                   help="log-linear trend of the weekly arrivals, extrapolated to the "
+                        "forecast window when significant (default test)")
+    p.add_argument("--durations", choices=("plain", "hour", "hour+resource"), default="plain",
+                   help="stage durations: the ticket's own draws only (default), plus "
+                        "hour-of-day factors, plus a speed factor per staff member")
+    p.add_argument("--level", type=unit_interval, default=0.01,
+                   help="level of the holiday detection and the trend test (default 0.01)")
+
+
+def holiday_calendar(text: str) -> Any:
+    """``--holidays``'s value for :func:`fcsim.calibrate.calibrate`: ``"detect"``,
+    ``"none"`` or the dates of the file (an error names the file and line)."""
+    if text in ("detect", "none"):
+        return text
+    from pathlib import Path
+
+    from fcsim.calibrate.holidays import read_calendar
+
+    path = Path(text)
+    if not path.is_file():
+        raise SystemExit(f"error: --holidays: no such file {text!r} (or give detect / none)")
+    try:
+        return read_calendar(path)
+    except ValueError as exc:
+        raise SystemExit(f"error: --holidays: {exc}") from None

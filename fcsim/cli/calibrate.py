@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import tzinfo
 from pathlib import Path
 
-from fcsim.cli._args import add_tz_argument, time_zone
+from fcsim.cli._args import add_calibration_options, add_tz_argument, holiday_calendar, time_zone
 
 __all__ = ["parse_utc_offset", "register"]
 
@@ -37,6 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(default) or independent fitted distributions")
     p.add_argument("--utilisation", type=float, default=0.8,
                    help="utilisation over which the offered load is staffed (default 0.8)")
+    add_calibration_options(p)
+    p.add_argument("--forecast", nargs=2, metavar=("START", "END"),
+                   help="the period the scenario will forecast (ISO instants): a significant "
+                        "trend is extrapolated to it")
     p.set_defaults(func=_run)
 
 
@@ -51,9 +56,17 @@ def _run(args: argparse.Namespace) -> int:
     log = read_log(args.log)
     if not 0 < args.utilisation <= 1:
         raise SystemExit(f"error: --utilisation must be in (0, 1], got {args.utilisation}")
+    forecast = None
+    if args.forecast:
+        import pandas as pd
+
+        forecast = tuple(pd.Timestamp(x) if pd.Timestamp(x).tzinfo else
+                         pd.Timestamp(x).tz_localize(args.tz or "UTC") for x in args.forecast)
     cal = calibrate(log, base, name=args.name, tz=args.tz, min_n=args.min_n,
                     source=str(args.log), keep_roster=args.keep_roster,
-                    utilisation=args.utilisation, dependence=args.dependence)
+                    utilisation=args.utilisation, dependence=args.dependence,
+                    holidays=holiday_calendar(args.holidays), trend=args.trend,
+                    durations=args.durations, forecast=forecast, level=args.level)
     path = write_scenario(cal, args.out)
     if args.tables:
         args.tables.mkdir(parents=True, exist_ok=True)
@@ -61,6 +74,9 @@ def _run(args: argparse.Namespace) -> int:
         cal.durations.to_csv(args.tables / "durations.csv", index=False)
         cal.probabilities.to_csv(args.tables / "probabilities.csv", index=False)
         cal.parameters.to_csv(args.tables / "parameters.csv", index=False)
+        (args.tables / "evidence.json").write_text(
+            json.dumps(cal.evidence, indent=2, sort_keys=True, allow_nan=False) + "\n",
+            encoding="utf-8")
     a = cal.arrivals
     print(f"{len(log.tickets)} tickets, window {a.start} .. {a.end} ({a.days:.1f} days)")
     for c, ca in a.categories.items():

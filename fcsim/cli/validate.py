@@ -22,7 +22,13 @@ from typing import Any
 
 import pandas as pd
 
-from fcsim.cli._args import add_tz_argument, int_at_least, non_negative_int
+from fcsim.cli._args import (
+    add_calibration_options,
+    add_tz_argument,
+    holiday_calendar,
+    int_at_least,
+    non_negative_int,
+)
 
 __all__ = ["register", "write_outputs"]
 
@@ -46,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep the base's roster instead of estimating staff from the log")
     p.add_argument("--dependence", choices=("joint", "independent"), default="joint",
                    help="stage durations of a pass: joint bootstrap (default) or independent")
+    add_calibration_options(p)
     add_tz_argument(p, "the log's (manifest time_zone), else UTC")
     p.add_argument("--lang", choices=("en", "zh"), default="en")
     p.add_argument("--out", type=Path, required=True, help="output directory")
@@ -99,7 +106,8 @@ def _run(args: argparse.Namespace) -> int:
     v = validate(log, load_scenario(args.base), train=tuple(args.train),
                  test=tuple(args.test), replications=args.replications, seed=args.seed,
                  workers=args.workers, keep_roster=args.keep_roster, source=str(args.log),
-                 dependence=args.dependence)
+                 dependence=args.dependence, holidays=holiday_calendar(args.holidays),
+                 trend=args.trend, durations=args.durations, level=args.level)
     out: Path = args.out
     write_outputs(out, v.table, v.distances, v.summary, lang=args.lang)
     if v.calibration is not None:

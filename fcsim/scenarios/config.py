@@ -12,7 +12,14 @@ import math
 from datetime import date, datetime, tzinfo
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from fcsim.model.activities import Role
 from fcsim.model.control_points import SEED_CONTROL_POINTS, ControlPoints
@@ -24,6 +31,7 @@ from fcsim.scenarios.distributions import Distribution, Fixed, Uniform
 __all__ = [
     "CategoryConfig",
     "Costs",
+    "DurationFactors",
     "Meta",
     "Outcomes",
     "PersonWeek",
@@ -533,6 +541,45 @@ class _TargetIn(_Frozen):
     threshold: float = Field(default=1.0, ge=0, le=1)
 
 
+class DurationFactors(_Frozen):
+    """Optional factors on the durations of a job (``[duration_factors]``).
+
+    ``hour``: per logged activity (``recorded``, ``work_completed`` …), 24 factors by the local
+    hour of day at which the job holding that step starts; a step of an activity not listed
+    keeps its drawn duration. ``resource_sigma``: per staff group, the σ of a lognormal speed
+    factor ``exp(σ Z − σ²/2)`` (mean 1) that each member of the group draws once per
+    replication from a stream keyed by (group, member index); every step the member performs
+    (except the customer's decisions) is scaled by it. The ticket's own draws are untouched
+    (common random numbers hold). Written by ``fcsim calibrate --durations hour|hour+resource``
+    (:mod:`fcsim.calibrate.factors`); applied by :mod:`fcsim.sim.duration_factors`.
+    """
+
+    hour: dict[str, tuple[float, ...]] = Field(default_factory=dict)
+    resource_sigma: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> DurationFactors:
+        from fcsim.model.activities import Activity
+
+        names = {a.value for a in Activity} - {"accepted", "rejected"}
+        for act, f in self.hour.items():
+            if act not in names:
+                raise ValueError(f"duration_factors.hour: unknown activity {act!r} "
+                                 f"(one of {', '.join(sorted(names))})")
+            if len(f) != 24:
+                raise ValueError(f"duration_factors.hour.{act}: need 24 factors (hours 0-23), "
+                                 f"got {len(f)}")
+            bad = [x for x in f if not (math.isfinite(x) and 0 < x <= 100)]
+            if bad:
+                raise ValueError(f"duration_factors.hour.{act}: factors must be in (0, 100], "
+                                 f"got {bad[0]}")
+        for g, sig in self.resource_sigma.items():
+            if not (math.isfinite(sig) and 0 <= sig <= 3):
+                raise ValueError(f"duration_factors.resource_sigma.{g}: σ must be in [0, 3], "
+                                 f"got {sig}")
+        return self
+
+
 class Scenario(_Frozen):
     """A whole scenario: plain validated data, never mutated (use :meth:`model_copy`).
 
@@ -557,6 +604,16 @@ class Scenario(_Frozen):
     targets: dict[str, _TargetIn] = Field(default_factory=dict)
     costs: Costs | None = None
     staffing: Staffing = Staffing()
+    duration_factors: DurationFactors | None = None
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        # an absent [duration_factors] is left out of dumps: fingerprints of the scenarios
+        # without it stay what they were
+        data = handler(self)
+        if self.duration_factors is None:
+            data.pop("duration_factors", None)
+        return data
 
     @property
     def name(self) -> str:
@@ -628,6 +685,11 @@ class Scenario(_Frozen):
                                  "(give the group's or its role's rate)")
         if not math.isfinite(self.scenario.days):
             raise ValueError("scenario.days must be finite")
+        if self.duration_factors is not None:
+            unknown = sorted(set(self.duration_factors.resource_sigma) - set(self.staff))
+            if unknown:
+                raise ValueError(f"duration_factors.resource_sigma: unknown staff group(s) "
+                                 f"{unknown} (groups: {', '.join(self.staff)})")
         return self
 
     def control_points(self) -> ControlPoints:

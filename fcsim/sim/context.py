@@ -20,6 +20,7 @@ from fcsim.sim.sink import EventSink, TicketArrays
 from fcsim.sim.staff import StaffPool
 
 if TYPE_CHECKING:
+    from fcsim.sim.duration_factors import JobFactors
     from fcsim.sim.ownership import Ownership
     from fcsim.sim.ticket import Ticket
 
@@ -86,6 +87,8 @@ class Context:
     emit: Callable[[int, int, float, float, int, int, int], None] = field(init=False)
     #: told of each job's steps when they are decided (see :mod:`fcsim.sim.perform`)
     announce: Callable[[Ticket, Sequence[tuple[int, float, bool]], float], None] | None = None
+    #: scales a job's steps by its start hour and member (:mod:`fcsim.sim.duration_factors`)
+    factors: JobFactors | None = None
     ownership: Ownership = field(init=False)
     open_tickets: int = 0
     arrivals_done: bool = False

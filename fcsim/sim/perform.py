@@ -63,6 +63,8 @@ def perform(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step], rol
     """
     env = c.env
     start = env.now
+    if c.factors is not None:  # [duration_factors]: the start hour's and the member's
+        steps = c.factors.scale(steps, req.pool.codes[req.member], start)
     if c.announce is not None:
         c.announce(t, steps, start)
     total = reduce(add, map(DURATION, steps), 0.0)  # left to right, as the log adds them

@@ -195,6 +195,25 @@ def _category_index(category: np.ndarray) -> np.ndarray:
     return out
 
 
+def _group_codes(scenario: Scenario, desk: StaffPool,
+                 techs: dict[str, tuple[StaffPool, StaffGroup]], sup: StaffPool | None,
+                 mgr: StaffPool | None) -> dict[str, list[int]]:
+    """Each staff group's members' resource codes (the pools built from the groups)."""
+    out: dict[str, list[int]] = {}
+    by_role: dict[Role, StaffPool | None] = {Role.SUPERVISOR: sup, Role.MANAGER: mgr}
+    for gname, group in scenario.staff.items():
+        if group.role == Role.DESK:
+            pool: StaffPool | None = desk
+        elif group.role == Role.TECHNICIAN:
+            hit = techs.get(str(group.department))
+            pool = hit[0] if hit is not None and hit[1] is group else None
+        else:
+            pool = by_role.pop(group.role, None)  # the first group of the role has the pool
+        if pool is not None:
+            out[gname] = list(pool.codes)
+    return out
+
+
 def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
                     days: float | None = None,
                     progress: Callable[[float], None] | None = None,
@@ -269,6 +288,12 @@ def simulate_record(scenario: Scenario, *, seed: int, replication: int = 0,
                     c.emergency_p > 0 for c in scenario.categories.values()) else NEVER,
                 meetings=daily_instants(meta.start, meta.tz, policy.meeting_h, total_days),
                 midnights=midnights, close_timer=policy.close_timer)
+    if scenario.duration_factors is not None:
+        from fcsim.sim.duration_factors import build_factors
+
+        c.factors = build_factors(scenario.duration_factors, streams,
+                                  _group_codes(scenario, desk, techs, sup, mgr),
+                                  len(resources), meta.start, meta.tz, midnights)
     c.ownership = Ownership(c, desk)
     c.done = env.event()
     env.process(_arrivals(c, arr, cats, index, appt_at))

@@ -223,15 +223,24 @@ def on_period(scenario: Scenario, start: Any, end: Any) -> Scenario:
 def validate(log: EventLog, base: Scenario, *, train: tuple[Any, Any], test: tuple[Any, Any],
              replications: int = 10, seed: int = 1, workers: int | None = 1,
              keep_roster: bool = False, name: str | None = None,
-             source: str = "", dependence: str = "joint") -> Validation:
-    """Calibrate on ``train``, simulate ``test``, compare (see the module docstring)."""
+             source: str = "", dependence: str = "joint", holidays: Any = "detect",
+             trend: str = "test", durations: str = "plain", level: float = 0.01) -> Validation:
+    """Calibrate on ``train``, simulate ``test``, compare (see the module docstring).
+
+    ``holidays``, ``trend``, ``durations`` and ``level`` go to :func:`fcsim.calibrate.
+    calibrate`; the test period is its forecast window (a significant trend is extrapolated
+    to it; the holidays of the test period are the given calendar's or the detected dates a
+    year later).
+    """
     if replications < 2:
         raise ValueError("validate needs at least 2 replications for a prediction interval")
     tr, te = slice_log(log, *train), slice_log(log, *test)
     if te.tickets.empty:
         raise ValueError(f"the test period [{test[0]}, {test[1]}) has no tickets")
     cal = calibrate(tr, base, name=name, window=(_utc(train[0]), _utc(train[1])),
-                    source=source, keep_roster=keep_roster, dependence=dependence)
+                    source=source, keep_roster=keep_roster, dependence=dependence,
+                    holidays=holidays, trend=trend, durations=durations,
+                    forecast=(_utc(test[0]), _utc(test[1])), level=level)
     sc = on_period(cal.scenario, *test)
     sim = _simulate(sc, seed=seed, replications=replications, workers=workers)
     table = validation_table(te, sim, start=test[0], end=test[1])
@@ -243,7 +252,10 @@ def validate(log: EventLog, base: Scenario, *, train: tuple[Any, Any], test: tup
     summ.update(train=[str(train[0]), str(train[1])], test=[str(test[0]), str(test[1])],
                 replications=replications, seed=seed,
                 observed_test_tickets=len(te.tickets),
-                training_tickets=len(tr.tickets))
+                training_tickets=len(tr.tickets), calibration_evidence=cal.evidence,
+                options={"holidays": holidays if isinstance(holidays, str) else "given",
+                         "trend": trend, "durations": durations, "level": level,
+                         "dependence": dependence})
     return Validation(table=table, distances=dist, summary=summ, calibration=cal,
                       observed=te, simulated=sim)
 

@@ -1,0 +1,102 @@
+"""Hour-of-day and per-member factors on the durations of a job (``[duration_factors]``).
+
+A scenario's ``[duration_factors]`` (:class:`fcsim.scenarios.config.DurationFactors`) scales
+the steps of a job when it starts (:func:`fcsim.sim.perform.perform`):
+
+* **hour**: a step whose activity has a row is multiplied by that row's factor for the local
+  hour of day at which the job starts;
+* **member**: every step of the member (but the customer's decisions) is multiplied by the
+  member's speed factor ``exp(σ Z − σ²/2)`` (lognormal, mean 1), ``Z`` drawn once per
+  replication from the stream ``duration_factor.<group>``, row = the member's index in the
+  group. A new stream never shifts the others, so the tickets' own draws are unchanged (common
+  random numbers hold) and a member keeps its factor in every variant that keeps its group.
+
+Without ``[duration_factors]`` nothing is built and the context's ``factors`` stays ``None``:
+the run is exactly the run without this module.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
+
+import numpy as np
+
+from fcsim.model.activities import Activity
+from fcsim.scenarios.config import DurationFactors
+from fcsim.sim.sink import ACT
+from fcsim.sim.streams import Streams
+
+__all__ = ["JobFactors", "build_factors", "member_factors"]
+
+_CUSTOMER = frozenset({ACT[Activity.ACCEPTED], ACT[Activity.REJECTED]})
+
+Step = tuple[int, float, bool]
+
+
+def member_factors(streams: Streams, group: str, n: int, sigma: float) -> np.ndarray:
+    """The ``n`` members' speed factors of ``group``: ``exp(σ Z − σ²/2)``, ``Z`` from the
+    keyed stream ``duration_factor.<group>`` (member ``i`` reads row ``i``)."""
+    if sigma <= 0 or n == 0:
+        return np.ones(n)
+    z = streams.rng(f"duration_factor.{group}").standard_normal(n)
+    return np.exp(sigma * z - sigma * sigma / 2.0)
+
+
+class JobFactors:
+    """Scales a job's steps by its start hour and its member (see the module docstring)."""
+
+    __slots__ = ("hour", "member", "midnights")
+
+    def __init__(self, member: Sequence[float], hour: Mapping[int, Sequence[float]],
+                 midnights: Sequence[float]) -> None:
+        self.member = list(member)  # by resource code
+        self.hour = {k: tuple(v) for k, v in hour.items()}  # activity code -> 24 factors
+        self.midnights = list(midnights)  # local midnights (minutes), one at or before 0
+
+    def hour_of_day(self, now: float) -> int:
+        """Local hour of day (0–23) at ``now`` (minutes since the run's start)."""
+        k = bisect.bisect_right(self.midnights, now) - 1
+        base = self.midnights[k] if k >= 0 else self.midnights[0] - 1440.0
+        return min(23, max(0, int((now - base) // 60.0)))
+
+    def scale(self, steps: Sequence[Step], code: int, now: float) -> list[Step]:
+        """``steps`` of a job that member ``code`` starts at ``now``, scaled."""
+        m = self.member[code] if 0 <= code < len(self.member) else 1.0
+        hour = self.hour
+        h = self.hour_of_day(now) if hour else 0
+        out: list[Step] = []
+        for act, d, durative in steps:
+            if act in _CUSTOMER:
+                out.append((act, d, durative))
+                continue
+            f = m * (hour[act][h] if act in hour else 1.0)
+            out.append((act, d * f, durative))
+        return out
+
+
+def build_factors(cfg: DurationFactors | None, streams: Streams,
+                  pools: Mapping[str, Sequence[int]], n_resources: int, start: datetime,
+                  tz: tzinfo, midnights: Sequence[float]) -> JobFactors | None:
+    """The run's :class:`JobFactors`, or ``None`` without ``[duration_factors]``.
+
+    ``pools`` maps each staff group to its members' resource codes (in member order).
+    """
+    if cfg is None:
+        return None
+    member = np.ones(n_resources)
+    for group, codes in pools.items():
+        sigma = cfg.resource_sigma.get(group, 0.0)
+        if sigma > 0:
+            member[list(codes)] = member_factors(streams, group, len(codes), sigma)
+    local = start.astimezone(tz)
+    since = local.hour * 60.0 + local.minute + local.second / 60.0
+    mids = list(midnights)
+    if not mids or mids[0] > 0:
+        mids.insert(0, -since)
+    hour = {ACT[Activity(a)]: tuple(float(x) for x in f) for a, f in cfg.hour.items()}
+    if not all(math.isfinite(x) for x in member):
+        raise ValueError("duration_factors: a member's factor is not finite")
+    return JobFactors(member.tolist(), hour, mids)
