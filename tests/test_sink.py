@@ -43,10 +43,11 @@ def test_columns_are_a_copy_so_the_sink_can_grow() -> None:
 def test_frames_order_each_tickets_events_by_time_then_emission() -> None:
     # A job logs its steps when it ends, so a ticket's events may be emitted out of time
     # order (a hand-over logged at 08:00 while the technician's job that ended at 07:56 is
-    # still to be logged). The frames order them by time; equal times keep emission order.
+    # still to be logged). The frames order them by time as the log holds it (milliseconds);
+    # equal times keep emission order, even when the minutes differ below a millisecond.
     sink = EventSink()
     for ticket, act, ts in [(1, 5, 2.0), (0, 3, 10.0), (0, 4, 10.0), (0, 2, 7.5), (1, 6, 1.0),
-                            (0, 9, 12.0)]:
+                            (0, 9, 12.0 + 1e-9), (0, 8, 12.0)]:
         sink.emit(ticket, act, math.nan, ts, -1, -1, 1)
     facts = TicketArrays.prefilled(np.zeros(2, np.int16), np.zeros(2, np.int8),
                                    np.zeros(2, np.int8), np.zeros(2, np.int8),
@@ -57,6 +58,6 @@ def test_frames_order_each_tickets_events_by_time_then_emission() -> None:
     events, _ = build_frames([rec])
     codes = events["activity"].cat.codes.tolist()
     minutes = (events["timestamp"].astype("int64") / 60000.0).tolist()
-    assert events["ticket_id"].astype(str).tolist() == ["s-r0-000000"] * 4 + ["s-r0-000001"] * 2
-    assert codes == [2, 3, 4, 9, 6, 5] and minutes == [7.5, 10.0, 10.0, 12.0, 1.0, 2.0]
-    assert events["seq"].tolist() == [0, 1, 2, 3, 0, 1]
+    assert events["ticket_id"].astype(str).tolist() == ["s-r0-000000"] * 5 + ["s-r0-000001"] * 2
+    assert codes == [2, 3, 4, 9, 8, 6, 5] and minutes == [7.5, 10.0, 10.0, 12.0, 12.0, 1.0, 2.0]
+    assert events["seq"].tolist() == [0, 1, 2, 3, 4, 0, 1]

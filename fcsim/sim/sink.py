@@ -197,7 +197,9 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
         ids.extend(map(f"{rec.scenario}-r{rec.replication}-%06d".__mod__, range(nt)))
         s = rec.sink.columns()
         tk = s["ticket"].astype(np.int64)
-        order = np.lexsort((np.arange(len(tk)), s["ts"], tk))  # by ticket, then time
+        ts_ms = np.rint(s["ts"] * 60000.0)  # the moments as the log holds them
+        # by ticket, then time; equal times in the order logged
+        order = np.lexsort((np.arange(len(tk)), ts_ms, tk))
         rmap = np.array([res_index.setdefault(r, len(res_index)) for r in rec.resources] + [-1],
                         dtype=np.int32)
         for r in rec.resources:
@@ -207,8 +209,7 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
         ev_parts["act"].append(s["act"][order].astype(np.int8))
         ev_parts["st"].append(rec.start_ms + np.rint(
             s["started"][order] * 60000.0))
-        ev_parts["ts"].append(rec.start_ms + np.rint(
-            s["ts"][order] * 60000.0))
+        ev_parts["ts"].append(rec.start_ms + ts_ms[order])
         res = s["res"][order]
         ev_parts["res"].append(rmap[np.where(res >= 0, res, len(rec.resources))])
         ev_parts["role"].append(s["role"][order].astype(np.int8))

@@ -108,13 +108,19 @@ def site_visit(c: Context, t: Ticket, prefer: int = -1, resume_after: int = -1,
             j = [s[0] for s in steps].index(resume_after)
             steps[:j + 1] = [_SKIP] * (j + 1)
         visit = len(steps)
-        _visit_clocks(t, appointment, _ends(c.env.now, steps), resume_after)
-        if not blocked:  # the customer's acceptance follows: planned now, again if interrupted
+        # the customer's acceptance follows in the same job, planned now (again if the work
+        # is interrupted); with [duration_factors] a job's steps are scaled by its start, so
+        # the acceptance stays a job of its own
+        merged = not blocked and c.factors is None
+        if merged:
+            _visit_clocks(t, appointment, _ends(c.env.now, steps), resume_after)
             rejected = rejects(c, t)
             steps += acceptance_steps(t, urgent, rejected)
         ends = yield from perform(c, t, req, steps, TECH,
                                   preemptible_from=NEVER if urgent else visit - 1,
                                   preemptible_to=visit)
+        if not merged:
+            _visit_clocks(t, appointment, ends, resume_after)
         if blocked:
             yield from blocked_work(c, t, req, x.work - work, urgent)
         elif len(ends) > visit:
