@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Sequence
-from functools import reduce
-from operator import add, itemgetter
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -67,7 +66,9 @@ def perform(c: Context, t: Ticket, req: StaffRequest, steps: Sequence[Step], rol
         steps = c.factors.scale(steps, req.pool.codes[req.member], start)
     if c.announce is not None:
         c.announce(t, steps, start)
-    total = reduce(add, map(DURATION, steps), 0.0)  # left to right, as the log adds them
+    total = 0.0
+    for step in steps:
+        total += step[1]
     if preemptible_from < len(steps):
         since = start
         for step in steps[:preemptible_from]:
