@@ -96,16 +96,15 @@ def _log(c: Context, t: Ticket, steps: Sequence[Step], j: int, s: float, began: 
          code: int, role: int, ends: list[float]) -> list[float]:
     """Log steps ``j``… done back to back from ``s`` (step ``j`` began at ``began``)."""
     n, attempt = t.n, t.attempt
-    buf, pack, end = c.sink.buf, EVENT.pack, ends.append
+    buf, pack = c.sink.buf, EVENT.pack
     for act, d, durative in (steps if j == 0 else steps[j:]):
         e = s + d
-        if act < 0:
-            pass
-        elif act in CUSTOMER_STEPS:
-            buf += pack(n, act, -1, CUSTOMER, attempt, NAN, e)
-        else:
-            buf += pack(n, act, code, role, attempt, began if durative else NAN, e)
-        end(e)
+        if act >= 0:
+            if act in CUSTOMER_STEPS:
+                buf += pack(n, act, -1, CUSTOMER, attempt, NAN, e)
+            else:
+                buf += pack(n, act, code, role, attempt, began if durative else NAN, e)
+        ends.append(e)
         s = began = e
     return ends
 
