@@ -64,3 +64,43 @@ def test_one_event_fewer_and_interruptible() -> None:
     started_steps, started_log = run(StartedProcess)
     assert simpy_log == started_log == ["interrupted at 2.0 by emergency"]
     assert started_steps == simpy_steps - 1  # no Initialize event
+
+
+def test_a_parked_process_schedules_no_end_and_is_freed_with_its_last_reference() -> None:
+    import gc
+    import weakref
+
+    from fcsim.sim.started import PARKED
+
+    class Token:
+        pass
+
+    def run(park: bool) -> tuple[int, list[str], Any]:
+        env = simpy.Environment()
+        log: list[str] = []
+        token = Token()
+        ref = weakref.ref(token)
+
+        def worker(held: Token) -> Any:
+            yield env.timeout(1.0)
+            log.append(f"done at {env.now}")
+            if park:
+                yield PARKED
+
+        StartedProcess(env, worker(token))
+        del token
+        steps = 0
+        while env.peek() != simpy.core.Infinity:
+            env.step()
+            steps += 1
+        return steps, log, ref
+
+    gc.disable()  # freed by reference counting alone: no cycle is left behind
+    try:
+        plain_steps, plain_log, _ = run(False)
+        parked_steps, parked_log, ref = run(True)
+        assert ref() is None
+    finally:
+        gc.enable()
+    assert plain_log == parked_log == ["done at 1.0"]
+    assert parked_steps == plain_steps - 1  # no end-of-process event

@@ -25,6 +25,7 @@ from fcsim.sim.intake import (
     relay,
 )
 from fcsim.sim.site import call_ahead, escalate, handled_remotely, site_visit
+from fcsim.sim.started import PARKED
 
 if TYPE_CHECKING:
     from fcsim.sim.context import Context
@@ -38,11 +39,13 @@ INTAKE, DISPATCHED, VISIT, CALLBACK = "intake", "dispatched", "visit", "callback
 
 
 def ticket(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
-    """The life of ticket ``t`` until it is closed (首接負責，全程跟進)."""
+    """The life of ticket ``t`` until it is closed (首接負責，全程跟進). Nothing waits for
+    a ticket's process (the context counts the closed ones), so it ends parked."""
     receive(c, t)
     if t.relayed:
         yield from relay(c, t)
     yield from ticket_from(c, t, INTAKE)
+    yield PARKED
 
 
 def ticket_from(c: Context, t: Ticket, at: str = INTAKE, *, prefer: int = -1,

@@ -6,6 +6,11 @@ created by the arrival process exactly when it arrives, so its first step may as
 there: :class:`StartedProcess` runs it inside the creating step, saving one scheduled event
 per ticket (a tenth of an M/M/c customer's cost). Everything else is SimPy's
 :class:`~simpy.events.Process` (waiting, interruption, the process event at the end).
+
+A process nobody waits for (a ticket: the run learns of closed tickets from its context) may
+end by yielding :data:`PARKED` instead of returning: it is left suspended, and freed with its
+last reference, so SimPy schedules no end-of-process event for it — another event saved per
+ticket. Never park a process that something waits for: it would wait forever.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import simpy
 from simpy.events import Process
 
-__all__ = ["StartedProcess"]
+__all__ = ["PARKED", "StartedProcess"]
 
 
 class _Started:
@@ -26,6 +31,23 @@ class _Started:
 
 
 _STARTED: Any = _Started()
+
+
+class _Discard(list[Any]):
+    """A callbacks list that keeps nothing (so a parked process holds no reference back)."""
+
+    def append(self, _callback: Any) -> None:
+        return None
+
+
+class _Parked:
+    """An event that never happens and remembers nobody waiting for it."""
+
+    callbacks = _Discard()
+
+
+#: Yielded as a process's last act: park it (see the module docstring).
+PARKED: Any = _Parked()
 
 
 class StartedProcess(Process):
