@@ -48,6 +48,8 @@ EMERGENCY, APPOINTMENT, ROUTINE = 0, 1, 2
 
 #: For each local hour of the week (0 = Monday 00:00): (members on duty, members on call).
 Roster = Sequence[tuple[tuple[int, ...], tuple[int, ...]]]
+#: A roster entry as a pool reads it (see :meth:`StaffPool._prepare`).
+_Duty = tuple[list[bool], list[bool], list[int], list[int]]
 
 
 class StaffRequest:
@@ -145,23 +147,29 @@ class StaffPool:
         self.n_waiting = 0
         self._duty_order: list[int] = []
         self._call_order: list[int] = []
-        self._set_roster(roster[slots[0]] if slots else ((), ()))
+        self._set_roster(self._prepare(roster[slots[0]] if slots else ((), ())))
         if len({roster[h] for h in set(slots)}) > 1:
             env.process(self._roster_changes())
 
     # -- roster -------------------------------------------------------------------------------
-    def _set_roster(self, entry: tuple[tuple[int, ...], tuple[int, ...]]) -> list[int]:
-        duty, call = entry
-        leaving = [i for i in self._duty_order if i not in duty]
-        self.duty = [False] * len(self.names)
-        self.call = [False] * len(self.names)
-        for i in duty:
-            self.duty[i] = True
-        for i in call:
-            if not self.duty[i]:
-                self.call[i] = True
-        self._duty_order = list(duty)
-        self._call_order = [i for i in call if not self.duty[i]]
+    def _prepare(self, entry: tuple[tuple[int, ...], tuple[int, ...]]) -> _Duty:
+        """A roster entry as the pool reads it: on duty, on call (flags by member; on call
+        only when not on duty) and both in roster order. Never modified once made."""
+        duty_ids, call_ids = entry
+        duty = [False] * len(self.names)
+        call = [False] * len(self.names)
+        for i in duty_ids:
+            duty[i] = True
+        for i in call_ids:
+            if not duty[i]:
+                call[i] = True
+        return duty, call, list(duty_ids), [i for i in call_ids if not duty[i]]
+
+    def _set_roster(self, prepared: _Duty) -> list[int]:
+        """Put a prepared roster entry in force; returns the members who left duty."""
+        duty = prepared[0]
+        leaving = [i for i in self._duty_order if not duty[i]]
+        self.duty, self.call, self._duty_order, self._call_order = prepared
         return leaving
 
     def _roster_changes(self) -> Generator[simpy.Event, Any, None]:
@@ -169,9 +177,11 @@ class StaffPool:
         ids: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
         entry = np.array([ids.setdefault(e, len(ids)) for e in roster])[np.asarray(slots)]
         changes = (np.flatnonzero(entry[1:] != entry[:-1]) + 1).tolist()
+        prepared = [self._prepare(e) for e in ids]  # each distinct entry once
+        at = entry.tolist()
         for k in changes:  # wake only where the roster changes
             yield env.timeout(k * 60.0 - env.now)
-            leaving = self._set_roster(roster[slots[k]])
+            leaving = self._set_roster(prepared[at[k]])
             if self.end_of_shift == "handover":
                 for i in leaving:
                     self._interrupt(i, ShiftEnd(env.now))
