@@ -8,7 +8,9 @@ escalate, acceptance (PROCEDURE.md).
 * :func:`site_visit`: one technician goes to site (an emergency first, signing later; an
   on-call technician after a call-out; a wrong location costs a wasted trip), diagnoses,
   plans (3 min), communicates the plan and its charge, works (preemptible by emergencies;
-  blocked work is escalated), and the customer accepts or rejects; the slip returns.
+  blocked work is escalated), and the customer accepts or rejects; the slip returns. The
+  acceptance is planned into the visit's job when the visit starts (one timeout); work that
+  is interrupted or blocked is followed by the acceptance as a job of its own, decided then.
 * :func:`escalate` (上報): a supervisor within 5 minutes; what the supervisor cannot resolve
   that day goes to the next manager meeting (經理會議), which may carry it over again.
 """
@@ -35,9 +37,9 @@ if TYPE_CHECKING:
     from fcsim.sim.staff import StaffRequest
     from fcsim.sim.ticket import Ticket
 
-__all__ = ["MAX_ATTEMPTS", "acceptance", "attend", "blocked_work", "call_ahead",
-           "diagnose_plan_communicate", "escalate", "handled_remotely", "meetings", "rejects",
-           "site_visit"]
+__all__ = ["MAX_ATTEMPTS", "acceptance", "acceptance_steps", "accepted", "attend",
+           "blocked_work", "call_ahead", "diagnose_plan_communicate", "escalate",
+           "handled_remotely", "meetings", "rejects", "site_visit"]
 
 NAN = math.nan
 MAX_ATTEMPTS = 10
