@@ -193,57 +193,90 @@ def write_log(
             f"{len(clash)} ticket id(s) already in the store (first: {clash[0]!r}); "
             "an import never overwrites tickets"
         )
-    n = len(ids)
     cols: dict[str, list[Any]] = {"ticket_id": ids}
+    same: dict[str, Any] = {"voided": False, "opened_by": by, "written_at": written_at,
+                            "import_id": import_id}
     for c in tk.columns:
         if c in ("ticket_id", "schema_version"):
             continue
-        cols[c] = _ms_list(tk[c]) if c in ("booked_at", "appointment_at") else _obj_list(tk[c])
-    cols.update(voided=[False] * n, opened_by=[by] * n, written_at=[written_at] * n,
-                import_id=[import_id] * n)
-    _bulk_insert(conn, TICKETS, cols)
+        if tk[c].isna().all():
+            same[c] = None
+        else:
+            cols[c] = (_ms_list(tk[c]) if c in ("booked_at", "appointment_at")
+                       else _obj_list(tk[c]))
+    _bulk_insert(conn, TICKETS, cols, same)
     got = conn.execute(select(TICKETS.c.ticket_id, TICKETS.c.tid)
                        .where(TICKETS.c.import_id == import_id)).all()
     tid_of = pd.Series([t for _, t in got], index=[i for i, _ in got])
     ev = log.events
-    tids = tid_of.reindex(ev["ticket_id"].astype(str).to_numpy()).to_numpy(dtype=np.int64)
-    m = len(ev)
+    tick = ev["ticket_id"]
+    if isinstance(tick.dtype, pd.CategoricalDtype):  # one look-up per distinct id
+        per_id = tid_of.reindex([str(c) for c in tick.cat.categories])
+        tids = per_id.iloc[tick.cat.codes.to_numpy()].to_numpy(dtype=np.int64)
+    else:
+        tids = tid_of.reindex(tick.astype(str).to_numpy()).to_numpy(dtype=np.int64)
     ecols: dict[str, list[Any]] = {
         "tid": tids.tolist(),
         "seq": ev["seq"].to_numpy(dtype=np.int64).tolist(),
         "activity": _obj_list(ev["activity"]),
-        "started_at": _ms_list(ev["started_at"]),
         "timestamp": ev["timestamp"].to_numpy(dtype="datetime64[ms]").astype(np.int64).tolist(),
-        "resource": _obj_list(ev["resource"]),
-        "role": _obj_list(ev["role"]),
         "attempt": ev["attempt"].to_numpy(dtype=np.int64).tolist(),
-        "scenario": _obj_list(ev["scenario"]),
-        "replication": _int_list(ev["replication"]),
     }
-    ecols.update(written_by=[by] * m, written_at=[written_at] * m, import_id=[import_id] * m)
-    _bulk_insert(conn, EVENTS, ecols)
+    esame: dict[str, Any] = {"written_by": by, "written_at": written_at,
+                             "import_id": import_id}
+    for c, conv in (("started_at", _ms_list), ("resource", _obj_list), ("role", _obj_list),
+                    ("scenario", _obj_list), ("replication", _int_list)):
+        if ev[c].isna().all():
+            esame[c] = None
+        else:
+            ecols[c] = conv(ev[c])
+    _bulk_insert(conn, EVENTS, ecols, esame)
 
 
-def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]]) -> None:
-    """One bulk insert of plain Python values: ``COPY`` on PostgreSQL, else executemany
-    straight through the DBAPI."""
-    names = list(cols)
-    if not names or not cols[names[0]]:
+def _literal(value: Any) -> str | None:
+    """``value`` as an SQL literal when it is NULL, a boolean or an integer (else None)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool | np.bool_):
+        return "1" if value else "0"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return None
+
+
+def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]],
+                 same: dict[str, Any]) -> None:
+    """One bulk insert of plain Python values (``cols``, a list per column) and of values
+    equal on every row (``same``): ``COPY`` on PostgreSQL, else executemany straight through
+    the DBAPI, with each row-constant NULL, boolean or integer written into the statement
+    (fewer parameters to bind per row)."""
+    n = len(next(iter(cols.values()))) if cols else 0
+    if n == 0:
         return
     if conn.dialect.name == "postgresql":
-        _copy(conn, table, cols)
+        _copy(conn, table, {**cols, **{k: [v] * n for k, v in same.items()}})
         return
     style = conn.dialect.paramstyle
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(style)
     if mark is None:  # pragma: no cover - other drivers: the generic (slower) path
-        rows = [dict(zip(names, r, strict=True)) for r in zip(*cols.values(), strict=True)]
+        rows = [{**dict(zip(cols, r, strict=True)), **same}
+                for r in zip(*cols.values(), strict=True)]
         conn.execute(table.insert(), rows)
         return
+    bound = dict(cols)
+    fixed: dict[str, str] = {}
+    for k, v in same.items():
+        lit = _literal(v) if conn.dialect.name == "sqlite" else None
+        if lit is None:
+            bound[k] = [v] * n
+        else:
+            fixed[k] = lit
     prep = conn.dialect.identifier_preparer
+    names = [*bound, *fixed]
+    values = [mark] * len(bound) + list(fixed.values())
     sql = (f"INSERT INTO {prep.format_table(table)} "
-           f"({', '.join(prep.quote(c) for c in names)}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
-    conn.exec_driver_sql(sql, list(zip(*cols.values(), strict=True)))
+           f"({', '.join(prep.quote(c) for c in names)}) VALUES ({', '.join(values)})")
+    conn.exec_driver_sql(sql, list(zip(*bound.values(), strict=True)))
 
 
 def _copy(conn: Connection, table: Table, cols: dict[str, list[Any]]) -> None:

@@ -114,6 +114,19 @@ def _ms(ts: pd.Series) -> np.ndarray:
     return out
 
 
+def _text(values: pd.Series) -> np.ndarray:
+    """A column's values as Python strings in an object array (no Arrow round trip)."""
+    arr = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return arr
+    return np.array([str(v) for v in arr], dtype=object)
+
+
+def _objects(values: pd.Series) -> pd.Series:
+    """A column as an object Series with None for missing values."""
+    return pd.Series(values.to_numpy(dtype=object, na_value=None), dtype=object)
+
+
 def _dt(ms: np.ndarray) -> pd.Series:
     """``datetime64[ms, UTC]`` from UTC milliseconds (``_NAT``: missing)."""
     arr = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
@@ -149,18 +162,18 @@ def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     ts = _ms(_timestamps(raw[c.timestamp], m, f"{path}: {c.timestamp}", report))
     st = (_ms(_timestamps(raw[c.started_at], m, f"{path}: {c.started_at}", report))
           if c.started_at else np.full(len(raw), _NAT, dtype=np.int64))
-    case = raw[c.ticket_id].astype(str).to_numpy(dtype=object)
+    case = _text(raw[c.ticket_id])
     ev = pd.DataFrame({
-        "case": case, "src": codes, "ts": ts, "st": st,
-        "resource": raw[c.resource].to_numpy(dtype=object, na_value=None) if c.resource else None,
-        "role": raw[c.role].to_numpy(dtype=object, na_value=None) if c.role else None,
+        "case": pd.Series(case, dtype=object), "src": codes, "ts": ts, "st": st,
+        "resource": _objects(raw[c.resource]) if c.resource else None,
+        "role": _objects(raw[c.role]) if c.role else None,
         "seq_src": (pd.to_numeric(raw[c.seq], errors="coerce").to_numpy()
                     if c.seq else np.zeros(len(raw))),
         "attempt_src": raw[c.attempt].to_numpy(dtype=object) if c.attempt else None,
         "row": np.arange(len(raw)),
     })
-    src_names = pd.Series(np.asarray(names, dtype=object)[codes])
-    ev = ev[~_keep_source(pd.Series(case), src_names, pd.Series(ts), m, report)]
+    src_names = pd.Series(np.asarray(names, dtype=object)[codes], dtype=object)
+    ev = ev[~_keep_source(pd.Series(case, dtype=object), src_names, pd.Series(ts), m, report)]
     ev.attrs["names"] = names
     return ev, targets
 
@@ -183,7 +196,7 @@ def _expand(ev: pd.DataFrame, targets: dict[str, list[str] | None], m: Mapping) 
     starts = np.cumsum(reps) - reps
     sub = np.arange(len(out)) - np.repeat(starts, reps)
     src_out = src[np.repeat(np.arange(len(ev)), reps)]
-    out["activity"] = table[src_out, sub]
+    out["activity"] = pd.Series(table[src_out, sub], dtype=object)
     out["sub"] = sub
     is_hand = np.array([a in hand for a in names], dtype=bool)
     out["handover"] = is_hand[src_out] if len(names) else np.zeros(len(out), dtype=bool)
@@ -197,8 +210,10 @@ def _expand(ev: pd.DataFrame, targets: dict[str, list[str] | None], m: Mapping) 
 def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.DataFrame,
                                                                           set[str]]:
     """Attempts and tickets from the source's history; synthesised ``rejected`` rows added."""
-    ev = ev.sort_values(["case", "ts", "seq_src", "tie", "row", "sub"], kind="stable")
-    ev = ev.reset_index(drop=True)
+    rank, _ = pd.factorize(ev["case"], sort=True)  # the cases' string order, as ints
+    ev = ev.assign(_case=rank).sort_values(["_case", "ts", "seq_src", "tie", "row", "sub"],
+                                           kind="stable")
+    ev = ev.drop(columns="_case").reset_index(drop=True)
     ev["order"] = np.arange(len(ev), dtype=float)  # the walk's order: the final order
     case = ev["case"].to_numpy(dtype=object)
     act = ev["activity"].to_numpy(dtype=object, na_value=None)
@@ -273,19 +288,27 @@ def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFra
 
 def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     """The mapping's keep rules (first / last occurrence) per ticket and pass."""
+    drop = np.zeros(len(ev), dtype=bool)
+    tkey = None
     for act, rule in m.keep.items():
         if rule == "all":
             continue
         is_act = (ev["activity"] == act).to_numpy(dtype=bool)
         if not is_act.any():
             continue
-        sub = ev[is_act].sort_values("order", kind="stable")
-        pos = sub.groupby(["ticket_id", "attempt"]).cumcount(ascending=(rule == "first"))
-        drop = sub.index[pos.to_numpy() > 0]
-        if len(drop):
-            report.dropped[act] = report.dropped.get(act, 0) + len(drop)
-            ev = ev.drop(index=drop)
-    return ev
+        if tkey is None:  # ticket and pass as one integer
+            tcode, _ = pd.factorize(ev["ticket_id"])
+            att = ev["attempt"].to_numpy(dtype=np.int64)
+            tkey = tcode.astype(np.int64) * (int(att.max()) + 1) + att
+        at = np.flatnonzero(is_act)
+        sub = pd.DataFrame({"k": tkey[at], "o": ev["order"].to_numpy()[at], "i": at})
+        sub = sub.sort_values("o", kind="stable")
+        pos = sub.groupby("k").cumcount(ascending=(rule == "first")).to_numpy()
+        extra = sub["i"].to_numpy()[pos > 0]
+        if len(extra):
+            report.dropped[act] = report.dropped.get(act, 0) + len(extra)
+            drop[extra] = True
+    return ev[~drop] if drop.any() else ev
 
 
 def _synth(ev: pd.DataFrame, rows: pd.DataFrame, activity: str, tie: int,
@@ -313,7 +336,7 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         ids = ids.copy()
         k = part > 0
         ids[k] = ids[k] + np.char.add("~", (part[k] + 1).astype(str)).astype(object)
-    ev["ticket_id"] = ids
+    ev["ticket_id"] = pd.Series(ids, index=ev.index, dtype=object)
     if m.handover is not None:
         ev = _handover(ev, m, report)
     first_row = ev.groupby("ticket_id", sort=False)["ts"].min()
@@ -343,12 +366,13 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
             report.synthesised["recorded (reopened pass)"] = len(need_rec)
     if m.reopen.accept_at_close:
         ev = _accept_at_close(ev, m, report)
-    n_cases = pd.unique(raw[c.ticket_id].astype(str))
-    no_events = len(set(n_cases) - set(ev["case"].unique()))
+    n_cases = pd.unique(_text(raw[c.ticket_id]))
+    no_events = int((~pd.Series(n_cases, dtype=object).isin(ev["case"].unique())).sum())
     if no_events:
         report.notes.append(f"{no_events} ticket(s) with no mapped event were not loaded")
-    ev = ev.sort_values(["ticket_id", "attempt", "order", "sub"],
-                        kind="stable").reset_index(drop=True)
+    rank, _ = pd.factorize(ev["ticket_id"], sort=True)  # the ids' string order, as ints
+    ev = ev.assign(_tid=rank).sort_values(["_tid", "attempt", "order", "sub"], kind="stable")
+    ev = ev.drop(columns="_tid").reset_index(drop=True)
     dup = ev.duplicated(["ticket_id", "ts"], keep=False)
     if dup.any():
         report.notes.append(
@@ -398,21 +422,35 @@ def _joined(df: pd.DataFrame, cols: str | list[str]) -> pd.Series:
     return out.where(~null, None)
 
 
+def _last_value(raw: pd.DataFrame, col: str | list[str], case_codes: np.ndarray,
+                case_names: pd.Index) -> pd.Series:
+    """Per case (index: the case id as a string), the value of ``col`` (several columns
+    joined) on its last row where it is not empty; cases without one are left out."""
+    cols = [col] if isinstance(col, str) else col
+    filled = np.logical_and.reduce([raw[c].notna().to_numpy() for c in cols])
+    rows = np.flatnonzero(filled)
+    back = case_codes[rows][::-1]
+    which, first_back = np.unique(back, return_index=True)  # the last row of each case
+    last = rows[::-1][first_back]
+    values = _joined(raw.iloc[last].reset_index(drop=True), col).to_numpy(dtype=object)
+    index = pd.Index([str(case_names[k]) for k in which.tolist()], dtype=object)
+    return pd.Series(values, index=index, dtype=object)
+
+
 def _ticket_values(cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | None,
                    m: Mapping) -> dict[str, pd.Series]:
     spec = m.tickets
     out: dict[str, pd.Series] = {}
+    case_codes, case_names = (pd.factorize(raw[m.columns.ticket_id]) if table is None
+                              else (None, None))
     for fld, col in spec.columns.items():
         if table is not None:
             assert spec.key is not None
             t = table.drop_duplicates(spec.key, keep="last")
             s = pd.Series(_joined(t, col).to_numpy(), index=t[spec.key].astype(str))
         else:
-            cols = [col] if isinstance(col, str) else col
-            sub = raw[[m.columns.ticket_id, *cols]].copy()
-            sub["_v"] = _joined(sub, col)
-            s = sub.dropna(subset=["_v"]).groupby(m.columns.ticket_id)["_v"].last()
-            s.index = s.index.astype(str)
+            assert case_codes is not None and case_names is not None
+            s = _last_value(raw, col, case_codes, case_names)
         s = s.reindex(cases)
         if fld in spec.values:
             vm = spec.values[fld]
