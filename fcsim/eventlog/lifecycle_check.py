@@ -94,6 +94,18 @@ def _ms(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return ms, null
 
 
+def _ticket_keys(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer keys in the ids' string order and the id strings they stand for."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        cats = ids.cat.categories
+        codes = ids.cat.codes.to_numpy().astype(np.int64)
+        if (cats.is_monotonic_increasing and pd.api.types.infer_dtype(cats) == "string"
+                and not (codes < 0).any()):
+            return codes, np.asarray(cats.astype(object), dtype=object)
+    key, names = pd.factorize(ids.astype(object).astype(str).to_numpy(), sort=True)
+    return key.astype(np.int64), np.asarray(names, dtype=object)
+
+
 def _facts_key(f: TicketFacts) -> int:
     rec = 0 if f.recognised_correctly is None else 1 + int(f.recognised_correctly)
     return (int(f.emergency) | int(f.mode == "appointment") << 1 | int(f.route_dispatch) << 2
@@ -134,10 +146,10 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
         return _frame([])
     tick = log.tickets
     facts = ticket_facts(tick)
-    tids_all = ev["ticket_id"].astype(object).astype(str).to_numpy()
+    tid_key, tid_names = _ticket_keys(ev["ticket_id"])
     ts, _ = _ms(ev["timestamp"])
-    order = np.lexsort((ev["seq"].to_numpy(dtype="int64"), ts, tids_all))
-    tids = tids_all[order]
+    order = np.lexsort((ev["seq"].to_numpy(dtype="int64"), ts, tid_key))
+    tids = tid_names[tid_key[order]]
     ts = ts[order]
     act_col = ev["activity"].astype(object).to_numpy()[order]
     seqs = ev["seq"].to_numpy(dtype="int64")[order]

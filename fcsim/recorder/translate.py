@@ -211,13 +211,15 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
                                                                           set[str]]:
     """Attempts and tickets from the source's history; synthesised ``rejected`` rows added."""
     rank, _ = pd.factorize(ev["case"], sort=True)  # the cases' string order, as ints
-    ev = ev.assign(_case=rank).sort_values(["_case", "ts", "seq_src", "tie", "row", "sub"],
-                                           kind="stable")
-    ev = ev.drop(columns="_case").reset_index(drop=True)
-    ev["order"] = np.arange(len(ev), dtype=float)  # the walk's order: the final order
-    case = ev["case"].to_numpy(dtype=object)
-    act = ev["activity"].to_numpy(dtype=object, na_value=None)
+    # by case, time, source seq, tie order, source row (a total order; NaN seq last)
+    perm = np.lexsort((ev["sub"].to_numpy(), ev["row"].to_numpy(), ev["tie"].to_numpy(),
+                       ev["seq_src"].to_numpy(), ev["ts"].to_numpy(), rank))
+    order = np.arange(len(ev), dtype=float)  # the walk's order: the final order
+    case = ev["case"].to_numpy(dtype=object)[perm]
+    act = ev["activity"].to_numpy(dtype=object, na_value=None)[perm]
     if m.columns.attempt:
+        ev = ev.iloc[perm].reset_index(drop=True)
+        ev["order"] = order
         att = pd.to_numeric(pd.Series(ev["attempt_src"]), errors="coerce")
         bad = att.isna().to_numpy() & ev["activity"].notna().to_numpy()
         if bad.any():
@@ -229,16 +231,19 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
         return ev, set()
     cand = candidate_tickets(case, act)
     q = m.quality
-    res = walk_passes(case, act, ev["ts"].to_numpy(), candidates=cand,
+    ts = ev["ts"].to_numpy()[perm]
+    res = walk_passes(case, act, ts, candidates=cand,
                       reuse_gap_ms=q.reuse_gap_days * 86_400_000.0, reused=q.reused_case_id,
                       after_resolution=m.reopen.after_resolution,
                       after_close=m.reopen.after_close)
-    ev["attempt"], ev["part"] = res.attempt, res.part
+    keep = ~res.drop
+    ev = ev.iloc[perm[keep]].reset_index(drop=True)  # sorted, provisional closes dropped
+    ev["order"], ev["attempt"], ev["part"] = order[keep], res.attempt[keep], res.part[keep]
     synth = None
     if res.synth:
         pos = np.array([p for p, _, _ in res.synth], dtype=np.int64)
         synth = pd.DataFrame({
-            "case": case[pos], "src": -1, "ts": ev["ts"].to_numpy()[pos], "st": _NAT,
+            "case": case[pos], "src": -1, "ts": ts[pos], "st": _NAT,
             "resource": None, "role": None, "seq_src": 0.0, "attempt_src": None,
             "row": -1, "activity": "rejected", "sub": 0, "handover": False,
             "tie": -1, "attempt": [a for _, _, a in res.synth],
@@ -247,7 +252,6 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
         report.synthesised["rejected (reopen)"] = len(pos)
     if res.drop.any():
         report.dropped["closed (provisional: reopened)"] = int(res.drop.sum())
-        ev = ev[~res.drop]
     if synth is not None:
         ev = pd.concat([ev, synth], ignore_index=True)
     if res.reopens:
@@ -370,9 +374,12 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     no_events = int((~pd.Series(n_cases, dtype=object).isin(ev["case"].unique())).sum())
     if no_events:
         report.notes.append(f"{no_events} ticket(s) with no mapped event were not loaded")
-    rank, _ = pd.factorize(ev["ticket_id"], sort=True)  # the ids' string order, as ints
-    ev = ev.assign(_tid=rank).sort_values(["_tid", "attempt", "order", "sub"], kind="stable")
-    ev = ev.drop(columns="_tid").reset_index(drop=True)
+    rank, ids = pd.factorize(ev["ticket_id"], sort=True)  # the ids' string order, as ints
+    perm = np.lexsort((ev["sub"].to_numpy(), ev["order"].to_numpy(),
+                       ev["attempt"].to_numpy(), rank))  # stable
+    ev = ev.iloc[perm].reset_index(drop=True)
+    ev["ticket_id"] = pd.Categorical.from_codes(  # the canonical dtype, built from the sort
+        rank[perm], dtype=pd.CategoricalDtype([str(t) for t in ids]))
     dup = ev.duplicated(["ticket_id", "ts"], keep=False)
     if dup.any():
         report.notes.append(
@@ -382,7 +389,9 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     ev["seq"] = (pd.to_numeric(ev["seq_src"]) if c.seq else
                  ev.groupby("ticket_id", sort=False).cumcount())
     if m.roles:
-        fill = ev["activity"].map(m.roles)
+        codes, acts = pd.factorize(ev["activity"])
+        fill = pd.Series(np.append(np.array([m.roles.get(a) for a in acts], dtype=object),
+                                   None)[codes], index=ev.index, dtype=object)
         ev["role"] = ev["role"].where(ev["role"].notna(), fill) if c.role else fill
     ev["timestamp"] = _dt(ev["ts"].to_numpy())
     ev["started_at"] = _dt(ev["st"].to_numpy())
