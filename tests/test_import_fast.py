@@ -160,27 +160,52 @@ def test_last_value_per_case_skips_rows_with_an_empty_part() -> None:
 # --- the bulk path --------------------------------------------------------------------------
 
 
-def test_import_writes_tickets_and_events_with_one_executemany_each(tmp_path: Path) -> None:
-    rec = Recorder(f"sqlite:///{tmp_path / 's.sqlite'}")
+def _traced_import(tmp: Path, source: str) -> tuple[list[str], list[str], object, Recorder]:
+    """Import ``source``; the statements SQLAlchemy sent, those SQLite ran, the report."""
+    rec = Recorder(f"sqlite:///{tmp / 's.sqlite'}")
+    rec.engine.dispose()
+    sent: list[str] = []
+    ran: list[str] = []
+
+    @event.listens_for(rec.engine, "connect")
+    def _trace(dbapi_conn, _record):
+        dbapi_conn.set_trace_callback(ran.append)
+
+    @event.listens_for(rec.engine, "before_cursor_execute")
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    m = write(tmp, MAPPING.format(policy="quarantine"), "m.toml")
+    report = rec.import_log(write(tmp, source, "s.csv"), m, by="clerk")
+    return sent, ran, report, rec
+
+
+def test_import_statements_do_not_grow_with_the_rows(tmp_path: Path) -> None:
+    """The bulk path: as many statements through SQLAlchemy for 2 tickets as for 40; SQLite
+    runs one insert per row, all of one statement; the row constants are stored."""
+    more = "".join(f"X{k},Start,2026-03-02 10:{k:02d}:00,d1,engineering\n"
+                   f"X{k},Close,2026-03-02 10:{k:02d}:30,d1,engineering\n" for k in range(38))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    sent_small, ran_small, small, rec_s = _traced_import(tmp_path / "a", SOURCE)
+    sent_big, ran_big, big, rec_b = _traced_import(tmp_path / "b", SOURCE + more)
     try:
-        many: list[str] = []
-
-        @event.listens_for(rec.engine, "before_cursor_execute")
-        def _count(conn, cursor, statement, parameters, context, executemany):
-            if executemany:
-                many.append(statement.split("(")[0].strip())
-
-        m = write(tmp_path, MAPPING.format(policy="quarantine"), "m.toml")
-        report = rec.import_log(write(tmp_path, SOURCE, "s.csv"), m, by="clerk")
-        assert many == ["INSERT INTO tickets", "INSERT INTO events"]
-        with rec.engine.connect() as conn:
+        assert (small.tickets_loaded, big.tickets_loaded) == (2, 40)
+        assert len(sent_small) == len(sent_big)
+        for ran, rep in ((ran_small, small), (ran_big, big)):
+            ev_rows = [x for x in ran if x.startswith("INSERT INTO events")]
+            tk_rows = [x for x in ran if x.startswith("INSERT INTO tickets")]
+            assert (len(ev_rows), len(tk_rows)) == (rep.events_loaded, rep.tickets_loaded)
+            assert len({x.split(" VALUES ")[0] for x in ev_rows}) == 1  # one statement
+        with rec_b.engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT written_by, import_id, started_at, scenario, replication FROM events"
             )).all()
             tick = conn.execute(text(
                 "SELECT opened_by, import_id, voided, booked_at FROM tickets")).all()
-        assert len(rows) == report.events_loaded and len(tick) == report.tickets_loaded == 2
-        assert set(rows) == {("clerk", report.import_id, None, None, None)}
-        assert set(tick) == {("clerk", report.import_id, 0, None)}
+        assert len(rows) == big.events_loaded
+        assert set(rows) == {("clerk", big.import_id, None, None, None)}
+        assert set(tick) == {("clerk", big.import_id, 0, None)}
     finally:
-        rec.close_connections()
+        rec_s.close_connections()
+        rec_b.close_connections()

@@ -134,11 +134,11 @@ def text_issues(df: pd.DataFrame, columns: list[str], max_chars: int) -> list[tu
     """
     out: list[tuple[int, str, str]] = []
     for col in dict.fromkeys(columns):
-        s = df[col]
-        if s.isna().all():
+        codes, uniq = pd.factorize(df[col])  # -1: empty, checked as ""
+        if len(uniq) == 0:
             continue
-        codes, uniq = pd.factorize(s.fillna(""))
-        values = [str(v) for v in uniq]
+        values = [str(v) for v in uniq] + [""]
+        codes = np.where(codes < 0, len(values) - 1, codes)
         lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
         long = (lengths > max_chars)[codes]
         for r in np.flatnonzero(long).tolist():

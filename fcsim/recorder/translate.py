@@ -315,17 +315,15 @@ def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     return ev[~drop] if drop.any() else ev
 
 
-def _synth(ev: pd.DataFrame, rows: pd.DataFrame, activity: str, tie: int,
-           order: np.ndarray) -> pd.DataFrame:
+def _synth(rows: pd.DataFrame, activity: str, tie: int, order: np.ndarray) -> pd.DataFrame:
     """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order."""
-    extra = pd.DataFrame({
+    return pd.DataFrame({
         "ticket_id": rows["ticket_id"].to_numpy(), "case": rows["case"].to_numpy(),
         "activity": activity, "ts": rows["ts"].to_numpy(dtype=np.int64), "st": _NAT,
         "resource": None, "role": None, "seq_src": 0.0, "row": -1, "sub": 0, "tie": tie,
         "attempt": rows["attempt"].to_numpy(), "part": rows["part"].to_numpy(),
         "order": order,
     })
-    return pd.concat([ev, extra], ignore_index=True)
 
 
 def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
@@ -346,13 +344,14 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     first_row = ev.groupby("ticket_id", sort=False)["ts"].min()
     ev = ev[ev["activity"].notna().to_numpy()].reset_index(drop=True)
     ev = _keep(ev, m, report)
+    extras: list[pd.DataFrame] = []
     if m.synthesise_received == "first_event":
         have = ev.loc[(ev["activity"] == "received").to_numpy(), "ticket_id"].unique()
         firsts = ev.drop_duplicates("ticket_id")[["ticket_id", "case", "part"]]
         need = firsts[~firsts["ticket_id"].isin(have).to_numpy()]
         if len(need):
             rows = need.assign(ts=first_row.reindex(need["ticket_id"]).to_numpy(), attempt=1)
-            ev = _synth(ev, rows, "received", -3, np.full(len(rows), -np.inf))
+            extras.append(_synth(rows, "received", -3, np.full(len(rows), -np.inf)))
             report.synthesised["received"] = len(need)
     if m.reopen.record:
         opened = ev[(ev["activity"] == "rejected").to_numpy()][
@@ -366,10 +365,15 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         need_rec = opened[opened["_merge"] == "left_only"].drop(columns="_merge")
         need_rec = need_rec.drop_duplicates(["ticket_id", "attempt"])
         if len(need_rec):
-            ev = _synth(ev, need_rec, "recorded", -2, need_rec["order"].to_numpy() + 0.25)
+            extras.append(_synth(need_rec, "recorded", -2,
+                                 need_rec["order"].to_numpy() + 0.25))
             report.synthesised["recorded (reopened pass)"] = len(need_rec)
     if m.reopen.accept_at_close:
-        ev = _accept_at_close(ev, m, report)
+        extras.append(_accept_at_close(ev, m, report))
+    # the synthesised rows only add to the rows the steps above look at: appended at once
+    extras = [x for x in extras if len(x)]
+    if extras:
+        ev = pd.concat([ev, *extras], ignore_index=True)
     n_cases = pd.unique(_text(raw[c.ticket_id]))
     no_events = int((~pd.Series(n_cases, dtype=object).isin(ev["case"].unique())).sum())
     if no_events:
@@ -404,7 +408,8 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
 
 
 def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
-    """``accepted`` just before a final ``closed`` whose pass has no acceptance decision."""
+    """``accepted`` just before a final ``closed`` whose pass has no acceptance decision (the
+    rows to add)."""
     closes = ev[(ev["activity"] == "closed").to_numpy()].sort_values("order", kind="stable")
     last = closes.drop_duplicates("ticket_id", keep="last")
     decided = ev[ev["activity"].isin(["accepted", "rejected"]).to_numpy()][
@@ -414,10 +419,10 @@ def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.
     need = last[last["_merge"] == "left_only"]
     if len(need):
         tie = m.tie_rank()
-        ev = _synth(ev, need, "accepted", tie["closed"] - 1 if "closed" in tie else 0,
-                    need["order"].to_numpy() - 0.5)
         report.synthesised["accepted (closed without a reopen)"] = len(need)
-    return ev
+        return _synth(need, "accepted", tie["closed"] - 1 if "closed" in tie else 0,
+                      need["order"].to_numpy() - 0.5)
+    return need.iloc[:0]
 
 
 def _joined(df: pd.DataFrame, cols: str | list[str]) -> pd.Series:
@@ -442,7 +447,8 @@ def _last_value(raw: pd.DataFrame, col: str | list[str], case_codes: np.ndarray,
     which, first_back = np.unique(back, return_index=True)  # the last row of each case
     last = rows[::-1][first_back]
     values = _joined(raw.iloc[last].reset_index(drop=True), col).to_numpy(dtype=object)
-    index = pd.Index([str(case_names[k]) for k in which.tolist()], dtype=object)
+    index = pd.Index([str(v) for v in np.asarray(case_names, dtype=object)[which]],
+                     dtype=object)
     return pd.Series(values, index=index, dtype=object)
 
 
@@ -519,7 +525,7 @@ def _stored_columns(m: Mapping) -> list[str]:
 
 def _issues(raw: pd.DataFrame, m: Mapping, cols: list[str], path: Path) -> pd.DataFrame:
     found = text_issues(raw, [c for c in cols if c in raw.columns], m.quality.max_field_chars)
-    ids = raw[m.columns.ticket_id].astype(str).to_numpy() if m.columns.ticket_id in raw else None
+    ids = _text(raw[m.columns.ticket_id]) if m.columns.ticket_id in raw else None
     rows = [(None if ids is None else str(ids[r]), None, code, f"{path}, row {r + 2}: {msg}")
             for r, code, msg in found]
     return pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
