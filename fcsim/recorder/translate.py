@@ -383,7 +383,7 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
                        ev["attempt"].to_numpy(), rank))  # stable
     ev = ev.iloc[perm].reset_index(drop=True)
     ev["ticket_id"] = pd.Categorical.from_codes(  # the canonical dtype, built from the sort
-        rank[perm], dtype=pd.CategoricalDtype([str(t) for t in ids]))
+        rank[perm], dtype=pd.CategoricalDtype(pd.Index([str(t) for t in ids], dtype=object)))
     dup = ev.duplicated(["ticket_id", "ts"], keep=False)
     if dup.any():
         report.notes.append(
