@@ -164,8 +164,27 @@ def _ms_list(values: pd.Series) -> list[int | None]:
 
 
 def _obj_list(values: pd.Series) -> list[Any]:
+    if isinstance(values.dtype, pd.CategoricalDtype):  # a take from the categories
+        cats = np.append(values.cat.categories.to_numpy(dtype=object), None)  # -1: None
+        return cats[values.cat.codes.to_numpy()].tolist()
     arr = values.to_numpy(dtype=object, na_value=None)
     return arr.tolist()
+
+
+def _ticket_keys(conn: Connection, import_id: int) -> list[tuple[str, int]]:
+    """(ticket_id, tid) of the tickets an import wrote (on SQLite straight from the DBAPI
+    cursor of this transaction)."""
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cur = raw.cursor()
+        try:
+            cur.execute("SELECT ticket_id, tid FROM tickets WHERE import_id = ?", (import_id,))
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+    return [(str(k), int(t)) for k, t in conn.execute(
+        select(TICKETS.c.ticket_id, TICKETS.c.tid).where(TICKETS.c.import_id == import_id))]
 
 
 def _int_list(values: pd.Series) -> list[Any]:
@@ -206,14 +225,16 @@ def write_log(
             cols[c] = (_ms_list(tk[c]) if c in ("booked_at", "appointment_at")
                        else _obj_list(tk[c]))
     _bulk_insert(conn, TICKETS, cols, same)
-    got = conn.execute(select(TICKETS.c.ticket_id, TICKETS.c.tid)
-                       .where(TICKETS.c.import_id == import_id)).all()
-    tid_of = pd.Series([t for _, t in got], index=[i for i, _ in got])
+    n_tickets = len(ids)
+    got = _ticket_keys(conn, import_id)
+    keys, tids_got = zip(*got, strict=True) if n_tickets else ((), ())
+    tid_of = pd.Series(tids_got, index=pd.Index(keys, dtype=object), dtype=np.int64)
     ev = log.events
     tick = ev["ticket_id"]
     if isinstance(tick.dtype, pd.CategoricalDtype):  # one look-up per distinct id
-        per_id = tid_of.reindex([str(c) for c in tick.cat.categories])
-        tids = per_id.iloc[tick.cat.codes.to_numpy()].to_numpy(dtype=np.int64)
+        cats = [str(c) for c in tick.cat.categories.to_numpy(dtype=object)]
+        per_id = tid_of.reindex(pd.Index(cats, dtype=object)).to_numpy()
+        tids = pd.Series(per_id[tick.cat.codes.to_numpy()]).to_numpy(dtype=np.int64)
     else:
         tids = tid_of.reindex(tick.astype(str).to_numpy()).to_numpy(dtype=np.int64)
     ecols: dict[str, list[Any]] = {
