@@ -165,7 +165,8 @@ def _ms_list(values: pd.Series) -> list[int | None]:
 
 def _obj_list(values: pd.Series) -> list[Any]:
     if isinstance(values.dtype, pd.CategoricalDtype):  # a take from the categories
-        cats = np.append(values.cat.categories.to_numpy(dtype=object), None)  # -1: None
+        cats = np.concatenate([values.cat.categories.to_numpy(dtype=object),
+                               np.array([None], dtype=object)])  # code -1: None
         return cats[values.cat.codes.to_numpy()].tolist()
     arr = values.to_numpy(dtype=object, na_value=None)
     return arr.tolist()
@@ -298,9 +299,9 @@ def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]],
     values = [mark] * len(bound) + list(fixed.values())
     sql = (f"INSERT INTO {prep.format_table(table)} "
            f"({', '.join(prep.quote(c) for c in names)}) VALUES ({', '.join(values)})")
-    rows = zip(*bound.values(), strict=True)
+    tuples = zip(*bound.values(), strict=True)
     if conn.dialect.name != "sqlite":  # pragma: no cover - other drivers take a list
-        conn.exec_driver_sql(sql, list(rows))
+        conn.exec_driver_sql(sql, list(tuples))
         return
     # the DBAPI cursor of this transaction's connection takes the rows as they are made
     # (no list of a million tuples for the garbage collector to walk)
@@ -308,7 +309,7 @@ def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]],
     assert raw is not None
     cur = raw.cursor()
     try:
-        cur.executemany(sql, rows)
+        cur.executemany(sql, tuples)
     finally:
         cur.close()
 
@@ -374,7 +375,7 @@ def _page_cache(conn: Connection, n_events: int) -> Iterator[None]:
     if conn.dialect.name != "sqlite" or n_events < 50_000:
         yield
         return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     kib = min(256 * 1024, n_events // 5)
     conn.exec_driver_sql(f"PRAGMA cache_size=-{int(kib)}")
     try:

@@ -394,8 +394,8 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
                  ev.groupby("ticket_id", sort=False).cumcount())
     if m.roles:
         codes, acts = pd.factorize(ev["activity"])
-        fill = pd.Series(np.append(np.array([m.roles.get(a) for a in acts], dtype=object),
-                                   None)[codes], index=ev.index, dtype=object)
+        role_of = np.array([m.roles.get(a) for a in acts] + [None], dtype=object)  # -1: None
+        fill = pd.Series(role_of[codes], index=ev.index, dtype=object)
         ev["role"] = ev["role"].where(ev["role"].notna(), fill) if c.role else fill
     ev["timestamp"] = _dt(ev["ts"].to_numpy())
     ev["started_at"] = _dt(ev["st"].to_numpy())
