@@ -293,21 +293,20 @@ def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFra
 def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     """The mapping's keep rules (first / last occurrence) per ticket and pass."""
     drop = np.zeros(len(ev), dtype=bool)
-    tkey = None
+    tcode = None
     for act, rule in m.keep.items():
         if rule == "all":
             continue
         is_act = (ev["activity"] == act).to_numpy(dtype=bool)
         if not is_act.any():
             continue
-        if tkey is None:  # ticket and pass as one integer
+        if tcode is None:  # the ticket as an integer
             tcode, _ = pd.factorize(ev["ticket_id"])
-            att = ev["attempt"].to_numpy(dtype=np.int64)
-            tkey = tcode.astype(np.int64) * (int(att.max()) + 1) + att
         at = np.flatnonzero(is_act)
-        sub = pd.DataFrame({"k": tkey[at], "o": ev["order"].to_numpy()[at], "i": at})
+        sub = pd.DataFrame({"t": tcode[at], "a": ev["attempt"].to_numpy()[at],
+                            "o": ev["order"].to_numpy()[at], "i": at})
         sub = sub.sort_values("o", kind="stable")
-        pos = sub.groupby("k").cumcount(ascending=(rule == "first")).to_numpy()
+        pos = sub.groupby(["t", "a"]).cumcount(ascending=(rule == "first")).to_numpy()
         extra = sub["i"].to_numpy()[pos > 0]
         if len(extra):
             report.dropped[act] = report.dropped.get(act, 0) + len(extra)
