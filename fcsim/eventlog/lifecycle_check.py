@@ -178,7 +178,8 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
         if f is None:
             logger.warning("ticket %s has events but no tickets row; default facts", tids[a])
     fact_objs: list[TicketFacts] = [TicketFacts() if f is None else f for f in found]
-    fkey = np.fromiter((_facts_key(f) for f in fact_objs), dtype=np.int64, count=n_t)
+    key_of = {id(f): _facts_key(f) for f in {id(f): f for f in fact_objs}.values()}
+    fkey = np.fromiter((key_of[id(f)] for f in fact_objs), dtype=np.int64, count=n_t)
     width = int(min(length.max(), _MAX_VARIANT))
     table = np.full((n_t, width + 2), -1, dtype=np.int64)
     table[:, 0] = fkey
