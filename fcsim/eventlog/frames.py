@@ -61,6 +61,11 @@ def to_timestamps(values: pd.Series, *, where: str) -> pd.Series:
 def _to_boolean(values: pd.Series, *, where: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("boolean")
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "empty":  # nothing but nulls
+        return pd.Series(pd.NA, index=values.index, dtype="boolean")
+    if kind == "boolean" and values.dtype == object:  # Python bools (and nulls)
+        return values.astype("boolean")
     s = values.astype("string[python]").str.strip().str.lower()
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
     out[s.isin(_TRUE).fillna(False).to_numpy(bool)] = True

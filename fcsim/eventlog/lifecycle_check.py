@@ -15,7 +15,6 @@ as immediate).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,30 +42,48 @@ _ACTS: list[str] = [a.value for a in Activity]
 _DURATIVE_CODES = np.array([a in DURATIVE for a in Activity], dtype=bool)
 
 
-def _null(value: Any) -> bool:
-    return value is None or bool(pd.isna(value))
-
-
-def _flag(value: Any) -> bool:
-    """A nullable flag; null counts as false."""
-    return False if _null(value) else bool(value)
+def _flags(values: pd.Series) -> np.ndarray:
+    """A nullable flag column as booleans; null counts as false."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.fillna(False).to_numpy(dtype=bool)
+    return np.array([bool(v) for v in values.to_numpy(dtype=object, na_value=False)],
+                    dtype=bool)
 
 
 def ticket_facts(tickets: pd.DataFrame) -> dict[str, TicketFacts]:
-    """The :class:`TicketFacts` of each ticket of a canonical tickets table, by ticket id."""
-    out: dict[str, TicketFacts] = {}
-    cols = ["ticket_id", "emergency", "mode", "route_dispatch", "route_site_visit",
-            "route_callback", "recognised_correctly"]
-    for tid, emerg, mode, r_d, r_s, r_c, rec in tickets[cols].itertuples(index=False, name=None):
-        out[str(tid)] = TicketFacts(
-            emergency=_flag(emerg),
-            mode="immediate" if _null(mode) else str(mode),
-            route_dispatch=_flag(r_d),
-            route_site_visit=_flag(r_s),
-            route_callback=_flag(r_c),
-            recognised_correctly=None if _null(rec) else bool(rec),
+    """The :class:`TicketFacts` of each ticket of a canonical tickets table, by ticket id.
+
+    Built once per distinct combination of facts (tickets share the frozen objects).
+    """
+    n = len(tickets)
+    if n == 0:
+        return {}
+    rec = tickets["recognised_correctly"]
+    rec_null = rec.isna().to_numpy()
+    rec_true = _flags(rec) & ~rec_null
+    mode = tickets["mode"]
+    modes = np.where(mode.isna().to_numpy(), "immediate",
+                     mode.astype(object).to_numpy()).astype(object)
+    mode_codes, mode_names = pd.factorize(pd.Series(modes, dtype=object).map(str))
+    flags = [_flags(tickets[c]) for c in ("emergency", "route_dispatch", "route_site_visit",
+                                          "route_callback")]
+    key = (mode_codes.astype(np.int64) << 6) | np.where(rec_null, 0, 1 + rec_true) << 4
+    for k, f in enumerate(flags):
+        key |= f.astype(np.int64) << k
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    made = [
+        TicketFacts(
+            emergency=bool(flags[0][i]),
+            mode=str(mode_names[mode_codes[i]]),
+            route_dispatch=bool(flags[1][i]),
+            route_site_visit=bool(flags[2][i]),
+            route_callback=bool(flags[3][i]),
+            recognised_correctly=None if rec_null[i] else bool(rec_true[i]),
         )
-    return out
+        for i in first.tolist()
+    ]
+    ids = [str(t) for t in tickets["ticket_id"].astype(object).to_numpy()]
+    return dict(zip(ids, [made[k] for k in np.ravel(inverse).tolist()], strict=True))
 
 
 def _ms(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +92,18 @@ def _ms(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     null = ts.isna().to_numpy()
     ms = ts.dt.as_unit("ms").to_numpy(dtype="datetime64[ms]").astype("int64")
     return ms, null
+
+
+def _ticket_keys(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer keys in the ids' string order and the id strings they stand for."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        cats = ids.cat.categories
+        codes = ids.cat.codes.to_numpy().astype(np.int64)
+        if (cats.is_monotonic_increasing and pd.api.types.infer_dtype(cats) == "string"
+                and not (codes < 0).any()):
+            return codes, np.asarray(cats.astype(object), dtype=object)
+    key, names = pd.factorize(ids.astype(object).astype(str).to_numpy(), sort=True)
+    return key.astype(np.int64), np.asarray(names, dtype=object)
 
 
 def _facts_key(f: TicketFacts) -> int:
@@ -117,19 +146,17 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
         return _frame([])
     tick = log.tickets
     facts = ticket_facts(tick)
-    tids_all = ev["ticket_id"].astype(object).astype(str).to_numpy()
+    tid_key, tid_names = _ticket_keys(ev["ticket_id"])
     ts, _ = _ms(ev["timestamp"])
-    order = np.lexsort((ev["seq"].to_numpy(dtype="int64"), ts, tids_all))
-    tids = tids_all[order]
+    order = np.lexsort((ev["seq"].to_numpy(dtype="int64"), ts, tid_key))
+    tids = tid_names[tid_key[order]]
     ts = ts[order]
     act_col = ev["activity"].astype(object).to_numpy()[order]
     seqs = ev["seq"].to_numpy(dtype="int64")[order]
     atts = ev["attempt"].to_numpy(dtype="int64")[order]
     st, st_null = _ms(ev["started_at"])
     st, st_null = st[order], st_null[order]
-    code_of = {a: i for i, a in enumerate(_ACTS)}
-    codes = np.fromiter((code_of.get(a, -1) if isinstance(a, str) else -1 for a in act_col),
-                        dtype=np.int64, count=len(act_col))
+    codes = pd.Categorical(act_col, categories=_ACTS).codes.astype(np.int64)  # -1: unknown
     new_ticket = np.r_[True, tids[1:] != tids[:-1]]
     starts = np.flatnonzero(new_ticket)
     ends = np.r_[starts[1:], len(tids)]
@@ -151,7 +178,8 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
         if f is None:
             logger.warning("ticket %s has events but no tickets row; default facts", tids[a])
     fact_objs: list[TicketFacts] = [TicketFacts() if f is None else f for f in found]
-    fkey = np.fromiter((_facts_key(f) for f in fact_objs), dtype=np.int64, count=n_t)
+    key_of = {id(f): _facts_key(f) for f in {id(f): f for f in fact_objs}.values()}
+    fkey = np.fromiter((key_of[id(f)] for f in fact_objs), dtype=np.int64, count=n_t)
     width = int(min(length.max(), _MAX_VARIANT))
     table = np.full((n_t, width + 2), -1, dtype=np.int64)
     table[:, 0] = fkey

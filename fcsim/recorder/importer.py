@@ -16,8 +16,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Mapping as TMapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -163,8 +164,28 @@ def _ms_list(values: pd.Series) -> list[int | None]:
 
 
 def _obj_list(values: pd.Series) -> list[Any]:
+    if isinstance(values.dtype, pd.CategoricalDtype):  # a take from the categories
+        cats = np.concatenate([values.cat.categories.to_numpy(dtype=object),
+                               np.array([None], dtype=object)])  # code -1: None
+        return cats[values.cat.codes.to_numpy()].tolist()
     arr = values.to_numpy(dtype=object, na_value=None)
     return arr.tolist()
+
+
+def _ticket_keys(conn: Connection, import_id: int) -> list[tuple[str, int]]:
+    """(ticket_id, tid) of the tickets an import wrote (on SQLite straight from the DBAPI
+    cursor of this transaction)."""
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cur = raw.cursor()
+        try:
+            cur.execute("SELECT ticket_id, tid FROM tickets WHERE import_id = ?", (import_id,))
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+    return [(str(k), int(t)) for k, t in conn.execute(
+        select(TICKETS.c.ticket_id, TICKETS.c.tid).where(TICKETS.c.import_id == import_id))]
 
 
 def _int_list(values: pd.Series) -> list[Any]:
@@ -193,57 +214,104 @@ def write_log(
             f"{len(clash)} ticket id(s) already in the store (first: {clash[0]!r}); "
             "an import never overwrites tickets"
         )
-    n = len(ids)
     cols: dict[str, list[Any]] = {"ticket_id": ids}
+    same: dict[str, Any] = {"voided": False, "opened_by": by, "written_at": written_at,
+                            "import_id": import_id}
     for c in tk.columns:
         if c in ("ticket_id", "schema_version"):
             continue
-        cols[c] = _ms_list(tk[c]) if c in ("booked_at", "appointment_at") else _obj_list(tk[c])
-    cols.update(voided=[False] * n, opened_by=[by] * n, written_at=[written_at] * n,
-                import_id=[import_id] * n)
-    _bulk_insert(conn, TICKETS, cols)
-    got = conn.execute(select(TICKETS.c.ticket_id, TICKETS.c.tid)
-                       .where(TICKETS.c.import_id == import_id)).all()
-    tid_of = pd.Series([t for _, t in got], index=[i for i, _ in got])
+        if tk[c].isna().all():
+            same[c] = None
+        else:
+            cols[c] = (_ms_list(tk[c]) if c in ("booked_at", "appointment_at")
+                       else _obj_list(tk[c]))
+    _bulk_insert(conn, TICKETS, cols, same)
+    n_tickets = len(ids)
+    got = _ticket_keys(conn, import_id)
+    keys, tids_got = zip(*got, strict=True) if n_tickets else ((), ())
+    tid_of = pd.Series(tids_got, index=pd.Index(keys, dtype=object), dtype=np.int64)
     ev = log.events
-    tids = tid_of.reindex(ev["ticket_id"].astype(str).to_numpy()).to_numpy(dtype=np.int64)
-    m = len(ev)
+    tick = ev["ticket_id"]
+    if isinstance(tick.dtype, pd.CategoricalDtype):  # one look-up per distinct id
+        cats = [str(c) for c in tick.cat.categories.to_numpy(dtype=object)]
+        per_id = tid_of.reindex(pd.Index(cats, dtype=object)).to_numpy()
+        tids = pd.Series(per_id[tick.cat.codes.to_numpy()]).to_numpy(dtype=np.int64)
+    else:
+        tids = tid_of.reindex(tick.astype(str).to_numpy()).to_numpy(dtype=np.int64)
     ecols: dict[str, list[Any]] = {
         "tid": tids.tolist(),
         "seq": ev["seq"].to_numpy(dtype=np.int64).tolist(),
         "activity": _obj_list(ev["activity"]),
-        "started_at": _ms_list(ev["started_at"]),
         "timestamp": ev["timestamp"].to_numpy(dtype="datetime64[ms]").astype(np.int64).tolist(),
-        "resource": _obj_list(ev["resource"]),
-        "role": _obj_list(ev["role"]),
         "attempt": ev["attempt"].to_numpy(dtype=np.int64).tolist(),
-        "scenario": _obj_list(ev["scenario"]),
-        "replication": _int_list(ev["replication"]),
     }
-    ecols.update(written_by=[by] * m, written_at=[written_at] * m, import_id=[import_id] * m)
-    _bulk_insert(conn, EVENTS, ecols)
+    esame: dict[str, Any] = {"written_by": by, "written_at": written_at,
+                             "import_id": import_id}
+    for c, conv in (("started_at", _ms_list), ("resource", _obj_list), ("role", _obj_list),
+                    ("scenario", _obj_list), ("replication", _int_list)):
+        if ev[c].isna().all():
+            esame[c] = None
+        else:
+            ecols[c] = conv(ev[c])
+    _bulk_insert(conn, EVENTS, ecols, esame)
 
 
-def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]]) -> None:
-    """One bulk insert of plain Python values: ``COPY`` on PostgreSQL, else executemany
-    straight through the DBAPI."""
-    names = list(cols)
-    if not names or not cols[names[0]]:
+def _literal(value: Any) -> str | None:
+    """``value`` as an SQL literal when it is NULL, a boolean or an integer (else None)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool | np.bool_):
+        return "1" if value else "0"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return None
+
+
+def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]],
+                 same: dict[str, Any]) -> None:
+    """One bulk insert of plain Python values (``cols``, a list per column) and of values
+    equal on every row (``same``): ``COPY`` on PostgreSQL, else executemany straight through
+    the DBAPI, with each row-constant NULL, boolean or integer written into the statement
+    (fewer parameters to bind per row)."""
+    n = len(next(iter(cols.values()))) if cols else 0
+    if n == 0:
         return
     if conn.dialect.name == "postgresql":
-        _copy(conn, table, cols)
+        _copy(conn, table, {**cols, **{k: [v] * n for k, v in same.items()}})
         return
     style = conn.dialect.paramstyle
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(style)
     if mark is None:  # pragma: no cover - other drivers: the generic (slower) path
-        rows = [dict(zip(names, r, strict=True)) for r in zip(*cols.values(), strict=True)]
+        rows = [{**dict(zip(cols, r, strict=True)), **same}
+                for r in zip(*cols.values(), strict=True)]
         conn.execute(table.insert(), rows)
         return
+    bound = dict(cols)
+    fixed: dict[str, str] = {}
+    for k, v in same.items():
+        lit = _literal(v) if conn.dialect.name == "sqlite" else None
+        if lit is None:
+            bound[k] = [v] * n
+        else:
+            fixed[k] = lit
     prep = conn.dialect.identifier_preparer
+    names = [*bound, *fixed]
+    values = [mark] * len(bound) + list(fixed.values())
     sql = (f"INSERT INTO {prep.format_table(table)} "
-           f"({', '.join(prep.quote(c) for c in names)}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
-    conn.exec_driver_sql(sql, list(zip(*cols.values(), strict=True)))
+           f"({', '.join(prep.quote(c) for c in names)}) VALUES ({', '.join(values)})")
+    tuples = zip(*bound.values(), strict=True)
+    if conn.dialect.name != "sqlite":  # pragma: no cover - other drivers take a list
+        conn.exec_driver_sql(sql, list(tuples))
+        return
+    # the DBAPI cursor of this transaction's connection takes the rows as they are made
+    # (no list of a million tuples for the garbage collector to walk)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cur = raw.cursor()
+    try:
+        cur.executemany(sql, tuples)
+    finally:
+        cur.close()
 
 
 def _copy(conn: Connection, table: Table, cols: dict[str, list[Any]]) -> None:
@@ -281,7 +349,8 @@ def _store(engine: Engine, log: EventLog, report: QualityReport, by: str | None)
             n_tickets=len(log.tickets), n_events=len(log.events),
             n_quarantined=len(report.quarantined_tickets), report=None, written_at=written_at,
         )
-        write_log(conn, log, iid, by=by, written_at=written_at)
+        with _page_cache(conn, len(log.events)):
+            write_log(conn, log, iid, by=by, written_at=written_at)
         if report.quarantined:
             conn.execute(insert(QUARANTINE), [
                 {"import_id": iid, "ticket_id": q.ticket_id, "seq": q.seq, "code": q.code,
@@ -295,6 +364,24 @@ def _store(engine: Engine, log: EventLog, report: QualityReport, by: str | None)
     logger.info("import %s: %d tickets, %d events, %d quarantined", report.source,
                 report.tickets_loaded, report.events_loaded, len(report.quarantined_tickets))
     return report
+
+
+@contextmanager
+def _page_cache(conn: Connection, n_events: int) -> Iterator[None]:
+    """On SQLite, a page cache that holds a large import's pages (about 200 bytes an event,
+    at most 256 MiB) for its bulk inserts, so that the transaction does not spill pages to
+    the journal before it commits; the connection's own size is restored after. Memory only:
+    the transaction and its atomicity are the same."""
+    if conn.dialect.name != "sqlite" or n_events < 50_000:
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    kib = min(256 * 1024, n_events // 5)
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(kib)}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
 def _guarded(engine: Engine, log: EventLog, report: QualityReport, by: str | None,

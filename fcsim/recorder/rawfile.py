@@ -103,7 +103,7 @@ def read_table(path: Path, columns: list[str], *, fmt: str | None = None, sheet:
             f"{mapping} not found (file has: {', '.join(map(str, header))}){missing_hint}")
     if fmt == "csv":
         try:
-            df = pd.read_csv(path, header=None, skiprows=1, names=[*header, _EXTRA], dtype=str,
+            df = pd.read_csv(path, header=None, skiprows=1, names=[*header, _EXTRA], dtype=object,
                              sep=delimiter, encoding=encoding, keep_default_na=False,
                              na_values=[""], index_col=False)
         except UnicodeDecodeError:
@@ -128,22 +128,29 @@ def text_issues(df: pd.DataFrame, columns: list[str], max_chars: int) -> list[tu
     """Rows whose stored fields are over-long or hold control characters.
 
     Returns (row position, code, message) with code ``overlong_field`` or
-    ``control_characters``, at most one per row and code.
+    ``control_characters``, at most one per row and code. Each column's distinct values are
+    checked once (a column of a large export holds few of them) and the verdicts spread back
+    to the rows.
     """
     out: list[tuple[int, str, str]] = []
     for col in dict.fromkeys(columns):
-        s = df[col]
-        if s.isna().all():
+        codes, uniq = pd.factorize(df[col])  # -1: empty, checked as ""
+        if len(uniq) == 0:
             continue
-        filled = s.fillna("")
-        long = (filled.str.len() > max_chars).to_numpy(dtype=bool)
+        values = [str(v) for v in uniq] + [""]
+        codes = np.where(codes < 0, len(values) - 1, codes)
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        long = (lengths > max_chars)[codes]
         for r in np.flatnonzero(long).tolist():
             out.append((r, "overlong_field",
-                        f"column {col!r} holds {len(filled.iloc[r]):,} characters "
+                        f"column {col!r} holds {int(lengths[codes[r]]):,} characters "
                         f"(more than [quality] max_field_chars = {max_chars:,})"))
-        ctrl = filled.str.contains(CONTROL_CHARACTERS.pattern, regex=True).to_numpy(dtype=bool)
-        for r in np.flatnonzero(ctrl).tolist():
-            ch = CONTROL_CHARACTERS.search(filled.iloc[r])
+        if CONTROL_CHARACTERS.search("\n".join(values)) is None:
+            continue
+        found = [CONTROL_CHARACTERS.search(v) for v in values]
+        hit = np.array([f is not None for f in found], dtype=bool)[codes]
+        for r in np.flatnonzero(hit).tolist():
+            ch = found[codes[r]]
             code = f"U+{ord(ch.group()):04X}" if ch else "?"
             out.append((r, "control_characters",
                         f"column {col!r} holds the control character {code}"))

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["RESUMING_EXEMPT", "Passes", "candidate_tickets", "walk_passes"]
 
@@ -68,8 +69,9 @@ def candidate_tickets(case: np.ndarray, act: np.ndarray) -> np.ndarray:
     grp = np.cumsum(new) - 1
     is_close = act == "closed"
     is_wc = act == "work_completed"
-    mapped = np.array([a is not None for a in act], dtype=bool)
-    exempt = np.array([a is None or a in RESUMING_EXEMPT for a in act], dtype=bool)
+    codes, names = pd.factorize(pd.Series(act, dtype=object))  # -1: None (a neutral row)
+    mapped = codes >= 0
+    exempt = ~mapped | np.isin(codes, [k for k, a in enumerate(names) if a in RESUMING_EXEMPT])
 
     def before(mask: np.ndarray) -> np.ndarray:
         c = np.cumsum(mask)

@@ -114,6 +114,19 @@ def _ms(ts: pd.Series) -> np.ndarray:
     return out
 
 
+def _text(values: pd.Series) -> np.ndarray:
+    """A column's values as Python strings in an object array (no Arrow round trip)."""
+    arr = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":
+        return arr
+    return np.array([str(v) for v in arr], dtype=object)
+
+
+def _objects(values: pd.Series) -> pd.Series:
+    """A column as an object Series with None for missing values."""
+    return pd.Series(values.to_numpy(dtype=object, na_value=None), dtype=object)
+
+
 def _dt(ms: np.ndarray) -> pd.Series:
     """``datetime64[ms, UTC]`` from UTC milliseconds (``_NAT``: missing)."""
     arr = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
@@ -149,18 +162,18 @@ def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     ts = _ms(_timestamps(raw[c.timestamp], m, f"{path}: {c.timestamp}", report))
     st = (_ms(_timestamps(raw[c.started_at], m, f"{path}: {c.started_at}", report))
           if c.started_at else np.full(len(raw), _NAT, dtype=np.int64))
-    case = raw[c.ticket_id].astype(str).to_numpy(dtype=object)
+    case = _text(raw[c.ticket_id])
     ev = pd.DataFrame({
-        "case": case, "src": codes, "ts": ts, "st": st,
-        "resource": raw[c.resource].to_numpy(dtype=object, na_value=None) if c.resource else None,
-        "role": raw[c.role].to_numpy(dtype=object, na_value=None) if c.role else None,
+        "case": pd.Series(case, dtype=object), "src": codes, "ts": ts, "st": st,
+        "resource": _objects(raw[c.resource]) if c.resource else None,
+        "role": _objects(raw[c.role]) if c.role else None,
         "seq_src": (pd.to_numeric(raw[c.seq], errors="coerce").to_numpy()
                     if c.seq else np.zeros(len(raw))),
         "attempt_src": raw[c.attempt].to_numpy(dtype=object) if c.attempt else None,
         "row": np.arange(len(raw)),
     })
-    src_names = pd.Series(np.asarray(names, dtype=object)[codes])
-    ev = ev[~_keep_source(pd.Series(case), src_names, pd.Series(ts), m, report)]
+    src_names = pd.Series(np.asarray(names, dtype=object)[codes], dtype=object)
+    ev = ev[~_keep_source(pd.Series(case, dtype=object), src_names, pd.Series(ts), m, report)]
     ev.attrs["names"] = names
     return ev, targets
 
@@ -183,7 +196,7 @@ def _expand(ev: pd.DataFrame, targets: dict[str, list[str] | None], m: Mapping) 
     starts = np.cumsum(reps) - reps
     sub = np.arange(len(out)) - np.repeat(starts, reps)
     src_out = src[np.repeat(np.arange(len(ev)), reps)]
-    out["activity"] = table[src_out, sub]
+    out["activity"] = pd.Series(table[src_out, sub], dtype=object)
     out["sub"] = sub
     is_hand = np.array([a in hand for a in names], dtype=bool)
     out["handover"] = is_hand[src_out] if len(names) else np.zeros(len(out), dtype=bool)
@@ -197,12 +210,16 @@ def _expand(ev: pd.DataFrame, targets: dict[str, list[str] | None], m: Mapping) 
 def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.DataFrame,
                                                                           set[str]]:
     """Attempts and tickets from the source's history; synthesised ``rejected`` rows added."""
-    ev = ev.sort_values(["case", "ts", "seq_src", "tie", "row", "sub"], kind="stable")
-    ev = ev.reset_index(drop=True)
-    ev["order"] = np.arange(len(ev), dtype=float)  # the walk's order: the final order
-    case = ev["case"].to_numpy(dtype=object)
-    act = ev["activity"].to_numpy(dtype=object, na_value=None)
+    rank, _ = pd.factorize(ev["case"], sort=True)  # the cases' string order, as ints
+    # by case, time, source seq, tie order, source row (a total order; NaN seq last)
+    perm = np.lexsort((ev["sub"].to_numpy(), ev["row"].to_numpy(), ev["tie"].to_numpy(),
+                       ev["seq_src"].to_numpy(), ev["ts"].to_numpy(), rank))
+    order = np.arange(len(ev), dtype=float)  # the walk's order: the final order
+    case = ev["case"].to_numpy(dtype=object)[perm]
+    act = ev["activity"].to_numpy(dtype=object, na_value=None)[perm]
     if m.columns.attempt:
+        ev = ev.iloc[perm].reset_index(drop=True)
+        ev["order"] = order
         att = pd.to_numeric(pd.Series(ev["attempt_src"]), errors="coerce")
         bad = att.isna().to_numpy() & ev["activity"].notna().to_numpy()
         if bad.any():
@@ -214,16 +231,19 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
         return ev, set()
     cand = candidate_tickets(case, act)
     q = m.quality
-    res = walk_passes(case, act, ev["ts"].to_numpy(), candidates=cand,
+    ts = ev["ts"].to_numpy()[perm]
+    res = walk_passes(case, act, ts, candidates=cand,
                       reuse_gap_ms=q.reuse_gap_days * 86_400_000.0, reused=q.reused_case_id,
                       after_resolution=m.reopen.after_resolution,
                       after_close=m.reopen.after_close)
-    ev["attempt"], ev["part"] = res.attempt, res.part
+    keep = ~res.drop
+    ev = ev.iloc[perm[keep]].reset_index(drop=True)  # sorted, provisional closes dropped
+    ev["order"], ev["attempt"], ev["part"] = order[keep], res.attempt[keep], res.part[keep]
     synth = None
     if res.synth:
         pos = np.array([p for p, _, _ in res.synth], dtype=np.int64)
         synth = pd.DataFrame({
-            "case": case[pos], "src": -1, "ts": ev["ts"].to_numpy()[pos], "st": _NAT,
+            "case": case[pos], "src": -1, "ts": ts[pos], "st": _NAT,
             "resource": None, "role": None, "seq_src": 0.0, "attempt_src": None,
             "row": -1, "activity": "rejected", "sub": 0, "handover": False,
             "tie": -1, "attempt": [a for _, _, a in res.synth],
@@ -232,7 +252,6 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
         report.synthesised["rejected (reopen)"] = len(pos)
     if res.drop.any():
         report.dropped["closed (provisional: reopened)"] = int(res.drop.sum())
-        ev = ev[~res.drop]
     if synth is not None:
         ev = pd.concat([ev, synth], ignore_index=True)
     if res.reopens:
@@ -273,32 +292,37 @@ def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFra
 
 def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     """The mapping's keep rules (first / last occurrence) per ticket and pass."""
+    drop = np.zeros(len(ev), dtype=bool)
+    tcode = None
     for act, rule in m.keep.items():
         if rule == "all":
             continue
         is_act = (ev["activity"] == act).to_numpy(dtype=bool)
         if not is_act.any():
             continue
-        sub = ev[is_act].sort_values("order", kind="stable")
-        pos = sub.groupby(["ticket_id", "attempt"]).cumcount(ascending=(rule == "first"))
-        drop = sub.index[pos.to_numpy() > 0]
-        if len(drop):
-            report.dropped[act] = report.dropped.get(act, 0) + len(drop)
-            ev = ev.drop(index=drop)
-    return ev
+        if tcode is None:  # the ticket as an integer
+            tcode, _ = pd.factorize(ev["ticket_id"])
+        at = np.flatnonzero(is_act)
+        sub = pd.DataFrame({"t": tcode[at], "a": ev["attempt"].to_numpy()[at],
+                            "o": ev["order"].to_numpy()[at], "i": at})
+        sub = sub.sort_values("o", kind="stable")
+        pos = sub.groupby(["t", "a"]).cumcount(ascending=(rule == "first")).to_numpy()
+        extra = sub["i"].to_numpy()[pos > 0]
+        if len(extra):
+            report.dropped[act] = report.dropped.get(act, 0) + len(extra)
+            drop[extra] = True
+    return ev[~drop] if drop.any() else ev
 
 
-def _synth(ev: pd.DataFrame, rows: pd.DataFrame, activity: str, tie: int,
-           order: np.ndarray) -> pd.DataFrame:
+def _synth(rows: pd.DataFrame, activity: str, tie: int, order: np.ndarray) -> pd.DataFrame:
     """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order."""
-    extra = pd.DataFrame({
+    return pd.DataFrame({
         "ticket_id": rows["ticket_id"].to_numpy(), "case": rows["case"].to_numpy(),
         "activity": activity, "ts": rows["ts"].to_numpy(dtype=np.int64), "st": _NAT,
         "resource": None, "role": None, "seq_src": 0.0, "row": -1, "sub": 0, "tie": tie,
         "attempt": rows["attempt"].to_numpy(), "part": rows["part"].to_numpy(),
         "order": order,
     })
-    return pd.concat([ev, extra], ignore_index=True)
 
 
 def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
@@ -313,19 +337,20 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         ids = ids.copy()
         k = part > 0
         ids[k] = ids[k] + np.char.add("~", (part[k] + 1).astype(str)).astype(object)
-    ev["ticket_id"] = ids
+    ev["ticket_id"] = pd.Series(ids, index=ev.index, dtype=object)
     if m.handover is not None:
         ev = _handover(ev, m, report)
     first_row = ev.groupby("ticket_id", sort=False)["ts"].min()
     ev = ev[ev["activity"].notna().to_numpy()].reset_index(drop=True)
     ev = _keep(ev, m, report)
+    extras: list[pd.DataFrame] = []
     if m.synthesise_received == "first_event":
         have = ev.loc[(ev["activity"] == "received").to_numpy(), "ticket_id"].unique()
         firsts = ev.drop_duplicates("ticket_id")[["ticket_id", "case", "part"]]
         need = firsts[~firsts["ticket_id"].isin(have).to_numpy()]
         if len(need):
             rows = need.assign(ts=first_row.reindex(need["ticket_id"]).to_numpy(), attempt=1)
-            ev = _synth(ev, rows, "received", -3, np.full(len(rows), -np.inf))
+            extras.append(_synth(rows, "received", -3, np.full(len(rows), -np.inf)))
             report.synthesised["received"] = len(need)
     if m.reopen.record:
         opened = ev[(ev["activity"] == "rejected").to_numpy()][
@@ -339,16 +364,25 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         need_rec = opened[opened["_merge"] == "left_only"].drop(columns="_merge")
         need_rec = need_rec.drop_duplicates(["ticket_id", "attempt"])
         if len(need_rec):
-            ev = _synth(ev, need_rec, "recorded", -2, need_rec["order"].to_numpy() + 0.25)
+            extras.append(_synth(need_rec, "recorded", -2,
+                                 need_rec["order"].to_numpy() + 0.25))
             report.synthesised["recorded (reopened pass)"] = len(need_rec)
     if m.reopen.accept_at_close:
-        ev = _accept_at_close(ev, m, report)
-    n_cases = pd.unique(raw[c.ticket_id].astype(str))
-    no_events = len(set(n_cases) - set(ev["case"].unique()))
+        extras.append(_accept_at_close(ev, m, report))
+    # the synthesised rows only add to the rows the steps above look at: appended at once
+    extras = [x for x in extras if len(x)]
+    if extras:
+        ev = pd.concat([ev, *extras], ignore_index=True)
+    n_cases = pd.unique(_text(raw[c.ticket_id]))
+    no_events = int((~pd.Series(n_cases, dtype=object).isin(ev["case"].unique())).sum())
     if no_events:
         report.notes.append(f"{no_events} ticket(s) with no mapped event were not loaded")
-    ev = ev.sort_values(["ticket_id", "attempt", "order", "sub"],
-                        kind="stable").reset_index(drop=True)
+    rank, ids = pd.factorize(ev["ticket_id"], sort=True)  # the ids' string order, as ints
+    perm = np.lexsort((ev["sub"].to_numpy(), ev["order"].to_numpy(),
+                       ev["attempt"].to_numpy(), rank))  # stable
+    ev = ev.iloc[perm].reset_index(drop=True)
+    ev["ticket_id"] = pd.Categorical.from_codes(  # the canonical dtype, built from the sort
+        rank[perm], dtype=pd.CategoricalDtype(pd.Index([str(t) for t in ids], dtype=object)))
     dup = ev.duplicated(["ticket_id", "ts"], keep=False)
     if dup.any():
         report.notes.append(
@@ -358,7 +392,9 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     ev["seq"] = (pd.to_numeric(ev["seq_src"]) if c.seq else
                  ev.groupby("ticket_id", sort=False).cumcount())
     if m.roles:
-        fill = ev["activity"].map(m.roles)
+        codes, acts = pd.factorize(ev["activity"])
+        role_of = np.array([m.roles.get(a) for a in acts] + [None], dtype=object)  # -1: None
+        fill = pd.Series(role_of[codes], index=ev.index, dtype=object)
         ev["role"] = ev["role"].where(ev["role"].notna(), fill) if c.role else fill
     ev["timestamp"] = _dt(ev["ts"].to_numpy())
     ev["started_at"] = _dt(ev["st"].to_numpy())
@@ -371,7 +407,8 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
 
 
 def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
-    """``accepted`` just before a final ``closed`` whose pass has no acceptance decision."""
+    """``accepted`` just before a final ``closed`` whose pass has no acceptance decision (the
+    rows to add)."""
     closes = ev[(ev["activity"] == "closed").to_numpy()].sort_values("order", kind="stable")
     last = closes.drop_duplicates("ticket_id", keep="last")
     decided = ev[ev["activity"].isin(["accepted", "rejected"]).to_numpy()][
@@ -381,10 +418,10 @@ def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.
     need = last[last["_merge"] == "left_only"]
     if len(need):
         tie = m.tie_rank()
-        ev = _synth(ev, need, "accepted", tie["closed"] - 1 if "closed" in tie else 0,
-                    need["order"].to_numpy() - 0.5)
         report.synthesised["accepted (closed without a reopen)"] = len(need)
-    return ev
+        return _synth(need, "accepted", tie["closed"] - 1 if "closed" in tie else 0,
+                      need["order"].to_numpy() - 0.5)
+    return need.iloc[:0]
 
 
 def _joined(df: pd.DataFrame, cols: str | list[str]) -> pd.Series:
@@ -398,21 +435,36 @@ def _joined(df: pd.DataFrame, cols: str | list[str]) -> pd.Series:
     return out.where(~null, None)
 
 
+def _last_value(raw: pd.DataFrame, col: str | list[str], case_codes: np.ndarray,
+                case_names: pd.Index) -> pd.Series:
+    """Per case (index: the case id as a string), the value of ``col`` (several columns
+    joined) on its last row where it is not empty; cases without one are left out."""
+    cols = [col] if isinstance(col, str) else col
+    filled = np.logical_and.reduce([raw[c].notna().to_numpy() for c in cols])
+    rows = np.flatnonzero(filled)
+    back = case_codes[rows][::-1]
+    which, first_back = np.unique(back, return_index=True)  # the last row of each case
+    last = rows[::-1][first_back]
+    values = _joined(raw.iloc[last].reset_index(drop=True), col).to_numpy(dtype=object)
+    index = pd.Index([str(v) for v in np.asarray(case_names, dtype=object)[which]],
+                     dtype=object)
+    return pd.Series(values, index=index, dtype=object)
+
+
 def _ticket_values(cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | None,
                    m: Mapping) -> dict[str, pd.Series]:
     spec = m.tickets
     out: dict[str, pd.Series] = {}
+    case_codes, case_names = (pd.factorize(raw[m.columns.ticket_id]) if table is None
+                              else (None, None))
     for fld, col in spec.columns.items():
         if table is not None:
             assert spec.key is not None
             t = table.drop_duplicates(spec.key, keep="last")
             s = pd.Series(_joined(t, col).to_numpy(), index=t[spec.key].astype(str))
         else:
-            cols = [col] if isinstance(col, str) else col
-            sub = raw[[m.columns.ticket_id, *cols]].copy()
-            sub["_v"] = _joined(sub, col)
-            s = sub.dropna(subset=["_v"]).groupby(m.columns.ticket_id)["_v"].last()
-            s.index = s.index.astype(str)
+            assert case_codes is not None and case_names is not None
+            s = _last_value(raw, col, case_codes, case_names)
         s = s.reindex(cases)
         if fld in spec.values:
             vm = spec.values[fld]
@@ -472,7 +524,7 @@ def _stored_columns(m: Mapping) -> list[str]:
 
 def _issues(raw: pd.DataFrame, m: Mapping, cols: list[str], path: Path) -> pd.DataFrame:
     found = text_issues(raw, [c for c in cols if c in raw.columns], m.quality.max_field_chars)
-    ids = raw[m.columns.ticket_id].astype(str).to_numpy() if m.columns.ticket_id in raw else None
+    ids = _text(raw[m.columns.ticket_id]) if m.columns.ticket_id in raw else None
     rows = [(None if ids is None else str(ids[r]), None, code, f"{path}, row {r + 2}: {msg}")
             for r, code, msg in found]
     return pd.DataFrame(rows, columns=list(ISSUE_COLUMNS))
