@@ -217,14 +217,8 @@ def write_log(
     cols: dict[str, list[Any]] = {"ticket_id": ids}
     same: dict[str, Any] = {"voided": False, "opened_by": by, "written_at": written_at,
                             "import_id": import_id}
-    for c in tk.columns:
-        if c in ("ticket_id", "schema_version"):
-            continue
-        if tk[c].isna().all():
-            same[c] = None
-        else:
-            cols[c] = (_ms_list(tk[c]) if c in ("booked_at", "appointment_at")
-                       else _obj_list(tk[c]))
+    _columns(tk, [(c, _ms_list if c in ("booked_at", "appointment_at") else _obj_list)
+                  for c in tk.columns if c not in ("ticket_id", "schema_version")], cols, same)
     _bulk_insert(conn, TICKETS, cols, same)
     n_tickets = len(ids)
     got = _ticket_keys(conn, import_id)
@@ -247,13 +241,20 @@ def write_log(
     }
     esame: dict[str, Any] = {"written_by": by, "written_at": written_at,
                              "import_id": import_id}
-    for c, conv in (("started_at", _ms_list), ("resource", _obj_list), ("role", _obj_list),
-                    ("scenario", _obj_list), ("replication", _int_list)):
-        if ev[c].isna().all():
-            esame[c] = None
-        else:
-            ecols[c] = conv(ev[c])
+    _columns(ev, [("started_at", _ms_list), ("resource", _obj_list), ("role", _obj_list),
+                  ("scenario", _obj_list), ("replication", _int_list)], ecols, esame)
     _bulk_insert(conn, EVENTS, ecols, esame)
+
+
+def _columns(frame: pd.DataFrame, convs: list[tuple[str, Callable[[pd.Series], list[Any]]]],
+             cols: dict[str, list[Any]], same: dict[str, Any]) -> None:
+    """Each column of ``frame`` in ``convs`` into ``cols`` (converted), or, when it is null
+    on every row, into ``same`` as one NULL."""
+    for c, conv in convs:
+        if frame[c].isna().all():
+            same[c] = None
+        else:
+            cols[c] = conv(frame[c])
 
 
 def _literal(value: Any) -> str | None:

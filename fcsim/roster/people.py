@@ -21,12 +21,13 @@ requirement (contracts 0–44 h, every third person supervisor-qualified).
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from fcsim.staffing.toml_files import read_toml
 
 __all__ = ["WEEKDAYS", "Person", "default_people", "load_people", "parse_leave"]
 
@@ -104,13 +105,7 @@ def load_people(path: str | Path, *, week_start: date,
     groups
         The scenario's staff groups (a person's ``group`` must be one of them).
     """
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"staff file not found: {p}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{p}: invalid TOML: {exc}") from None
+    p, data = read_toml(path, "staff")
     rows = data.get("people")
     if not isinstance(rows, list) or not rows:
         raise ValueError(f"{p}: needs [[people]] tables (one per person)")

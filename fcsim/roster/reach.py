@@ -285,11 +285,12 @@ def sentence(*, target: KpiTarget, status: str, achieved: Estimate, cost_per_wee
     parts_zh: list[str] = []
     actions_en_first: list[str] = []
     actions_zh_first: list[str] = []
-    if ceiling_ is not None and ceiling_.reachable:
-        # the search stopped (its budget) below a target that more cover can still reach
+    if ceiling_ is not None:  # the cover with which the ceiling was measured
         c = ceiling_.estimate
         on = ", ".join(f"{n} {g} staff" for g, n in ceiling_.heads.items())
         on_zh = "、".join(f"{g} {n}人" for g, n in ceiling_.heads.items())
+    if ceiling_ is not None and ceiling_.reachable:
+        # the search stopped (its budget) below a target that more cover can still reach
         parts_en.append(f"{en_k} is not yet met: the best roster reaches "
                         f"{_pct(achieved.estimate)} (interval {_pct(achieved.ci_low)}–"
                         f"{_pct(achieved.ci_high)}) against {_pct(target.threshold)}, and the "
@@ -303,9 +304,6 @@ def sentence(*, target: KpiTarget, status: str, achieved: Estimate, cost_per_wee
                             "--max-weeks)"]
         actions_zh_first = ["增加迭代次數或模擬週數"]
     elif ceiling_ is not None:
-        c = ceiling_.estimate
-        on = ", ".join(f"{n} {g} staff" for g, n in ceiling_.heads.items())
-        on_zh = "、".join(f"{g} {n}人" for g, n in ceiling_.heads.items())
         parts_en.append(f"{en_k} levels off at {_pct(c.estimate)} (interval {_pct(c.ci_low)}–"
                         f"{_pct(c.ci_high)}) with {on} on duty in every hour (doubling them "
                         f"moves it by {100 * ceiling_.estimate_change():+.1f} points), against "

@@ -20,11 +20,11 @@ A **night shift** has at least ``night.min_h`` of its hours in ``[night.start_h,
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from fcsim.staffing.toml_files import read_toml
 
 __all__ = ["RULES", "Rules", "SkillNeed", "Template", "load_rules"]
 
@@ -209,13 +209,7 @@ RULES: dict[str, str] = {
 
 def load_rules(path: str | Path) -> Rules:
     """Read a rules file (see the module docstring); errors name the file and the field."""
-    p = Path(path)
-    try:
-        data: dict[str, Any] = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"rules file not found: {p}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{p}: invalid TOML: {exc}") from None
+    p, data = read_toml(path, "rules")
     if set(data) == {"rules"} and isinstance(data["rules"], dict):
         data = data["rules"]
     try:

@@ -26,14 +26,11 @@ import numpy as np
 
 from fcsim.model.activities import Activity
 from fcsim.scenarios.config import DurationFactors
+from fcsim.sim.perform import CUSTOMER_STEPS, Step
 from fcsim.sim.sink import ACT
 from fcsim.sim.streams import Streams
 
 __all__ = ["JobFactors", "build_factors", "member_factors"]
-
-_CUSTOMER = frozenset({ACT[Activity.ACCEPTED], ACT[Activity.REJECTED]})
-
-Step = tuple[int, float, bool]
 
 
 def member_factors(streams: Streams, group: str, n: int, sigma: float) -> np.ndarray:
@@ -69,7 +66,7 @@ class JobFactors:
         h = self.hour_of_day(now) if hour else 0
         out: list[Step] = []
         for act, d, durative in steps:
-            if act in _CUSTOMER:
+            if act in CUSTOMER_STEPS:
                 out.append((act, d, durative))
                 continue
             f = m * (hour[act][h] if act in hour else 1.0)

@@ -35,8 +35,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
 
-from fcsim.staffing._toml import read_table
 from fcsim.staffing.criteria import Criterion
+from fcsim.staffing.toml_files import read_table
 
 __all__ = [
     "Config",

@@ -31,8 +31,8 @@ import pandas as pd
 
 from fcsim.kpi import t_interval
 from fcsim.scenarios import Scenario, apply_overrides
-from fcsim.staffing._toml import read_table
 from fcsim.staffing.risk import replication_metrics
+from fcsim.staffing.toml_files import read_table
 
 __all__ = [
     "DEFAULT_KPIS",
