@@ -6,7 +6,15 @@ import math
 
 import numpy as np
 
-from fcsim.sim.sink import EVENT, EventSink, RunRecord, TicketArrays, build_frames
+from fcsim.sim.sink import (
+    EVENT,
+    EventSink,
+    RunRecord,
+    TicketArrays,
+    _by_ticket_then_time,
+    _ts_ms,
+    build_frames,
+)
 
 
 def test_emit_emitter_and_packed_records_read_back_the_same() -> None:
@@ -61,3 +69,26 @@ def test_frames_order_each_tickets_events_by_time_then_emission() -> None:
     assert events["ticket_id"].astype(str).tolist() == ["s-r0-000000"] * 5 + ["s-r0-000001"] * 2
     assert codes == [2, 3, 4, 9, 8, 6, 5] and minutes == [7.5, 10.0, 10.0, 12.0, 12.0, 1.0, 2.0]
     assert events["seq"].tolist() == [0, 1, 2, 3, 4, 0, 1]
+
+
+def test_the_combined_sort_key_orders_as_ticket_time_emission() -> None:
+    # One stable sort of ticket * span + time must give the lexsort's order (ticket, then
+    # time, then emission), ties included; a span too wide for 62 bits falls back to it.
+    rng = np.random.default_rng(7)
+    tk = rng.integers(0, 50, 2000).astype(np.int64)
+    ts_ms = rng.integers(-5, 40, 2000).astype(np.float64) * 1000.0  # many ties
+    expected = np.lexsort((np.arange(len(tk)), ts_ms, tk))
+    np.testing.assert_array_equal(_by_ticket_then_time(tk, ts_ms), expected)
+    wide = ts_ms.copy()
+    wide[0] = 2.0**61  # (50 tickets) * span overflows 62 bits
+    expected = np.lexsort((np.arange(len(tk)), wide, tk))
+    np.testing.assert_array_equal(_by_ticket_then_time(tk, wide), expected)
+    assert _by_ticket_then_time(np.zeros(0, np.int64), np.zeros(0)).tolist() == []
+
+
+def test_timestamps_from_milliseconds_keep_nulls_and_exact_values() -> None:
+    ms = np.array([np.nan, 0.0, 1_767_225_600_123.0, -1.0])
+    out = _ts_ms(ms)
+    assert str(out.dtype) == "datetime64[ms, UTC]"
+    assert out.isna().tolist() == [True, False, False, False]
+    assert out.iloc[1:].astype("int64").tolist() == [0, 1_767_225_600_123, -1]

@@ -27,7 +27,6 @@ from fcsim.eventlog.schema import (
     SCHEMA_VERSION,
     STRING_DTYPE,
     TICKET_COLUMNS,
-    TIMESTAMP_DTYPE,
 )
 from fcsim.model.activities import ACTIVITY_CODES, Role
 from fcsim.model.taxonomy import Mode, Source
@@ -153,6 +152,18 @@ class RunRecord:
     materials: Sequence[str] = ()
 
 
+def _by_ticket_then_time(tk: np.ndarray, ts_ms: np.ndarray) -> np.ndarray:
+    """The order of events by ticket, then time; equal times in the order logged. One
+    stable sort of a combined integer key when it fits in 62 bits, else a lexsort."""
+    if len(tk):
+        lo = ts_ms.min()
+        span = int(ts_ms.max() - lo) + 1
+        if (int(tk.max()) + 1) * span < 1 << 62:
+            key = tk * span + (ts_ms - lo).astype(np.int64)
+            return np.argsort(key, kind="stable")
+    return np.lexsort((np.arange(len(tk)), ts_ms, tk))
+
+
 def _cat(values: np.ndarray, names: Sequence[str]) -> pd.Categorical:
     """Codes into ``names`` (-1 null) -> categorical with sorted used categories."""
     used = np.flatnonzero(np.bincount(values[values >= 0], minlength=len(names)))
@@ -195,11 +206,10 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
         base = len(ids)
         nt = len(rec.facts)
         ids.extend(map(f"{rec.scenario}-r{rec.replication}-%06d".__mod__, range(nt)))
-        s = rec.sink.columns()
+        s = np.frombuffer(rec.sink.buf, dtype=EVENT_DTYPE)  # read in place: all below copy
         tk = s["ticket"].astype(np.int64)
         ts_ms = np.rint(s["ts"] * 60000.0)  # the moments as the log holds them
-        # by ticket, then time; equal times in the order logged
-        order = np.lexsort((np.arange(len(tk)), ts_ms, tk))
+        order = _by_ticket_then_time(tk, ts_ms)
         rmap = np.array([res_index.setdefault(r, len(res_index)) for r in rec.resources] + [-1],
                         dtype=np.int32)
         for r in rec.resources:
@@ -258,7 +268,7 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
         tk_parts["rep"].append(np.full(nt, rec.replication, np.int32))
 
     def cat_(parts: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(parts) if parts else np.zeros(0)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0)
 
     ev = {k: cat_(v) for k, v in ev_parts.items()}
     tkd = {k: cat_(v) for k, v in tk_parts.items()}
@@ -287,17 +297,18 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
     events = pd.DataFrame({
         "ticket_id": pd.Categorical.from_codes(tkcodes.astype(np.int32), dtype=id_dtype),
         "seq": seq.astype(np.int32),
-        "activity": pd.Categorical.from_codes(ev["act"].astype(np.int8),
+        "activity": pd.Categorical.from_codes(ev["act"].astype(np.int8, copy=False),
                                               dtype=ACTIVITY_DTYPE),
         "started_at": _ts_ms(ev["st"]),
         "timestamp": _ts_ms(ev["ts"]),
-        "resource": _cat(ev["res"].astype(np.int64), all_res),
-        "role": pd.Categorical.from_codes(ev["role"].astype(np.int8), dtype=ROLE_DTYPE),
-        "attempt": ev["att"].astype(np.int16),
-        "scenario": _cat(ev["scn"].astype(np.int64), scenarios),
-        "replication": pd.array(ev["rep"].astype(np.int32), dtype="Int32"),
+        "resource": _cat(ev["res"].astype(np.int64, copy=False), all_res),
+        "role": pd.Categorical.from_codes(ev["role"].astype(np.int8, copy=False), dtype=ROLE_DTYPE),
+        "attempt": ev["att"].astype(np.int16, copy=False),
+        "scenario": _cat(ev["scn"].astype(np.int64, copy=False), scenarios),
+        "replication": pd.array(ev["rep"].astype(np.int32, copy=False), dtype="Int32",
+                                copy=False),
         "schema_version": np.full(n_ev, SCHEMA_VERSION, dtype=np.int8),
-    })
+    }, copy=False)  # the columns are this function's own
     if ticket_cats is not ids:  # events sorted by ticket id, then seq
         idx = np.lexsort((seq, tkcodes))
         events = events.iloc[idx].reset_index(drop=True)
@@ -335,7 +346,7 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
         "scenario": _cat(tkd["scn"].astype(np.int64), scenarios),
         "replication": pd.array(tkd["rep"].astype(np.int32), dtype="Int32"),
         "schema_version": np.full(nt, SCHEMA_VERSION, dtype=np.int8),
-    })
+    }, copy=False)
     if ticket_cats is not ids:
         tickets = tickets.iloc[np.argsort(tk_rank, kind="stable")].reset_index(drop=True)
     assert list(events.columns) == list(EVENT_COLUMNS)
@@ -344,8 +355,6 @@ def build_frames(records: Sequence[RunRecord]) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def _ts_ms(ms: np.ndarray) -> pd.Series:
-    """Epoch milliseconds (NaN = null) -> ``datetime64[ms, UTC]``."""
-    nat = np.isnan(ms)
-    arr = np.where(nat, 0, ms).astype(np.int64).view("datetime64[ms]")
-    arr[nat] = np.datetime64("NaT")
-    return pd.Series(pd.DatetimeIndex(arr).tz_localize("UTC")).astype(TIMESTAMP_DTYPE)
+    """Whole epoch milliseconds (NaN = null) -> ``datetime64[ms, UTC]`` (numpy casts NaN to
+    NaT)."""
+    return pd.Series(ms.astype("datetime64[ms]"), copy=False).dt.tz_localize("UTC")
