@@ -290,7 +290,7 @@ class StaffPool:
         q = self._queue
         while q:
             _, _, _, req, ev = q[0]
-            if ev is not req.event or req.granted or req.reserved:  # stale entry
+            if ev is not req.event or req.member >= 0 or req.reserved:  # stale entry
                 heapq.heappop(q)
                 continue
             i = self._free_member(req.priority, req.prefer)
