@@ -109,6 +109,22 @@ def test_a_preference_is_served_when_free_and_requests_release_on_exit() -> None
     assert pool.busy == [False, False, False]
 
 
+def test_granted_follows_the_member_through_queueing_pausing_and_release() -> None:
+    env = simpy.Environment()
+    pool = _pool(env, 1)
+    a = pool.request(ROUTINE)
+    b = pool.request(ROUTINE)  # the only member is busy: queued
+    assert (a.granted, a.member, b.granted, b.member) == (True, 0, False, -1)
+    pool.release(a)  # b is granted the member at once
+    assert (a.granted, a.member, b.granted, b.member) == (False, -1, True, 0)
+    b.pause()
+    assert (b.granted, b.member, pool.busy) == (False, -1, [False])
+    b.resume()
+    assert (b.granted, b.member) == (True, 0)
+    pool.release(b)
+    assert not b.granted and pool.busy == [False]
+
+
 def test_an_emergency_reserves_the_member_it_preempts() -> None:
     env = simpy.Environment()
     pool = _pool(env, 1)

@@ -57,8 +57,8 @@ class StaffRequest:
     releases the member (or withdraws the request) on exit. Wait on :attr:`event` while not
     :attr:`granted`."""
 
-    __slots__ = ("done", "event", "key", "member", "pool", "prefer", "priority", "reserved",
-                 "ticket")
+    __slots__ = ("done", "event", "granted", "key", "member", "pool", "prefer", "priority",
+                 "reserved", "ticket")
 
     def __init__(self, pool: StaffPool, priority: int, key: float, prefer: int,
                  ticket: int) -> None:
@@ -68,15 +68,11 @@ class StaffRequest:
         self.prefer = prefer
         self.ticket = ticket
         self.member = -1  # granted member, -1 while waiting or paused
+        self.granted = False  # whether a member is granted (then ``member`` is its index)
         # succeeds when a member is granted (None until the request is queued)
         self.event: simpy.Event = None  # type: ignore[assignment]
         self.reserved = False  # a preempted member will be granted when it is released
         self.done = False  # released or withdrawn for good
-
-    @property
-    def granted(self) -> bool:
-        """Whether a member has been granted (then :attr:`member` is its index)."""
-        return self.member >= 0
 
     def pause(self) -> None:
         """Free the member for now (the ticket waits elsewhere, e.g. for a meeting)."""
@@ -207,7 +203,7 @@ class StaffPool:
             i = self._free_member(priority, prefer)
             if i >= 0:
                 self.busy[i] = True
-                req.member = i
+                req.member, req.granted = i, True
                 return req
         self.enqueue(req, req.key)
         return req
@@ -219,7 +215,7 @@ class StaffPool:
             i = self._free_member(req.priority, req.prefer)
             if i >= 0:
                 self.busy[i] = True
-                req.member = i
+                req.member, req.granted = i, True
                 return
         req.event = ev = self.env.event()
         heapq.heappush(self._queue, (req.priority, key, next(self._count), req, ev))
@@ -241,7 +237,7 @@ class StaffPool:
                 self.n_waiting -= 1  # withdrawn (lazily removed from the heap)
                 req.event = None  # type: ignore[assignment]
             return
-        req.member = -1
+        req.member, req.granted = -1, False
         self.busy[i] = False
         if self._proc[i] is not None or self._interrupted[i]:
             self._proc[i] = None
@@ -268,7 +264,7 @@ class StaffPool:
 
     def _grant(self, req: StaffRequest, i: int) -> None:
         self.busy[i] = True
-        req.member = i
+        req.member, req.granted = i, True
         self.n_waiting -= 1
         req.event.succeed(i)
 
@@ -290,7 +286,7 @@ class StaffPool:
         q = self._queue
         while q:
             _, _, _, req, ev = q[0]
-            if ev is not req.event or req.member >= 0 or req.reserved:  # stale entry
+            if ev is not req.event or req.granted or req.reserved:  # stale entry
                 heapq.heappop(q)
                 continue
             i = self._free_member(req.priority, req.prefer)
