@@ -36,20 +36,13 @@ ERROR_LOCATION, ERROR_PHONE, ERROR_CONTENT = 1, 2, 3
 
 class Ticket:
     """One ticket in the simulation (``n``: its number; ``i``: its arrival index in its
-    category, the key of its random numbers). Class attributes are the defaults of what
-    most tickets never change (a ticket sets only what it lives through)."""
+    category, the key of its random numbers)."""
 
-    attempt = 1
-    owner = -1  # the desk clerk who owns it (首接負責), -1 before the record
-    at_desk = False  # a desk job of this ticket is in hand
-    closed = False
-    record_error = 0  # ERROR_* of a first-pass record error, 0 when accurate
-    misrouted = False
-    reopened = False  # a callback found the customer not satisfied
-    preempted = handed_over = night_callout = False  # this pass
-    waiting_at_work = 0  # jobs waiting in the department when the work started
-    on_site_from = work_started_at = slip_at = math.nan  # moments of this pass
-    late_s = 0.0  # total lateness of the control points completed so far (seconds)
+    __slots__ = ("appointment_at", "at_desk", "attempt", "booked_at", "bounds", "cat", "closed",
+                 "emergency", "handed_over", "i", "is_appointment", "late_s", "misrouted", "n",
+                 "night_callout", "on_site_from", "owner", "preempted", "received_at",
+                 "record_error", "relayed", "reopened", "slip_at", "waiting_at_work",
+                 "work_started_at", "x")
 
     def __init__(self, n: int, i: int, cat: CategoryRuntime, emergency: bool,
                  appointment_at: float, relayed: bool, booked_at: float) -> None:
@@ -58,15 +51,24 @@ class Ticket:
         self.cat = cat
         self.emergency = emergency
         self.appointment_at = appointment_at  # NaN for immediate requests
+        self.is_appointment = appointment_at == appointment_at  # booked for a later time
         self.relayed = relayed
         self.booked_at = booked_at  # when the request came in (appointments: booked)
         self.bounds: Sequence[Bounds] = cat.bounds[emergency]
         self.x: Pass = cat.draws.first_pass(i)
         self.received_at = booked_at  # desk receipt R of the current attempt
-
-    @property
-    def is_appointment(self) -> bool:
-        return self.appointment_at == self.appointment_at
+        # what it lives through: the pass (attempt), the desk clerk who owns it (首接負責,
+        # -1 before the record), a desk job in hand, closed; a first-pass record error (ERROR_*,
+        # 0 when accurate), misrouted, reopened by a callback; this pass's preemption,
+        # hand-over, night call-out, the jobs waiting in the department when the work started
+        # and its moments; the total lateness of the clocks completed so far (seconds)
+        self.attempt = 1
+        self.owner = -1
+        self.record_error = self.waiting_at_work = 0
+        self.at_desk = self.closed = self.misrouted = self.reopened = self.preempted = \
+            self.handed_over = self.night_callout = False
+        self.on_site_from = self.work_started_at = self.slip_at = math.nan
+        self.late_s = 0.0
 
     def next_pass(self, at: float) -> None:
         """Open the next attempt at ``at`` (its desk receipt R): back to the desk."""
