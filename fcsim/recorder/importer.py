@@ -36,6 +36,7 @@ from fcsim.recorder.store import (
     IMPORTS,
     QUARANTINE,
     TICKETS,
+    bulk_load_transaction,
     insert_row,
     now_ms,
     read_transaction,
@@ -336,7 +337,7 @@ def _copy(conn: Connection, table: Table, cols: dict[str, list[Any]]) -> None:
 def _store(engine: Engine, log: EventLog, report: QualityReport, by: str | None) -> QualityReport:
     """Write the kept log; a clash with ids in the store refuses the whole import first."""
     ids = log.tickets["ticket_id"].astype(str).tolist()
-    clash = existing_ids(engine, ids)
+    clash, have = existing_ids(engine, ids), _has_tickets(engine)
     if clash:
         raise ImportFailed(
             f"{report.source}: import refused, the store is unchanged: {len(clash)} of "
@@ -344,7 +345,7 @@ def _store(engine: Engine, log: EventLog, report: QualityReport, by: str | None)
             "an import never overwrites tickets (was this log imported before?)", report)
     report.measurable = measurability(log, synthesised=report.synthesised)
     written_at = now_ms()
-    with write_transaction(engine) as conn:
+    with _transaction(engine, fresh=not have) as conn:
         iid = insert_row(
             conn, IMPORTS, source=report.source, mapping=report.mapping,
             n_tickets=len(log.tickets), n_events=len(log.events),
@@ -365,6 +366,22 @@ def _store(engine: Engine, log: EventLog, report: QualityReport, by: str | None)
     logger.info("import %s: %d tickets, %d events, %d quarantined", report.source,
                 report.tickets_loaded, report.events_loaded, len(report.quarantined_tickets))
     return report
+
+
+def _has_tickets(engine: Engine) -> bool:
+    """Whether the store holds any ticket."""
+    with read_transaction(engine) as conn:
+        return conn.execute(select(TICKETS.c.tid).limit(1)).first() is not None
+
+
+def _transaction(engine: Engine, *, fresh: bool) -> Any:
+    """The import's one transaction: into a store without tickets (one created for this
+    import, say), a bulk load (foreign keys checked once before the commit, the event index
+    built after the rows; :func:`~fcsim.recorder.store.bulk_load_transaction`), else a plain
+    write transaction. Both are all or nothing."""
+    if fresh:
+        return bulk_load_transaction(engine, (TICKETS, EVENTS, QUARANTINE))
+    return write_transaction(engine)
 
 
 @contextmanager
