@@ -209,3 +209,37 @@ def test_import_statements_do_not_grow_with_the_rows(tmp_path: Path) -> None:
     finally:
         rec_s.close_connections()
         rec_b.close_connections()
+
+
+# --- validate_log's variant table: rows grouped as np.unique(axis=0) groups them -------------
+
+
+def test_row_codes_group_rows_as_numpy_unique_does() -> None:
+    from fcsim.eventlog.lifecycle_check import _row_codes
+
+    rng = np.random.default_rng(7)
+    base = rng.integers(-1, 4, size=(40, 9))  # few values: many equal rows once repeated
+    base[:, 0] = rng.integers(0, 2**40, size=40)  # a wide column too (no overflow)
+    table = base[rng.integers(0, 40, size=500)]
+    got = _row_codes(table)
+    _, want = np.unique(table, axis=0, return_inverse=True)
+    want = np.ravel(want)
+    # the same partition: a code per distinct row, one-to-one with numpy's
+    pairs = set(zip(got.tolist(), want.tolist(), strict=True))
+    assert len(pairs) == len(set(got.tolist())) == len(set(want.tolist())) == len(
+        np.unique(table, axis=0))
+    assert len(_row_codes(table[:0])) == 0
+
+
+@pytest.mark.parametrize("as_category", [False, True])
+def test_activity_codes_equal_the_categorical_lookup(as_category: bool) -> None:
+    from fcsim.eventlog.lifecycle_check import _ACTS, _activity_codes
+
+    values = pd.Series(["closed", None, "no_such", "received", "closed", "dispatched"],
+                       dtype=object)
+    if as_category:
+        values = values.astype("category")
+    want = [_ACTS.index(v) if isinstance(v, str) and v in _ACTS else -1
+            for v in values.astype(object)]
+    assert _activity_codes(values).tolist() == want
+    assert _ACTS[_activity_codes(values)[0]] == "closed"

@@ -100,7 +100,10 @@ def _categorical(values: pd.Series, dtype: object, *, where: str) -> pd.Series:
         values = values.astype(object)
     # factorise once (in C), then turn only the distinct values into strings
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    as_str = pd.Index([str(u) for u in uniques], dtype=object)
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":  # str already
+        as_str = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+    else:
+        as_str = pd.Index([str(u) for u in uniques], dtype=object)
     s_codes, s_uniq = pd.factorize(as_str)
     if fixed:
         assert isinstance(dtype, pd.CategoricalDtype)

@@ -113,6 +113,36 @@ def _facts_key(f: TicketFacts) -> int:
             | int(f.mode not in ("immediate", "appointment")) << 7)
 
 
+def _activity_objects(values: pd.Series) -> np.ndarray:
+    """An activity column as an object array (a take from the categories when it is one)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = np.append(values.cat.categories.to_numpy(dtype=object), None)  # code -1: None
+        return cats[values.cat.codes.to_numpy()]
+    return values.astype(object).to_numpy()
+
+
+def _activity_codes(values: pd.Series) -> np.ndarray:
+    """Positions of an activity column's values in the activity list (-1: unknown or null),
+    looked up once per distinct value."""
+    codes, uniq = pd.factorize(_activity_objects(values))
+    pos = np.append(pd.Index(_ACTS, dtype=object).get_indexer(
+        pd.Index(np.asarray(uniq, dtype=object), dtype=object)), -1)  # code -1: null
+    return pos[codes].astype(np.int64)
+
+
+def _row_codes(table: np.ndarray) -> np.ndarray:
+    """An integer per row of a 2-D integer table, equal for equal rows and different for
+    different ones: the columns folded in one at a time, each step re-numbered densely (no
+    overflow whatever the width)."""
+    n = table.shape[0]
+    key = np.zeros(n, dtype=np.int64)
+    for j in range(table.shape[1]):
+        col_codes, col_uniq = pd.factorize(table[:, j])
+        key, _ = pd.factorize(key * len(col_uniq) + col_codes)
+        key = key.astype(np.int64)
+    return key
+
+
 def _frame(rows: list[Violation]) -> pd.DataFrame:
     return pd.DataFrame({
         "ticket_id": pd.Series([v.ticket_id for v in rows], dtype="string"),
@@ -151,12 +181,12 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
     order = np.lexsort((ev["seq"].to_numpy(dtype="int64"), ts, tid_key))
     tids = tid_names[tid_key[order]]
     ts = ts[order]
-    act_col = ev["activity"].astype(object).to_numpy()[order]
+    act_col = _activity_objects(ev["activity"])[order]
     seqs = ev["seq"].to_numpy(dtype="int64")[order]
     atts = ev["attempt"].to_numpy(dtype="int64")[order]
     st, st_null = _ms(ev["started_at"])
     st, st_null = st[order], st_null[order]
-    codes = pd.Categorical(act_col, categories=_ACTS).codes.astype(np.int64)  # -1: unknown
+    codes = _activity_codes(ev["activity"])[order]  # -1: unknown
     new_ticket = np.r_[True, tids[1:] != tids[:-1]]
     starts = np.flatnonzero(new_ticket)
     ends = np.r_[starts[1:], len(tids)]
@@ -188,11 +218,13 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
     inside = pos < width
     table[tix[inside], 2 + pos[inside]] = (codes * 128 + np.clip(atts, 0, 127))[inside]
     ok_rows = ~bad
-    variants, first, inverse = np.unique(table[ok_rows], axis=0, return_index=True,
-                                         return_inverse=True)
+    inverse = _row_codes(table[ok_rows])
+    n_var = int(inverse.max()) + 1 if len(inverse) else 0
+    first = np.full(n_var, len(inverse), dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(len(inverse)))
     rows_ok = np.flatnonzero(ok_rows)
-    invalid_variant = np.zeros(len(variants), dtype=bool)
-    for k in range(len(variants)):
+    invalid_variant = np.zeros(n_var, dtype=bool)
+    for k in range(n_var):
         t = rows_ok[first[k]]
         a, b = starts[t], ends[t]
         recs = [EventRecord(_ACTS[codes[i]], i, i, int(atts[i])) for i in range(a, b)]
@@ -200,8 +232,9 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
     bad[rows_ok[invalid_variant[np.ravel(inverse)]]] = True
     # walk the flagged tickets event by event, with their real timestamps and seq
     out: list[Violation] = []
-    ts_l, st_l = ts.tolist(), st.tolist()
-    for t in np.flatnonzero(bad).tolist():
+    flagged = np.flatnonzero(bad).tolist()
+    ts_l, st_l = (ts.tolist(), st.tolist()) if flagged else ([], [])
+    for t in flagged:
         a, b = int(starts[t]), int(ends[t])
         tid = str(tids[a])
         recs = [EventRecord(act_col[i] if isinstance(act_col[i], str) else "", ts_l[i],
