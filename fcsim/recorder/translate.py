@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from fcsim.eventlog import EventLog, EventLogError
+from fcsim.eventlog.schema import ACTIVITY_DTYPE
 from fcsim.model.taxonomy import default_taxonomy
 from fcsim.recorder.mapping import Mapping, MappingError
 from fcsim.recorder.quality import QualityReport
@@ -127,6 +128,27 @@ def _objects(values: pd.Series) -> pd.Series:
     return pd.Series(values.to_numpy(dtype=object, na_value=None), dtype=object)
 
 
+#: The contract's activities: an activity column is carried as this categorical (codes, not
+#: strings, through the sorts, takes and concatenations of the translation).
+_ACT_CODE = {a: k for k, a in enumerate(ACTIVITY_DTYPE.categories)}
+
+
+def _act_col(codes: np.ndarray) -> pd.Categorical:
+    """The activity column of ``codes`` (positions in the contract's list; -1: none)."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), dtype=ACTIVITY_DTYPE)
+
+
+def _act_const(activity: str, n: int) -> pd.Categorical:
+    """``n`` times one activity."""
+    return _act_col(np.full(n, _ACT_CODE[activity], dtype=np.int64))
+
+
+def _act_objects(values: pd.Series) -> np.ndarray:
+    """An activity column as an object array of names (None: a neutral row)."""
+    cats = np.append(values.cat.categories.to_numpy(dtype=object), None)  # code -1: None
+    return cats[values.cat.codes.to_numpy()]
+
+
 def _dt(ms: np.ndarray) -> pd.Series:
     """``datetime64[ms, UTC]`` from UTC milliseconds (``_NAT``: missing)."""
     arr = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
@@ -196,7 +218,9 @@ def _expand(ev: pd.DataFrame, targets: dict[str, list[str] | None], m: Mapping) 
     starts = np.cumsum(reps) - reps
     sub = np.arange(len(out)) - np.repeat(starts, reps)
     src_out = src[np.repeat(np.arange(len(ev)), reps)]
-    out["activity"] = pd.Series(table[src_out, sub], dtype=object)
+    code_tab = np.array([[-1 if a is None else _ACT_CODE[a] for a in row] for row in table],
+                        dtype=np.int64).reshape(table.shape)
+    out["activity"] = _act_col(code_tab[src_out, sub])
     out["sub"] = sub
     is_hand = np.array([a in hand for a in names], dtype=bool)
     out["handover"] = is_hand[src_out] if len(names) else np.zeros(len(out), dtype=bool)
@@ -215,8 +239,9 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
     perm = np.lexsort((ev["sub"].to_numpy(), ev["row"].to_numpy(), ev["tie"].to_numpy(),
                        ev["seq_src"].to_numpy(), ev["ts"].to_numpy(), rank))
     order = np.arange(len(ev), dtype=float)  # the walk's order: the final order
+    ev["crank"] = rank
     case = ev["case"].to_numpy(dtype=object)[perm]
-    act = ev["activity"].to_numpy(dtype=object, na_value=None)[perm]
+    act = _act_objects(ev["activity"])[perm]
     if m.columns.attempt:
         ev = ev.iloc[perm].reset_index(drop=True)
         ev["order"] = order
@@ -229,7 +254,7 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
         ev["attempt"] = att.fillna(1).astype(np.int64).to_numpy()
         ev["part"] = 0
         return ev, set()
-    cand = candidate_tickets(case, act)
+    cand = candidate_tickets(rank[perm], act)
     q = m.quality
     ts = ev["ts"].to_numpy()[perm]
     res = walk_passes(case, act, ts, candidates=cand,
@@ -245,7 +270,8 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
         synth = pd.DataFrame({
             "case": case[pos], "src": -1, "ts": ts[pos], "st": _NAT,
             "resource": None, "role": None, "seq_src": 0.0, "attempt_src": None,
-            "row": -1, "activity": "rejected", "sub": 0, "handover": False,
+            "row": -1, "activity": _act_const("rejected", len(pos)), "sub": 0,
+            "handover": False, "crank": rank[perm][pos],
             "tie": -1, "attempt": [a for _, _, a in res.synth],
             "part": [p for _, p, _ in res.synth], "order": pos.astype(float) - 0.5,
         })
@@ -283,7 +309,7 @@ def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFra
     late = h[later]
     for k, a in enumerate(m.handover.later):
         x = late.copy()
-        x["activity"] = a
+        x["activity"] = _act_const(a, len(x))
         x["sub"] = k
         x["tie"] = m.tie_rank().get(a, 0)
         parts.append(x)
@@ -293,15 +319,14 @@ def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFra
 def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     """The mapping's keep rules (first / last occurrence) per ticket and pass."""
     drop = np.zeros(len(ev), dtype=bool)
-    tcode = None
+    codes = ev["activity"].cat.codes.to_numpy()
+    tcode = ev["tk"].to_numpy()
     for act, rule in m.keep.items():
         if rule == "all":
             continue
-        is_act = (ev["activity"] == act).to_numpy(dtype=bool)
+        is_act = codes == _ACT_CODE[act]
         if not is_act.any():
             continue
-        if tcode is None:  # the ticket as an integer
-            tcode, _ = pd.factorize(ev["ticket_id"])
         at = np.flatnonzero(is_act)
         sub = pd.DataFrame({"t": tcode[at], "a": ev["attempt"].to_numpy()[at],
                             "o": ev["order"].to_numpy()[at], "i": at})
@@ -318,7 +343,9 @@ def _synth(rows: pd.DataFrame, activity: str, tie: int, order: np.ndarray) -> pd
     """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order."""
     return pd.DataFrame({
         "ticket_id": rows["ticket_id"].to_numpy(), "case": rows["case"].to_numpy(),
-        "activity": activity, "ts": rows["ts"].to_numpy(dtype=np.int64), "st": _NAT,
+        "tk": rows["tk"].to_numpy(), "crank": rows["crank"].to_numpy(),
+        "activity": _act_const(activity, len(rows)), "ts": rows["ts"].to_numpy(dtype=np.int64),
+        "st": _NAT,
         "resource": None, "role": None, "seq_src": 0.0, "row": -1, "sub": 0, "tie": tie,
         "attempt": rows["attempt"].to_numpy(), "part": rows["part"].to_numpy(),
         "order": order,
@@ -331,6 +358,7 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     ev, targets = _mapped(raw, m, path, report)
     ev = _expand(ev, targets, m)
     ev, quarantined = _passes(ev, m, report)
+    n_cases = int(ev["crank"].max()) + 1 if len(ev) else 0
     part = ev["part"].to_numpy(dtype=np.int64)
     ids = ev["case"].to_numpy(dtype=object)
     if (part > 0).any():
@@ -338,31 +366,34 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         k = part > 0
         ids[k] = ids[k] + np.char.add("~", (part[k] + 1).astype(str)).astype(object)
     ev["ticket_id"] = pd.Series(ids, index=ev.index, dtype=object)
+    # the ticket as an integer (case rank, part): the key of the steps below
+    ev["tk"] = ev["crank"].to_numpy(dtype=np.int64) * (int(part.max(initial=0)) + 1) + part
     if m.handover is not None:
         ev = _handover(ev, m, report)
-    first_row = ev.groupby("ticket_id", sort=False)["ts"].min()
+    first_row = ev.groupby("tk", sort=False)["ts"].min()
     ev = ev[ev["activity"].notna().to_numpy()].reset_index(drop=True)
     ev = _keep(ev, m, report)
     extras: list[pd.DataFrame] = []
+    acode = ev["activity"].cat.codes.to_numpy()
     if m.synthesise_received == "first_event":
-        have = ev.loc[(ev["activity"] == "received").to_numpy(), "ticket_id"].unique()
-        firsts = ev.drop_duplicates("ticket_id")[["ticket_id", "case", "part"]]
-        need = firsts[~firsts["ticket_id"].isin(have).to_numpy()]
+        have = ev["tk"].to_numpy()[acode == _ACT_CODE["received"]]
+        firsts = ev.drop_duplicates("tk")[["ticket_id", "case", "part", "tk", "crank"]]
+        need = firsts[~firsts["tk"].isin(have).to_numpy()]
         if len(need):
-            rows = need.assign(ts=first_row.reindex(need["ticket_id"]).to_numpy(), attempt=1)
+            rows = need.assign(ts=first_row.reindex(need["tk"]).to_numpy(), attempt=1)
             extras.append(_synth(rows, "received", -3, np.full(len(rows), -np.inf)))
             report.synthesised["received"] = len(need)
     if m.reopen.record:
-        opened = ev[(ev["activity"] == "rejected").to_numpy()][
-            ["ticket_id", "case", "part", "attempt", "ts", "order"]].copy()
+        opened = ev[acode == _ACT_CODE["rejected"]][
+            ["ticket_id", "case", "part", "tk", "crank", "attempt", "ts", "order"]].copy()
         opened["attempt"] += 1
-        has = ev[(ev["activity"] == "recorded").to_numpy()][["ticket_id", "attempt"]]
-        later = ev[["ticket_id", "attempt"]].drop_duplicates()
-        opened = opened.merge(later, on=["ticket_id", "attempt"])  # attempt k+1 exists
-        opened = opened.merge(has.drop_duplicates(), on=["ticket_id", "attempt"], how="left",
+        has = ev[acode == _ACT_CODE["recorded"]][["tk", "attempt"]]
+        later = ev[["tk", "attempt"]].drop_duplicates()
+        opened = opened.merge(later, on=["tk", "attempt"])  # attempt k+1 exists
+        opened = opened.merge(has.drop_duplicates(), on=["tk", "attempt"], how="left",
                               indicator=True)
         need_rec = opened[opened["_merge"] == "left_only"].drop(columns="_merge")
-        need_rec = need_rec.drop_duplicates(["ticket_id", "attempt"])
+        need_rec = need_rec.drop_duplicates(["tk", "attempt"])
         if len(need_rec):
             extras.append(_synth(need_rec, "recorded", -2,
                                  need_rec["order"].to_numpy() + 0.25))
@@ -373,11 +404,11 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     extras = [x for x in extras if len(x)]
     if extras:
         ev = pd.concat([ev, *extras], ignore_index=True)
-    n_cases = pd.unique(_text(raw[c.ticket_id]))
-    no_events = int((~pd.Series(n_cases, dtype=object).isin(ev["case"].unique())).sum())
+    # every case of the source has a rank (the keep rules keep a row of each case)
+    no_events = n_cases - len(np.unique(ev["crank"].to_numpy()))
     if no_events:
         report.notes.append(f"{no_events} ticket(s) with no mapped event were not loaded")
-    rank, ids = pd.factorize(ev["ticket_id"], sort=True)  # the ids' string order, as ints
+    rank, ids = _string_rank(ev["tk"].to_numpy(), ev["ticket_id"].to_numpy(dtype=object))
     perm = np.lexsort((ev["sub"].to_numpy(), ev["order"].to_numpy(),
                        ev["attempt"].to_numpy(), rank))  # stable
     ev = ev.iloc[perm].reset_index(drop=True)
@@ -406,14 +437,24 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     return ev[cols], quarantined
 
 
+def _string_rank(key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Per row, the rank of its id in the ids' string order, and those ids in order, from an
+    integer ``key`` equal where the id is (each distinct id turned and sorted once)."""
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    rank_u, names = pd.factorize(pd.Index([str(t) for t in ids[first]], dtype=object),
+                                 sort=True)
+    return rank_u[np.ravel(inverse)], [str(t) for t in names]
+
+
 def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     """``accepted`` just before a final ``closed`` whose pass has no acceptance decision (the
     rows to add)."""
-    closes = ev[(ev["activity"] == "closed").to_numpy()].sort_values("order", kind="stable")
-    last = closes.drop_duplicates("ticket_id", keep="last")
-    decided = ev[ev["activity"].isin(["accepted", "rejected"]).to_numpy()][
-        ["ticket_id", "attempt"]]
-    last = last.merge(decided.drop_duplicates(), on=["ticket_id", "attempt"], how="left",
+    acode = ev["activity"].cat.codes.to_numpy()
+    closes = ev[acode == _ACT_CODE["closed"]].sort_values("order", kind="stable")
+    last = closes.drop_duplicates("tk", keep="last")
+    decided = ev[(acode == _ACT_CODE["accepted"]) | (acode == _ACT_CODE["rejected"])][
+        ["tk", "attempt"]]
+    last = last.merge(decided.drop_duplicates(), on=["tk", "attempt"], how="left",
                       indicator=True)
     need = last[last["_merge"] == "left_only"]
     if len(need):
