@@ -85,8 +85,10 @@ def _categorical(values: pd.Series, dtype: object, *, where: str) -> pd.Series:
             return values
         used = values.cat.remove_unused_categories()
         cats = list(used.cat.categories)
-        if all(isinstance(c, str) for c in cats):
+        if pd.api.types.infer_dtype(used.cat.categories, skipna=False) in ("string", "empty"):
             if not fixed:
+                if used.cat.categories.is_monotonic_increasing:  # sorted already: no recode
+                    return used.cat.rename_categories(sorted(cats))
                 return used.cat.reorder_categories(sorted(cats))
             assert isinstance(dtype, pd.CategoricalDtype)
             unknown = [c for c in cats if c not in set(dtype.categories)]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from fcsim.eventlog import EventLog, EventLogError
-from fcsim.eventlog.schema import ACTIVITY_DTYPE
+from fcsim.eventlog.schema import ACTIVITY_DTYPE, ROLE_DTYPE
 from fcsim.model.taxonomy import default_taxonomy
 from fcsim.recorder.mapping import Mapping, MappingError
 from fcsim.recorder.quality import QualityReport
@@ -149,6 +149,13 @@ def _act_objects(values: pd.Series) -> np.ndarray:
     return cats[values.cat.codes.to_numpy()]
 
 
+def _nulls_like(values: pd.Series | None, n: int) -> pd.Categorical | None:
+    """``n`` empty values for a column like ``values`` (a categorical stays one)."""
+    if values is not None and isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int64), dtype=values.dtype)
+    return None
+
+
 def _dt(ms: np.ndarray) -> pd.Series:
     """``datetime64[ms, UTC]`` from UTC milliseconds (``_NAT``: missing)."""
     arr = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
@@ -187,7 +194,8 @@ def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     case = _text(raw[c.ticket_id])
     ev = pd.DataFrame({
         "case": pd.Series(case, dtype=object), "src": codes, "ts": ts, "st": st,
-        "resource": _objects(raw[c.resource]) if c.resource else None,
+        "resource": (pd.Categorical(raw[c.resource].to_numpy(dtype=object)) if c.resource
+                     else None),
         "role": _objects(raw[c.role]) if c.role else None,
         "seq_src": (pd.to_numeric(raw[c.seq], errors="coerce").to_numpy()
                     if c.seq else np.zeros(len(raw))),
@@ -269,7 +277,8 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
         pos = np.array([p for p, _, _ in res.synth], dtype=np.int64)
         synth = pd.DataFrame({
             "case": case[pos], "src": -1, "ts": ts[pos], "st": _NAT,
-            "resource": None, "role": None, "seq_src": 0.0, "attempt_src": None,
+            "resource": _nulls_like(ev["resource"], len(pos)),
+            "role": _nulls_like(ev["role"], len(pos)), "seq_src": 0.0, "attempt_src": None,
             "row": -1, "activity": _act_const("rejected", len(pos)), "sub": 0,
             "handover": False, "crank": rank[perm][pos],
             "tie": -1, "attempt": [a for _, _, a in res.synth],
@@ -339,14 +348,18 @@ def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     return ev[~drop] if drop.any() else ev
 
 
-def _synth(rows: pd.DataFrame, activity: str, tie: int, order: np.ndarray) -> pd.DataFrame:
-    """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order."""
+def _synth(rows: pd.DataFrame, activity: str, tie: int, order: np.ndarray,
+           like: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order (columns
+    typed like those of ``like``)."""
     return pd.DataFrame({
         "ticket_id": rows["ticket_id"].to_numpy(), "case": rows["case"].to_numpy(),
         "tk": rows["tk"].to_numpy(), "crank": rows["crank"].to_numpy(),
         "activity": _act_const(activity, len(rows)), "ts": rows["ts"].to_numpy(dtype=np.int64),
         "st": _NAT,
-        "resource": None, "role": None, "seq_src": 0.0, "row": -1, "sub": 0, "tie": tie,
+        "resource": _nulls_like(like["resource"], len(rows)),
+        "role": _nulls_like(like["role"], len(rows)), "seq_src": 0.0, "row": -1, "sub": 0,
+        "tie": tie,
         "attempt": rows["attempt"].to_numpy(), "part": rows["part"].to_numpy(),
         "order": order,
     })
@@ -381,7 +394,7 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         need = firsts[~firsts["tk"].isin(have).to_numpy()]
         if len(need):
             rows = need.assign(ts=first_row.reindex(need["tk"]).to_numpy(), attempt=1)
-            extras.append(_synth(rows, "received", -3, np.full(len(rows), -np.inf)))
+            extras.append(_synth(rows, "received", -3, np.full(len(rows), -np.inf), ev))
             report.synthesised["received"] = len(need)
     if m.reopen.record:
         opened = ev[acode == _ACT_CODE["rejected"]][
@@ -396,7 +409,7 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         need_rec = need_rec.drop_duplicates(["tk", "attempt"])
         if len(need_rec):
             extras.append(_synth(need_rec, "recorded", -2,
-                                 need_rec["order"].to_numpy() + 0.25))
+                                 need_rec["order"].to_numpy() + 0.25, ev))
             report.synthesised["recorded (reopened pass)"] = len(need_rec)
     if m.reopen.accept_at_close:
         extras.append(_accept_at_close(ev, m, report))
@@ -422,7 +435,14 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         )
     ev["seq"] = (pd.to_numeric(ev["seq_src"]) if c.seq else
                  ev.groupby("ticket_id", sort=False).cumcount())
-    if m.roles:
+    roles = list(ROLE_DTYPE.categories)
+    if m.roles and not c.role and all(r in roles for r in m.roles.values()):
+        # the contract's role categorical, one look-up per activity
+        by_act = np.array([roles.index(m.roles[a]) if a in m.roles else -1
+                           for a in ACTIVITY_DTYPE.categories] + [-1], dtype=np.int64)
+        ev["role"] = pd.Categorical.from_codes(by_act[ev["activity"].cat.codes.to_numpy()],
+                                               dtype=ROLE_DTYPE)
+    elif m.roles:
         codes, acts = pd.factorize(ev["activity"])
         role_of = np.array([m.roles.get(a) for a in acts] + [None], dtype=object)  # -1: None
         fill = pd.Series(role_of[codes], index=ev.index, dtype=object)
@@ -440,7 +460,7 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
 def _string_rank(key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Per row, the rank of its id in the ids' string order, and those ids in order, from an
     integer ``key`` equal where the id is (each distinct id turned and sorted once)."""
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     rank_u, names = pd.factorize(pd.Index([str(t) for t in ids[first]], dtype=object),
                                  sort=True)
     return rank_u[np.ravel(inverse)], [str(t) for t in names]
@@ -461,7 +481,7 @@ def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.
         tie = m.tie_rank()
         report.synthesised["accepted (closed without a reopen)"] = len(need)
         return _synth(need, "accepted", tie["closed"] - 1 if "closed" in tie else 0,
-                      need["order"].to_numpy() - 0.5)
+                      need["order"].to_numpy() - 0.5, ev)
     return need.iloc[:0]
 
 
