@@ -116,7 +116,8 @@ def _facts_key(f: TicketFacts) -> int:
 def _activity_objects(values: pd.Series) -> np.ndarray:
     """An activity column as an object array (a take from the categories when it is one)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        cats = np.append(values.cat.categories.to_numpy(dtype=object), None)  # code -1: None
+        cats = np.array([*values.cat.categories.to_numpy(dtype=object), None],
+                        dtype=object)  # code -1: None
         return cats[values.cat.codes.to_numpy()]
     return values.astype(object).to_numpy()
 

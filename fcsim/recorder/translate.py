@@ -145,7 +145,8 @@ def _act_const(activity: str, n: int) -> pd.Categorical:
 
 def _act_objects(values: pd.Series) -> np.ndarray:
     """An activity column as an object array of names (None: a neutral row)."""
-    cats = np.append(values.cat.categories.to_numpy(dtype=object), None)  # code -1: None
+    cats = np.array([*values.cat.categories.to_numpy(dtype=object), None],
+                    dtype=object)  # code -1: None
     return cats[values.cat.codes.to_numpy()]
 
 
@@ -496,17 +497,25 @@ def _joined(df: pd.DataFrame, cols: str | list[str]) -> pd.Series:
     return out.where(~null, None)
 
 
+def _last_rows(raw: pd.DataFrame, col: str | list[str], case_codes: np.ndarray,
+               n_cases: int) -> np.ndarray:
+    """Per case code, the last row where ``col`` (each of several columns) is not empty;
+    -1 where there is none."""
+    cols = [col] if isinstance(col, str) else col
+    filled = np.logical_and.reduce([raw[c].notna().to_numpy() for c in cols])
+    rows = np.flatnonzero(filled)
+    last = np.full(n_cases, -1, dtype=np.int64)
+    np.maximum.at(last, case_codes[rows], rows)
+    return last
+
+
 def _last_value(raw: pd.DataFrame, col: str | list[str], case_codes: np.ndarray,
                 case_names: pd.Index) -> pd.Series:
     """Per case (index: the case id as a string), the value of ``col`` (several columns
     joined) on its last row where it is not empty; cases without one are left out."""
-    cols = [col] if isinstance(col, str) else col
-    filled = np.logical_and.reduce([raw[c].notna().to_numpy() for c in cols])
-    rows = np.flatnonzero(filled)
-    back = case_codes[rows][::-1]
-    which, first_back = np.unique(back, return_index=True)  # the last row of each case
-    last = rows[::-1][first_back]
-    values = _joined(raw.iloc[last].reset_index(drop=True), col).to_numpy(dtype=object)
+    last = _last_rows(raw, col, case_codes, len(case_names))
+    which = np.flatnonzero(last >= 0)
+    values = _joined(raw.iloc[last[which]].reset_index(drop=True), col).to_numpy(dtype=object)
     index = pd.Index([str(v) for v in np.asarray(case_names, dtype=object)[which]],
                      dtype=object)
     return pd.Series(values, index=index, dtype=object)
@@ -516,17 +525,26 @@ def _ticket_values(cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | No
                    m: Mapping) -> dict[str, pd.Series]:
     spec = m.tickets
     out: dict[str, pd.Series] = {}
-    case_codes, case_names = (pd.factorize(raw[m.columns.ticket_id]) if table is None
-                              else (None, None))
+    at = case_codes = None
+    if table is None:  # each ticket's case as a code of the source's case column
+        case_codes, case_names = pd.factorize(raw[m.columns.ticket_id])
+        at = pd.Index(_text(pd.Series(case_names, dtype=object)), dtype=object).get_indexer(
+            pd.Index(cases, dtype=object))
     for fld, col in spec.columns.items():
         if table is not None:
             assert spec.key is not None
             t = table.drop_duplicates(spec.key, keep="last")
             s = pd.Series(_joined(t, col).to_numpy(), index=t[spec.key].astype(str))
+            s = s.reindex(cases)
         else:
-            assert case_codes is not None and case_names is not None
-            s = _last_value(raw, col, case_codes, case_names)
-        s = s.reindex(cases)
+            assert case_codes is not None and at is not None
+            last = _last_rows(raw, col, case_codes, len(case_names))
+            rows = np.where(at >= 0, last[np.maximum(at, 0)], -1)
+            vals = np.full(len(cases), np.nan, dtype=object)  # as a reindex leaves a gap
+            has = rows >= 0
+            vals[has] = _joined(raw.iloc[rows[has]].reset_index(drop=True), col).to_numpy(
+                dtype=object)
+            s = pd.Series(vals, dtype=object)
         if fld in spec.values:
             vm = spec.values[fld]
             s = s.map(lambda v, vm=vm: vm.get(v, v) if v is not None and v == v else v)
@@ -539,10 +557,7 @@ def _ticket_values(cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | No
 
 def _tickets(ids: list[str], cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | None,
              m: Mapping, path: Path) -> pd.DataFrame:
-    uniq = list(dict.fromkeys(cases))
-    vals_u = _ticket_values(uniq, raw, table, m)
-    at = pd.Index(uniq).get_indexer(cases)
-    vals = {k: v.iloc[at].reset_index(drop=True) for k, v in vals_u.items()}
+    vals = _ticket_values(cases, raw, table, m)  # one value per ticket (of its case)
     where = m.path or m.name
     for req in ("category", "emergency", "mode"):
         if req not in vals:
