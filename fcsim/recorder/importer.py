@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from collections.abc import Mapping as TMapping
 from contextlib import contextmanager
@@ -269,12 +270,18 @@ def _literal(value: Any) -> str | None:
     return None
 
 
+#: Rows per INSERT statement of a bulk insert into SQLite (fewer if the statement would bind
+#: more parameters than the library allows).
+_ROWS_PER = 256
+
+
 def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]],
                  same: dict[str, Any]) -> None:
     """One bulk insert of plain Python values (``cols``, a list per column) and of values
     equal on every row (``same``): ``COPY`` on PostgreSQL, else executemany straight through
-    the DBAPI, with each row-constant NULL, boolean or integer written into the statement
-    (fewer parameters to bind per row)."""
+    the DBAPI (on SQLite of statements inserting up to :data:`_ROWS_PER` rows each), with
+    each row-constant NULL, boolean or integer written into the statement (fewer parameters
+    to bind per row)."""
     n = len(next(iter(cols.values()))) if cols else 0
     if n == 0:
         return
@@ -298,20 +305,29 @@ def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]],
             fixed[k] = lit
     prep = conn.dialect.identifier_preparer
     names = [*bound, *fixed]
-    values = [mark] * len(bound) + list(fixed.values())
-    sql = (f"INSERT INTO {prep.format_table(table)} "
-           f"({', '.join(prep.quote(c) for c in names)}) VALUES ({', '.join(values)})")
-    tuples = zip(*bound.values(), strict=True)
+    one = f"({', '.join([mark] * len(bound) + list(fixed.values()))})"
+    head = (f"INSERT INTO {prep.format_table(table)} "
+            f"({', '.join(prep.quote(c) for c in names)}) VALUES ")
     if conn.dialect.name != "sqlite":  # pragma: no cover - other drivers take a list
-        conn.exec_driver_sql(sql, list(tuples))
+        conn.exec_driver_sql(head + one, list(zip(*bound.values(), strict=True)))
         return
-    # the DBAPI cursor of this transaction's connection takes the rows as they are made
-    # (no list of a million tuples for the garbage collector to walk)
+    # SQLite: the DBAPI cursor of this transaction's connection, with up to ROWS_PER rows a
+    # statement (one step inserts them all: fewer calls into SQLite than rows)
     raw = conn.connection.driver_connection
     assert raw is not None
+    width = len(bound)
+    per = max(1, min(_ROWS_PER, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    flat = np.empty((n, width), dtype=object)
+    for j, v in enumerate(bound.values()):
+        flat[:, j] = v
+    full = n // per * per
     cur = raw.cursor()
     try:
-        cur.executemany(sql, tuples)
+        if full:
+            cur.executemany(head + ",".join([one] * per),
+                            flat[:full].reshape(-1, width * per).tolist())
+        if full < n:
+            cur.execute(head + ",".join([one] * (n - full)), flat[full:].ravel().tolist())
     finally:
         cur.close()
 
