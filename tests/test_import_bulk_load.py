@@ -96,6 +96,7 @@ def test_a_foreign_key_violation_in_the_bulk_load_refuses_the_import(
     def wrong_keys(conn: Any, import_id: int) -> list[tuple[str, int]]:
         return [(k, t + 1000) for k, t in real(conn, import_id)]  # tickets that do not exist
 
+    monkeypatch.setattr(importer, "_next_keys", lambda conn, n: None)  # keys read back
     monkeypatch.setattr(importer, "_ticket_keys", wrong_keys)
     try:
         with pytest.raises(ImportFailed, match=r"refer to rows that do not exist .*unchanged|"
@@ -132,3 +133,28 @@ def test_a_failure_after_the_bulk_rows_leaves_the_store_as_it_was(
         assert _schema(tmp_path / "s.sqlite") == schema  # the event index is back
     finally:
         rec.close_connections()
+
+
+def _two_imports(tmp: Path, monkeypatch: pytest.MonkeyPatch, *, read_back: bool) -> dict:
+    monkeypatch.setattr(importer, "now_ms", lambda: 1_767_225_600_000)
+    if read_back:  # SQLite picks the keys; the importer reads them back
+        monkeypatch.setattr(importer, "_next_keys", lambda conn, n: None)
+    rec = Recorder(f"sqlite:///{tmp / 's.sqlite'}")
+    try:
+        m = write(tmp, MAPPING.format(policy="quarantine"), "m.toml")
+        rec.import_log(write(tmp, SOURCE, "a.csv"), m, by="clerk")
+        rec.import_log(write(tmp, "case,act,when,who,cat\n" + MORE, "b.csv"), m, by="clerk")
+        return {k: v for k, v in dump(rec.engine).items() if k != "imports"}
+    finally:
+        rec.close_connections()
+        monkeypatch.undo()
+
+
+def test_ticket_keys_given_are_the_ones_sqlite_gives(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "given").mkdir()
+    (tmp_path / "read").mkdir()
+    given = _two_imports(tmp_path / "given", monkeypatch, read_back=False)
+    read = _two_imports(tmp_path / "read", monkeypatch, read_back=True)
+    assert [r[0] for r in given["tickets"]] == list(range(1, 15))  # 2, then 12 more
+    assert given == read

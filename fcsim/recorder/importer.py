@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
 from fcsim.eventlog import EventLog
 from fcsim.recorder.checks import RecorderError
@@ -190,6 +190,18 @@ def _ticket_keys(conn: Connection, import_id: int) -> list[tuple[str, int]]:
         select(TICKETS.c.ticket_id, TICKETS.c.tid).where(TICKETS.c.import_id == import_id))]
 
 
+def _next_keys(conn: Connection, n: int) -> list[int] | None:
+    """On SQLite, the keys its rowid rule would give ``n`` tickets inserted now (the largest
+    key + 1, + 2, …; the transaction holds the write lock), to insert them with, so that
+    they need not be read back; None elsewhere or past the largest key."""
+    if conn.dialect.name != "sqlite":
+        return None
+    top = int(conn.execute(select(func.max(TICKETS.c.tid))).scalar() or 0)
+    if top + n >= 2**63 - 1:  # pragma: no cover - SQLite would pick keys at random
+        return None
+    return list(range(top + 1, top + n + 1))
+
+
 def _int_list(values: pd.Series) -> list[Any]:
     if values.isna().any():
         return _obj_list(values.astype(object))
@@ -216,14 +228,18 @@ def write_log(
             f"{len(clash)} ticket id(s) already in the store (first: {clash[0]!r}); "
             "an import never overwrites tickets"
         )
+    n_tickets = len(ids)
     cols: dict[str, list[Any]] = {"ticket_id": ids}
+    new_tids = _next_keys(conn, n_tickets)
+    if new_tids is not None:
+        cols = {"tid": new_tids, **cols}
     same: dict[str, Any] = {"voided": False, "opened_by": by, "written_at": written_at,
                             "import_id": import_id}
     _columns(tk, [(c, _ms_list if c in ("booked_at", "appointment_at") else _obj_list)
                   for c in tk.columns if c not in ("ticket_id", "schema_version")], cols, same)
     _bulk_insert(conn, TICKETS, cols, same)
-    n_tickets = len(ids)
-    got = _ticket_keys(conn, import_id)
+    got = (list(zip(ids, new_tids, strict=True)) if new_tids is not None
+           else _ticket_keys(conn, import_id))
     keys, tids_got = zip(*got, strict=True) if n_tickets else ((), ())
     tid_of = pd.Series(tids_got, index=pd.Index(keys, dtype=object), dtype=np.int64)
     ev = log.events

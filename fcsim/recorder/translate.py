@@ -419,7 +419,8 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     if extras:
         ev = pd.concat([ev, *extras], ignore_index=True)
     # every case of the source has a rank (the keep rules keep a row of each case)
-    no_events = n_cases - len(np.unique(ev["crank"].to_numpy()))
+    no_events = n_cases - int(np.count_nonzero(np.bincount(ev["crank"].to_numpy(),
+                                                           minlength=n_cases)))
     if no_events:
         report.notes.append(f"{no_events} ticket(s) with no mapped event were not loaded")
     rank, ids = _string_rank(ev["tk"].to_numpy(), ev["ticket_id"].to_numpy(dtype=object))
@@ -461,10 +462,12 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
 def _string_rank(key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Per row, the rank of its id in the ids' string order, and those ids in order, from an
     integer ``key`` equal where the id is (each distinct id turned and sorted once)."""
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse, uniq = pd.factorize(key)
+    first = np.empty(len(uniq), dtype=np.int64)
+    first[inverse] = np.arange(len(key))  # a row of each key (all rows of a key agree)
     rank_u, names = pd.factorize(pd.Index([str(t) for t in ids[first]], dtype=object),
                                  sort=True)
-    return rank_u[np.ravel(inverse)], [str(t) for t in names]
+    return rank_u[inverse], [str(t) for t in names]
 
 
 def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
