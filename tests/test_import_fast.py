@@ -212,10 +212,10 @@ def test_import_statements_do_not_grow_with_the_rows(tmp_path: Path,
                 "SELECT written_by, import_id, started_at, scenario, replication FROM events"
             )).all()
             tick = conn.execute(text(
-                "SELECT opened_by, import_id, voided, booked_at FROM tickets")).all()
+                "SELECT opened_by, import_id, voided, booked_at, emergency FROM tickets")).all()
         assert len(rows) == big.events_loaded
         assert set(rows) == {("clerk", big.import_id, None, None, None)}
-        assert set(tick) == {("clerk", big.import_id, 0, None)}
+        assert set(tick) == {("clerk", big.import_id, 0, None, 0)}  # emergency = false
     finally:
         rec_s.close_connections()
         rec_b.close_connections()

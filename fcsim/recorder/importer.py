@@ -267,12 +267,16 @@ def write_log(
 def _columns(frame: pd.DataFrame, convs: list[tuple[str, Callable[[pd.Series], list[Any]]]],
              cols: dict[str, list[Any]], same: dict[str, Any]) -> None:
     """Each column of ``frame`` in ``convs`` into ``cols`` (converted), or, when it is null
-    on every row, into ``same`` as one NULL."""
+    on every row, into ``same`` as one NULL, and a flag equal on every row as that flag."""
     for c, conv in convs:
-        if frame[c].isna().all():
+        col = frame[c]
+        if col.isna().all():
             same[c] = None
+        elif pd.api.types.is_bool_dtype(col.dtype) and col.notna().all() and (
+                col.nunique() == 1):
+            same[c] = bool(col.iloc[0])
         else:
-            cols[c] = conv(frame[c])
+            cols[c] = conv(col)
 
 
 def _literal(value: Any) -> str | None:

@@ -197,10 +197,11 @@ def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         "case": pd.Series(case, dtype=object), "src": codes, "ts": ts, "st": st,
         "resource": (pd.Categorical(raw[c.resource].to_numpy(dtype=object)) if c.resource
                      else None),
-        "role": _objects(raw[c.role]) if c.role else None,
+        "role": (_objects(raw[c.role]) if c.role else  # none: the contract's empty role
+                 pd.Categorical.from_codes(np.full(len(raw), -1), dtype=ROLE_DTYPE)),
         "seq_src": (pd.to_numeric(raw[c.seq], errors="coerce").to_numpy()
                     if c.seq else np.zeros(len(raw))),
-        "attempt_src": raw[c.attempt].to_numpy(dtype=object) if c.attempt else None,
+        **({"attempt_src": raw[c.attempt].to_numpy(dtype=object)} if c.attempt else {}),
         "row": np.arange(len(raw)),
     })
     src_names = pd.Series(np.asarray(names, dtype=object)[codes], dtype=object)
@@ -279,7 +280,7 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
         synth = pd.DataFrame({
             "case": case[pos], "src": -1, "ts": ts[pos], "st": _NAT,
             "resource": _nulls_like(ev["resource"], len(pos)),
-            "role": _nulls_like(ev["role"], len(pos)), "seq_src": 0.0, "attempt_src": None,
+            "role": _nulls_like(ev["role"], len(pos)), "seq_src": 0.0,
             "row": -1, "activity": _act_const("rejected", len(pos)), "sub": 0,
             "handover": False, "crank": rank[perm][pos],
             "tie": -1, "attempt": [a for _, _, a in res.synth],
