@@ -253,3 +253,14 @@ def test_activity_codes_equal_the_categorical_lookup(as_category: bool) -> None:
             for v in values.astype(object)]
     assert _activity_codes(values).tolist() == want
     assert _ACTS[_activity_codes(values)[0]] == "closed"
+
+
+def test_joined_columns_are_null_where_a_part_is_and_keep_the_index() -> None:
+    from fcsim.recorder.translate import _joined
+
+    df = pd.DataFrame({"x": ["a", None, "c", "d"], "y": ["p", "q", None, "s"]},
+                      index=[5, 6, 7, 8], dtype=object)
+    got = _joined(df, ["x", "y"])
+    assert got.index.tolist() == [5, 6, 7, 8]
+    assert got.tolist() == ["a / p", None, None, "d / s"]
+    assert _joined(df, "x").tolist() == ["a", None, "c", "d"]

@@ -150,6 +150,13 @@ def _act_objects(values: pd.Series) -> np.ndarray:
     return cats[values.cat.codes.to_numpy()]
 
 
+def _category(values: pd.Series) -> pd.Categorical:
+    """A text column as a categorical of its sorted distinct values (objects, no Arrow)."""
+    codes, uniq = pd.factorize(values.to_numpy(dtype=object), sort=True)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(
+        pd.Index(np.asarray(uniq, dtype=object), dtype=object)))
+
+
 def _nulls_like(values: pd.Series | None, n: int) -> pd.Categorical | None:
     """``n`` empty values for a column like ``values`` (a categorical stays one)."""
     if values is not None and isinstance(values.dtype, pd.CategoricalDtype):
@@ -195,8 +202,7 @@ def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     case = _text(raw[c.ticket_id])
     ev = pd.DataFrame({
         "case": pd.Series(case, dtype=object), "src": codes, "ts": ts, "st": st,
-        "resource": (pd.Categorical(raw[c.resource].to_numpy(dtype=object)) if c.resource
-                     else None),
+        "resource": _category(raw[c.resource]) if c.resource else None,
         "role": (_objects(raw[c.role]) if c.role else  # none: the contract's empty role
                  pd.Categorical.from_codes(np.full(len(raw), -1), dtype=ROLE_DTYPE)),
         "seq_src": (pd.to_numeric(raw[c.seq], errors="coerce").to_numpy()
@@ -278,7 +284,7 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
     if res.synth:
         pos = np.array([p for p, _, _ in res.synth], dtype=np.int64)
         synth = pd.DataFrame({
-            "case": case[pos], "src": -1, "ts": ts[pos], "st": _NAT,
+            "case": pd.Series(case[pos], dtype=object), "src": -1, "ts": ts[pos], "st": _NAT,
             "resource": _nulls_like(ev["resource"], len(pos)),
             "role": _nulls_like(ev["role"], len(pos)), "seq_src": 0.0,
             "row": -1, "activity": _act_const("rejected", len(pos)), "sub": 0,
@@ -355,7 +361,7 @@ def _synth(rows: pd.DataFrame, activity: str, tie: int, order: np.ndarray,
     """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order (columns
     typed like those of ``like``)."""
     return pd.DataFrame({
-        "ticket_id": rows["ticket_id"].to_numpy(), "case": rows["case"].to_numpy(),
+        "ticket_id": _objects(rows["ticket_id"]), "case": _objects(rows["case"]),
         "tk": rows["tk"].to_numpy(), "crank": rows["crank"].to_numpy(),
         "activity": _act_const(activity, len(rows)), "ts": rows["ts"].to_numpy(dtype=np.int64),
         "st": _NAT,
@@ -493,12 +499,11 @@ def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.
 def _joined(df: pd.DataFrame, cols: str | list[str]) -> pd.Series:
     if isinstance(cols, str):
         return df[cols]
-    parts = [df[c].astype(object) for c in cols]
-    out = parts[0].astype(str)
-    for p in parts[1:]:
-        out = out + _SEP + p.astype(str)
-    null = pd.concat([p.isna() for p in parts], axis=1).any(axis=1)
-    return out.where(~null, None)
+    parts = [df[c].to_numpy(dtype=object) for c in cols]
+    null = np.logical_or.reduce([pd.isna(p) for p in parts])
+    out = np.array([_SEP.join(map(str, v)) for v in zip(*parts, strict=True)], dtype=object)
+    out[null] = None
+    return pd.Series(out, index=df.index, dtype=object)
 
 
 def _last_rows(raw: pd.DataFrame, col: str | list[str], case_codes: np.ndarray,
@@ -583,7 +588,8 @@ def _tickets(ids: list[str], cases: list[str], raw: pd.DataFrame, table: pd.Data
     if "department" not in vals:
         vals["department"] = vals["category"].map(
             lambda c: tax[c].department if c in tax else None)
-    tk = pd.DataFrame({"ticket_id": ids, **{k: v.to_numpy() for k, v in vals.items()}})
+    tk = pd.DataFrame({"ticket_id": pd.Series(ids, dtype=object),
+                       **{k: v.to_numpy() for k, v in vals.items()}})
     for col in ("booked_at", "appointment_at"):
         if col in tk:
             tk[col] = _timestamps(tk[col].astype("string"), m, f"{path}: tickets.{col}")
@@ -645,7 +651,7 @@ def translate(
         issues.append(t_issues)
     ev, quarantined = _events(raw, m, path, report)
     tick = ev.drop_duplicates("ticket_id")[["ticket_id", "case"]]
-    tk = _tickets(tick["ticket_id"].tolist(), tick["case"].astype(str).tolist(), raw, table,
+    tk = _tickets(tick["ticket_id"].tolist(), _text(tick["case"]).tolist(), raw, table,
                   m, path)
     if m.source.timezone != "UTC":
         report.notes.append(f"naive source timestamps read as {m.source.timezone}")
