@@ -264,3 +264,21 @@ def test_joined_columns_are_null_where_a_part_is_and_keep_the_index() -> None:
     assert got.index.tolist() == [5, 6, 7, 8]
     assert got.tolist() == ["a / p", None, None, "d / s"]
     assert _joined(df, "x").tolist() == ["a", None, "c", "d"]
+
+
+def test_lex_order_and_pair_duplicates_equal_their_definitions() -> None:
+    from fcsim.eventlog.lifecycle_check import _lex_order, _pair_duplicated
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 50, 400):
+        tid, ts, seq = (rng.integers(0, 6, n), rng.integers(0, 4, n), rng.integers(-2, 3, n))
+        want = np.lexsort((seq, ts, tid))
+        assert _lex_order(seq, ts, tid).tolist() == want.tolist()
+        s_tid, s_ts, s_seq = tid[want], ts[want], seq[want]  # sorted: the shortcut
+        assert _lex_order(s_seq, s_ts, s_tid).tolist() == list(range(n))
+        seen: set[tuple[int, int]] = set()
+        dup = []
+        for pair in zip(tid.tolist(), seq.tolist(), strict=True):
+            dup.append(pair in seen)
+            seen.add(pair)
+        assert _pair_duplicated(tid, seq).tolist() == dup
