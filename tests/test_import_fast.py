@@ -282,3 +282,5 @@ def test_lex_order_and_pair_duplicates_equal_their_definitions() -> None:
             dup.append(pair in seen)
             seen.add(pair)
         assert _pair_duplicated(tid, seq).tolist() == dup
+        wide = seq * 2**40  # the span too wide for one integer per pair: folded codes
+        assert _pair_duplicated(tid * 2**40, wide).tolist() == dup

@@ -130,6 +130,8 @@ def _categorical(values: pd.Series, dtype: object, *, where: str) -> pd.Series:
 
 
 def _integers(values: pd.Series, dtype: str, *, where: str, nullable: bool) -> pd.Series:
+    if values.dtype == pd.api.types.pandas_dtype(dtype):  # canonical already: nothing to check
+        return values
     try:
         num = pd.to_numeric(values, errors="raise")
     except (ValueError, TypeError):

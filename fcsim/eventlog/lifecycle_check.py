@@ -80,7 +80,12 @@ def _pair_duplicated(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether each (a, b) pair of integers occurred at an earlier position."""
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
-    key = _row_codes(np.column_stack([a, b]))
+    a_lo, b_lo = int(a.min()), int(b.min())
+    span = int(b.max()) - b_lo + 1
+    if (int(a.max()) - a_lo + 1) * span < 2**62:  # one integer per pair
+        key = (a.astype(np.int64) - a_lo) * span + (b.astype(np.int64) - b_lo)
+    else:
+        key = _row_codes(np.column_stack([a, b]))
     return pd.Series(key).duplicated().to_numpy()
 
 

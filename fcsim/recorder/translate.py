@@ -442,8 +442,8 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
             f"{int(dup.sum())} events share their timestamp with another event of the same "
             "ticket; ordered by the mapping's tie_order"
         )
-    ev["seq"] = (pd.to_numeric(ev["seq_src"]) if c.seq else
-                 ev.groupby("ticket_id", sort=False).cumcount())
+    ev["seq"] = (pd.to_numeric(ev["seq_src"]) if c.seq else  # a count: the contract's int32
+                 ev.groupby("ticket_id", sort=False).cumcount().astype(np.int32))
     roles = list(ROLE_DTYPE.categories)
     if m.roles and not c.role and all(r in roles for r in m.roles.values()):
         # the contract's role categorical, one look-up per activity
@@ -459,8 +459,10 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     ev["timestamp"] = _dt(ev["ts"].to_numpy())
     ev["started_at"] = _dt(ev["st"].to_numpy())
     ev["scenario"] = None
-    ev["replication"] = None
-    ev["attempt"] = ev["attempt"].astype(np.int64)
+    ev["replication"] = pd.array(np.full(len(ev), pd.NA), dtype="Int32")
+    att = ev["attempt"].to_numpy(dtype=np.int64)
+    small = len(att) == 0 or (att.min() >= 1 and att.max() <= np.iinfo(np.int16).max)
+    ev["attempt"] = att.astype(np.int16) if small else att  # the contract's width when it fits
     cols = ["ticket_id", "case", "seq", "activity", "started_at", "timestamp", "resource",
             "role", "attempt", "scenario", "replication", "part"]
     return ev[cols], quarantined
