@@ -360,7 +360,11 @@ def bulk_load_transaction(engine: Engine, tables: tuple[Table, ...]) -> Iterator
                             f"{len(bad)} row(s) of {t.name} refer to rows that do not exist "
                             f"(first: rowid {row[1]} -> {row[2]}); nothing was written")
         finally:
-            raw.execute("PRAGMA foreign_keys=ON")
+            try:
+                raw.execute("PRAGMA foreign_keys=ON")
+            except Exception:  # never hand a connection without its checks back to the pool
+                conn.invalidate()
+                raise
 
 
 @contextmanager
