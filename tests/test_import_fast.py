@@ -284,3 +284,15 @@ def test_lex_order_and_pair_duplicates_equal_their_definitions() -> None:
         assert _pair_duplicated(tid, seq).tolist() == dup
         wide = seq * 2**40  # the span too wide for one integer per pair: folded codes
         assert _pair_duplicated(tid * 2**40, wide).tolist() == dup
+
+
+@pytest.mark.parametrize("values", [[None, None, None], [np.nan, None, pd.NA], []])
+def test_an_empty_timestamp_column_is_all_missing_in_the_contract_dtype(values: list) -> None:
+    from fcsim.eventlog.frames import to_timestamps
+    from fcsim.eventlog.schema import TIMESTAMP_DTYPE
+
+    s = pd.Series(values, index=range(10, 10 + len(values)), dtype=object)
+    got = to_timestamps(s, where="tickets.booked_at")
+    assert got.dtype == TIMESTAMP_DTYPE
+    assert got.index.tolist() == s.index.tolist()
+    assert got.isna().all()

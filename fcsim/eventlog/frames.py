@@ -32,6 +32,8 @@ def to_timestamps(values: pd.Series, *, where: str) -> pd.Series:
         return values.dt.tz_convert("UTC").astype(TIMESTAMP_DTYPE)
     if pd.api.types.is_datetime64_dtype(values.dtype):
         raise EventLogError(f"{where}: timestamps need a UTC offset (got naive datetimes)")
+    if values.isna().all():  # nothing to parse (an unused column)
+        return pd.Series(pd.NaT, index=values.index, dtype=TIMESTAMP_DTYPE)
     s = values.astype("string[python]")
     present = s.notna()
     if present.any():
