@@ -11,7 +11,9 @@ fresh SQLite file:
   and storing the same rows without any checking.
 
 Reports source events per second for each side and the ratio import / (read_csv + to_sql),
-median of ``--runs`` interleaved runs, and writes ``benchmarks/results/import.json``.
+median of ``--runs`` interleaved runs, with the CPU time (user + system) of each process (a
+shared machine moves wall times more than CPU times), and writes
+``benchmarks/results/import.json``.
 Usage: ``python benchmarks/bench_import.py [--quick] [--events N] [--runs K]`` (``--quick``:
 20k events, one run). No assertion on timing.
 """
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,10 +58,14 @@ def big_file(source: Path, events: int, out: Path) -> int:
     return len(big)
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> float:
+def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of running ``cmd``, in seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -74,29 +81,37 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     if not src.is_file():
         raise SystemExit(f"{src}: the Helpdesk log is needed")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    imp, pan = [], []
+    imp, pan, imp_cpu, pan_cpu = [], [], [], []
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         f = tmp / "helpdesk-big.csv"
         rows = big_file(src, args.events, f)
         for k in range(args.runs):
-            imp.append(_timed([sys.executable, "-m", "fcsim", "record", "--db",
-                               f"sqlite:///{tmp / f'i{k}.sqlite'}", "import", str(f),
-                               "--mapping", "helpdesk"], env))
-            pan.append(_timed([sys.executable, "-c", _PANDAS, str(f),
-                               str(tmp / f"p{k}.sqlite")], env))
+            w, c = _timed([sys.executable, "-m", "fcsim", "record", "--db",
+                           f"sqlite:///{tmp / f'i{k}.sqlite'}", "import", str(f),
+                           "--mapping", "helpdesk"], env)
+            imp.append(w)
+            imp_cpu.append(c)
+            w, c = _timed([sys.executable, "-c", _PANDAS, str(f), str(tmp / f"p{k}.sqlite")],
+                          env)
+            pan.append(w)
+            pan_cpu.append(c)
     i_s, p_s = statistics.median(imp), statistics.median(pan)
+    i_c, p_c = statistics.median(imp_cpu), statistics.median(pan_cpu)
     result = {
         "file": f"Helpdesk replicated to {rows:,} rows (CSV)", "rows": rows, "runs": args.runs,
         "import_s": i_s, "import_events_per_s": rows / i_s,
         "read_csv_to_sql_s": p_s, "read_csv_to_sql_events_per_s": rows / p_s,
         "ratio_import_to_pandas": i_s / p_s, "import_all_s": imp, "pandas_all_s": pan,
+        "import_cpu_s": i_c, "read_csv_to_sql_cpu_s": p_c, "ratio_cpu": i_c / p_c,
+        "import_all_cpu_s": imp_cpu, "pandas_all_cpu_s": pan_cpu,
         "store": "sqlite (fresh file)", "python": platform.python_version(),
         "pandas": pd.__version__,
     }
     print(f"{rows:,} events: fcsim record import {i_s:.2f} s ({rows / i_s:,.0f} events/s); "
           f"read_csv + to_sql {p_s:.2f} s ({rows / p_s:,.0f} events/s); ratio "
-          f"{i_s / p_s:.2f}", flush=True)
+          f"{i_s / p_s:.2f}; CPU {i_c:.2f} s vs {p_c:.2f} s (ratio {i_c / p_c:.2f})",
+          flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result

@@ -180,9 +180,19 @@ def _traced_import(tmp: Path, source: str) -> tuple[list[str], list[str], object
     return sent, ran, report, rec
 
 
-def test_import_statements_do_not_grow_with_the_rows(tmp_path: Path) -> None:
+def _rows_per_insert(ran: list[str], table: str) -> list[int]:
+    """The rows of each INSERT into ``table`` that SQLite ran (values hold no "),(")."""
+    return [x.count("),(") + 1 for x in ran if x.startswith(f"INSERT INTO {table} ")]
+
+
+def test_import_statements_do_not_grow_with_the_rows(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The bulk path: as many statements through SQLAlchemy for 2 tickets as for 40; SQLite
-    runs one insert per row, all of one statement; the row constants are stored."""
+    runs inserts of up to ``_ROWS_PER`` rows each (here 16), all full but the last, every
+    row once; the row constants are stored."""
+    from fcsim.recorder import importer
+
+    monkeypatch.setattr(importer, "_ROWS_PER", 16)
     more = "".join(f"X{k},Start,2026-03-02 10:{k:02d}:00,d1,engineering\n"
                    f"X{k},Close,2026-03-02 10:{k:02d}:30,d1,engineering\n" for k in range(38))
     (tmp_path / "a").mkdir()
@@ -193,19 +203,96 @@ def test_import_statements_do_not_grow_with_the_rows(tmp_path: Path) -> None:
         assert (small.tickets_loaded, big.tickets_loaded) == (2, 40)
         assert len(sent_small) == len(sent_big)
         for ran, rep in ((ran_small, small), (ran_big, big)):
-            ev_rows = [x for x in ran if x.startswith("INSERT INTO events")]
-            tk_rows = [x for x in ran if x.startswith("INSERT INTO tickets")]
-            assert (len(ev_rows), len(tk_rows)) == (rep.events_loaded, rep.tickets_loaded)
-            assert len({x.split(" VALUES ")[0] for x in ev_rows}) == 1  # one statement
+            for table, n in (("events", rep.events_loaded), ("tickets", rep.tickets_loaded)):
+                per = _rows_per_insert(ran, table)
+                assert sum(per) == n
+                assert per == [16] * (n // 16) + ([n % 16] if n % 16 else [])
         with rec_b.engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT written_by, import_id, started_at, scenario, replication FROM events"
             )).all()
             tick = conn.execute(text(
-                "SELECT opened_by, import_id, voided, booked_at FROM tickets")).all()
+                "SELECT opened_by, import_id, voided, booked_at, emergency FROM tickets")).all()
         assert len(rows) == big.events_loaded
         assert set(rows) == {("clerk", big.import_id, None, None, None)}
-        assert set(tick) == {("clerk", big.import_id, 0, None)}
+        assert set(tick) == {("clerk", big.import_id, 0, None, 0)}  # emergency = false
     finally:
         rec_s.close_connections()
         rec_b.close_connections()
+
+
+# --- validate_log's variant table: rows grouped as np.unique(axis=0) groups them -------------
+
+
+def test_row_codes_group_rows_as_numpy_unique_does() -> None:
+    from fcsim.eventlog.lifecycle_check import _row_codes
+
+    rng = np.random.default_rng(7)
+    base = rng.integers(-1, 4, size=(40, 9))  # few values: many equal rows once repeated
+    base[:, 0] = rng.integers(0, 2**40, size=40)  # a wide column too (no overflow)
+    table = base[rng.integers(0, 40, size=500)]
+    got = _row_codes(table)
+    _, want = np.unique(table, axis=0, return_inverse=True)
+    want = np.ravel(want)
+    # the same partition: a code per distinct row, one-to-one with numpy's
+    pairs = set(zip(got.tolist(), want.tolist(), strict=True))
+    assert len(pairs) == len(set(got.tolist())) == len(set(want.tolist())) == len(
+        np.unique(table, axis=0))
+    assert len(_row_codes(table[:0])) == 0
+
+
+@pytest.mark.parametrize("as_category", [False, True])
+def test_activity_codes_equal_the_categorical_lookup(as_category: bool) -> None:
+    from fcsim.eventlog.lifecycle_check import _ACTS, _activity_codes
+
+    values = pd.Series(["closed", None, "no_such", "received", "closed", "dispatched"],
+                       dtype=object)
+    if as_category:
+        values = values.astype("category")
+    want = [_ACTS.index(v) if isinstance(v, str) and v in _ACTS else -1
+            for v in values.astype(object)]
+    assert _activity_codes(values).tolist() == want
+    assert _ACTS[_activity_codes(values)[0]] == "closed"
+
+
+def test_joined_columns_are_null_where_a_part_is_and_keep_the_index() -> None:
+    from fcsim.recorder.translate import _joined
+
+    df = pd.DataFrame({"x": ["a", None, "c", "d"], "y": ["p", "q", None, "s"]},
+                      index=[5, 6, 7, 8], dtype=object)
+    got = _joined(df, ["x", "y"])
+    assert got.index.tolist() == [5, 6, 7, 8]
+    assert got.tolist() == ["a / p", None, None, "d / s"]
+    assert _joined(df, "x").tolist() == ["a", None, "c", "d"]
+
+
+def test_lex_order_and_pair_duplicates_equal_their_definitions() -> None:
+    from fcsim.eventlog.lifecycle_check import _lex_order, _pair_duplicated
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 50, 400):
+        tid, ts, seq = (rng.integers(0, 6, n), rng.integers(0, 4, n), rng.integers(-2, 3, n))
+        want = np.lexsort((seq, ts, tid))
+        assert _lex_order(seq, ts, tid).tolist() == want.tolist()
+        s_tid, s_ts, s_seq = tid[want], ts[want], seq[want]  # sorted: the shortcut
+        assert _lex_order(s_seq, s_ts, s_tid).tolist() == list(range(n))
+        seen: set[tuple[int, int]] = set()
+        dup = []
+        for pair in zip(tid.tolist(), seq.tolist(), strict=True):
+            dup.append(pair in seen)
+            seen.add(pair)
+        assert _pair_duplicated(tid, seq).tolist() == dup
+        wide = seq * 2**40  # the span too wide for one integer per pair: folded codes
+        assert _pair_duplicated(tid * 2**40, wide).tolist() == dup
+
+
+@pytest.mark.parametrize("values", [[None, None, None], [np.nan, None, pd.NA], []])
+def test_an_empty_timestamp_column_is_all_missing_in_the_contract_dtype(values: list) -> None:
+    from fcsim.eventlog.frames import to_timestamps
+    from fcsim.eventlog.schema import TIMESTAMP_DTYPE
+
+    s = pd.Series(values, index=range(10, 10 + len(values)), dtype=object)
+    got = to_timestamps(s, where="tickets.booked_at")
+    assert got.dtype == TIMESTAMP_DTYPE
+    assert got.index.tolist() == s.index.tolist()
+    assert got.isna().all()

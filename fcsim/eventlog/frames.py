@@ -32,6 +32,8 @@ def to_timestamps(values: pd.Series, *, where: str) -> pd.Series:
         return values.dt.tz_convert("UTC").astype(TIMESTAMP_DTYPE)
     if pd.api.types.is_datetime64_dtype(values.dtype):
         raise EventLogError(f"{where}: timestamps need a UTC offset (got naive datetimes)")
+    if values.isna().all():  # nothing to parse (an unused column)
+        return pd.Series(pd.NaT, index=values.index, dtype=TIMESTAMP_DTYPE)
     s = values.astype("string[python]")
     present = s.notna()
     if present.any():
@@ -85,8 +87,10 @@ def _categorical(values: pd.Series, dtype: object, *, where: str) -> pd.Series:
             return values
         used = values.cat.remove_unused_categories()
         cats = list(used.cat.categories)
-        if all(isinstance(c, str) for c in cats):
+        if pd.api.types.infer_dtype(used.cat.categories, skipna=False) in ("string", "empty"):
             if not fixed:
+                if used.cat.categories.is_monotonic_increasing:  # sorted already: no recode
+                    return used.cat.rename_categories(sorted(cats))
                 return used.cat.reorder_categories(sorted(cats))
             assert isinstance(dtype, pd.CategoricalDtype)
             unknown = [c for c in cats if c not in set(dtype.categories)]
@@ -100,7 +104,10 @@ def _categorical(values: pd.Series, dtype: object, *, where: str) -> pd.Series:
         values = values.astype(object)
     # factorise once (in C), then turn only the distinct values into strings
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    as_str = pd.Index([str(u) for u in uniques], dtype=object)
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":  # str already
+        as_str = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+    else:
+        as_str = pd.Index([str(u) for u in uniques], dtype=object)
     s_codes, s_uniq = pd.factorize(as_str)
     if fixed:
         assert isinstance(dtype, pd.CategoricalDtype)
@@ -125,6 +132,8 @@ def _categorical(values: pd.Series, dtype: object, *, where: str) -> pd.Series:
 
 
 def _integers(values: pd.Series, dtype: str, *, where: str, nullable: bool) -> pd.Series:
+    if values.dtype == pd.api.types.pandas_dtype(dtype):  # canonical already: nothing to check
+        return values
     try:
         num = pd.to_numeric(values, errors="raise")
     except (ValueError, TypeError):

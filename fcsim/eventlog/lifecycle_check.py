@@ -55,9 +55,46 @@ def ticket_facts(tickets: pd.DataFrame) -> dict[str, TicketFacts]:
 
     Built once per distinct combination of facts (tickets share the frozen objects).
     """
+    if len(tickets) == 0:
+        return {}
+    made, row = _fact_table(tickets)
+    ids = _id_strings(tickets["ticket_id"])
+    return dict(zip(ids, [made[k] for k in row.tolist()], strict=True))
+
+
+def _id_strings(ids: pd.Series) -> list[str]:
+    return [str(t) for t in ids.astype(object).to_numpy()]
+
+
+def _lex_order(seq: np.ndarray, ts: np.ndarray, tid: np.ndarray) -> np.ndarray:
+    """``np.lexsort((seq, ts, tid))``, without the sort when the rows are in that order."""
+    n = len(tid)
+    if n > 1:
+        d_t, d_ts, d_s = np.diff(tid), np.diff(ts), np.diff(seq)
+        if bool(np.all((d_t > 0) | ((d_t == 0) & ((d_ts > 0) | ((d_ts == 0) & (d_s >= 0)))))):
+            return np.arange(n)
+    return np.lexsort((seq, ts, tid))
+
+
+def _pair_duplicated(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each (a, b) pair of integers occurred at an earlier position."""
+    if len(a) == 0:
+        return np.zeros(0, dtype=bool)
+    a_lo, b_lo = int(a.min()), int(b.min())
+    span = int(b.max()) - b_lo + 1
+    if (int(a.max()) - a_lo + 1) * span < 2**62:  # one integer per pair
+        key = (a.astype(np.int64) - a_lo) * span + (b.astype(np.int64) - b_lo)
+    else:
+        key = _row_codes(np.column_stack([a, b]))
+    return pd.Series(key).duplicated().to_numpy()
+
+
+def _fact_table(tickets: pd.DataFrame) -> tuple[list[TicketFacts], np.ndarray]:
+    """The distinct :class:`TicketFacts` of a canonical tickets table and, per row, the
+    position of its facts among them."""
     n = len(tickets)
     if n == 0:
-        return {}
+        return [], np.zeros(0, dtype=np.int64)
     rec = tickets["recognised_correctly"]
     rec_null = rec.isna().to_numpy()
     rec_true = _flags(rec) & ~rec_null
@@ -82,8 +119,7 @@ def ticket_facts(tickets: pd.DataFrame) -> dict[str, TicketFacts]:
         )
         for i in first.tolist()
     ]
-    ids = [str(t) for t in tickets["ticket_id"].astype(object).to_numpy()]
-    return dict(zip(ids, [made[k] for k in np.ravel(inverse).tolist()], strict=True))
+    return made, np.ravel(inverse).astype(np.int64)
 
 
 def _ms(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -111,6 +147,37 @@ def _facts_key(f: TicketFacts) -> int:
     return (int(f.emergency) | int(f.mode == "appointment") << 1 | int(f.route_dispatch) << 2
             | int(f.route_site_visit) << 3 | int(f.route_callback) << 4 | rec << 5
             | int(f.mode not in ("immediate", "appointment")) << 7)
+
+
+def _activity_objects(values: pd.Series) -> np.ndarray:
+    """An activity column as an object array (a take from the categories when it is one)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = np.array([*values.cat.categories.to_numpy(dtype=object), None],
+                        dtype=object)  # code -1: None
+        return cats[values.cat.codes.to_numpy()]
+    return values.astype(object).to_numpy()
+
+
+def _activity_codes(values: pd.Series) -> np.ndarray:
+    """Positions of an activity column's values in the activity list (-1: unknown or null),
+    looked up once per distinct value."""
+    codes, uniq = pd.factorize(_activity_objects(values))
+    pos = np.append(pd.Index(_ACTS, dtype=object).get_indexer(
+        pd.Index(np.asarray(uniq, dtype=object), dtype=object)), -1)  # code -1: null
+    return pos[codes].astype(np.int64)
+
+
+def _row_codes(table: np.ndarray) -> np.ndarray:
+    """An integer per row of a 2-D integer table, equal for equal rows and different for
+    different ones: the columns folded in one at a time, each step re-numbered densely (no
+    overflow whatever the width)."""
+    n = table.shape[0]
+    key = np.zeros(n, dtype=np.int64)
+    for j in range(table.shape[1]):
+        col_codes, col_uniq = pd.factorize(table[:, j])
+        key, _ = pd.factorize(key * len(col_uniq) + col_codes)
+        key = key.astype(np.int64)
+    return key
 
 
 def _frame(rows: list[Violation]) -> pd.DataFrame:
@@ -145,19 +212,20 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
     if len(ev) == 0:
         return _frame([])
     tick = log.tickets
-    facts = ticket_facts(tick)
+    made, fact_row = _fact_table(tick)
     tid_key, tid_names = _ticket_keys(ev["ticket_id"])
     ts, _ = _ms(ev["timestamp"])
-    order = np.lexsort((ev["seq"].to_numpy(dtype="int64"), ts, tid_key))
-    tids = tid_names[tid_key[order]]
+    order = _lex_order(ev["seq"].to_numpy(dtype="int64"), ts, tid_key)
+    tkey = tid_key[order]
+    tids = tid_names[tkey]
     ts = ts[order]
-    act_col = ev["activity"].astype(object).to_numpy()[order]
+    act_col = _activity_objects(ev["activity"])[order]
     seqs = ev["seq"].to_numpy(dtype="int64")[order]
     atts = ev["attempt"].to_numpy(dtype="int64")[order]
     st, st_null = _ms(ev["started_at"])
     st, st_null = st[order], st_null[order]
-    codes = pd.Categorical(act_col, categories=_ACTS).codes.astype(np.int64)  # -1: unknown
-    new_ticket = np.r_[True, tids[1:] != tids[:-1]]
+    codes = _activity_codes(ev["activity"])[order]  # -1: unknown
+    new_ticket = np.r_[True, tkey[1:] != tkey[:-1]]  # the names are distinct
     starts = np.flatnonzero(new_ticket)
     ends = np.r_[starts[1:], len(tids)]
     tix = np.cumsum(new_ticket) - 1  # ticket index of each event
@@ -167,19 +235,21 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
     has_st = ~st_null
     st_bad = has_st & ((codes < 0) | ~_DURATIVE_CODES[np.maximum(codes, 0)] | (st > ts))
     bad[tix[st_bad]] = True
-    key_seq = pd.DataFrame({"t": tix, "s": seqs})
-    bad[tix[key_seq.duplicated().to_numpy()]] = True
+    bad[tix[_pair_duplicated(tix, seqs)]] = True
     length = ends - starts
     bad |= length > _MAX_VARIANT
     bad[tix[(codes < 0) | (atts < 0) | (atts > 127)]] = True
     # the variant table: (activity, attempt) per position, plus the facts
-    found = [facts.get(str(tids[a])) for a in starts]
-    for a, f in zip(starts.tolist(), found, strict=True):
-        if f is None:
-            logger.warning("ticket %s has events but no tickets row; default facts", tids[a])
-    fact_objs: list[TicketFacts] = [TicketFacts() if f is None else f for f in found]
-    key_of = {id(f): _facts_key(f) for f in {id(f): f for f in fact_objs}.values()}
-    fkey = np.fromiter((key_of[id(f)] for f in fact_objs), dtype=np.int64, count=n_t)
+    # each ticket's facts: its row of the tickets table, one look-up per distinct id
+    row_of_key = pd.Index(_id_strings(tick["ticket_id"]), dtype=object).get_indexer(
+        pd.Index([str(t) for t in tid_names], dtype=object))
+    trow = row_of_key[tkey[starts]]
+    for a in starts[trow < 0].tolist():
+        logger.warning("ticket %s has events but no tickets row; default facts", tids[a])
+    choices: list[TicketFacts] = [*made, TicketFacts()]  # last: the default
+    fidx = np.where(trow >= 0, fact_row[np.maximum(trow, 0)], len(made))
+    fact_objs = [choices[k] for k in fidx.tolist()]
+    fkey = np.array([_facts_key(f) for f in choices], dtype=np.int64)[fidx]
     width = int(min(length.max(), _MAX_VARIANT))
     table = np.full((n_t, width + 2), -1, dtype=np.int64)
     table[:, 0] = fkey
@@ -188,11 +258,13 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
     inside = pos < width
     table[tix[inside], 2 + pos[inside]] = (codes * 128 + np.clip(atts, 0, 127))[inside]
     ok_rows = ~bad
-    variants, first, inverse = np.unique(table[ok_rows], axis=0, return_index=True,
-                                         return_inverse=True)
+    inverse = _row_codes(table[ok_rows])
+    n_var = int(inverse.max()) + 1 if len(inverse) else 0
+    first = np.full(n_var, len(inverse), dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(len(inverse)))
     rows_ok = np.flatnonzero(ok_rows)
-    invalid_variant = np.zeros(len(variants), dtype=bool)
-    for k in range(len(variants)):
+    invalid_variant = np.zeros(n_var, dtype=bool)
+    for k in range(n_var):
         t = rows_ok[first[k]]
         a, b = starts[t], ends[t]
         recs = [EventRecord(_ACTS[codes[i]], i, i, int(atts[i])) for i in range(a, b)]
@@ -200,8 +272,9 @@ def validate_log(log: EventLog, *, level: str = "live") -> pd.DataFrame:
     bad[rows_ok[invalid_variant[np.ravel(inverse)]]] = True
     # walk the flagged tickets event by event, with their real timestamps and seq
     out: list[Violation] = []
-    ts_l, st_l = ts.tolist(), st.tolist()
-    for t in np.flatnonzero(bad).tolist():
+    flagged = np.flatnonzero(bad).tolist()
+    ts_l, st_l = (ts.tolist(), st.tolist()) if flagged else ([], [])
+    for t in flagged:
         a, b = int(starts[t]), int(ends[t])
         tid = str(tids[a])
         recs = [EventRecord(act_col[i] if isinstance(act_col[i], str) else "", ts_l[i],

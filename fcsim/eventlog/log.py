@@ -34,7 +34,11 @@ class EventLog:
         """Canonicalise both tables and check that every event's ticket exists."""
         ev = canonical_events(events)
         tk = canonical_tickets(tickets)
-        known = ev["ticket_id"].astype(object).isin(set(tk["ticket_id"].astype(object)))
+        have = set(tk["ticket_id"].astype(object))
+        used = ev["ticket_id"].cat.categories  # canonical: the distinct ids of the events
+        if pd.Index(used.astype(object), dtype=object).isin(have).all():
+            return cls(ev, tk, manifest)
+        known = ev["ticket_id"].astype(object).isin(have)
         if not known.all():
             row = int((~known).idxmax())
             raise EventLogError(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Iterator
 from collections.abc import Mapping as TMapping
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
 from fcsim.eventlog import EventLog
 from fcsim.recorder.checks import RecorderError
@@ -36,6 +37,7 @@ from fcsim.recorder.store import (
     IMPORTS,
     QUARANTINE,
     TICKETS,
+    bulk_load_transaction,
     insert_row,
     now_ms,
     read_transaction,
@@ -188,6 +190,18 @@ def _ticket_keys(conn: Connection, import_id: int) -> list[tuple[str, int]]:
         select(TICKETS.c.ticket_id, TICKETS.c.tid).where(TICKETS.c.import_id == import_id))]
 
 
+def _next_keys(conn: Connection, n: int) -> list[int] | None:
+    """On SQLite, the keys its rowid rule would give ``n`` tickets inserted now (the largest
+    key + 1, + 2, …; the transaction holds the write lock), to insert them with, so that
+    they need not be read back; None elsewhere or past the largest key."""
+    if conn.dialect.name != "sqlite":
+        return None
+    top = int(conn.execute(select(func.max(TICKETS.c.tid))).scalar() or 0)
+    if top + n >= 2**63 - 1:  # pragma: no cover - SQLite would pick keys at random
+        return None
+    return list(range(top + 1, top + n + 1))
+
+
 def _int_list(values: pd.Series) -> list[Any]:
     if values.isna().any():
         return _obj_list(values.astype(object))
@@ -214,14 +228,18 @@ def write_log(
             f"{len(clash)} ticket id(s) already in the store (first: {clash[0]!r}); "
             "an import never overwrites tickets"
         )
+    n_tickets = len(ids)
     cols: dict[str, list[Any]] = {"ticket_id": ids}
+    new_tids = _next_keys(conn, n_tickets)
+    if new_tids is not None:
+        cols = {"tid": new_tids, **cols}
     same: dict[str, Any] = {"voided": False, "opened_by": by, "written_at": written_at,
                             "import_id": import_id}
     _columns(tk, [(c, _ms_list if c in ("booked_at", "appointment_at") else _obj_list)
                   for c in tk.columns if c not in ("ticket_id", "schema_version")], cols, same)
     _bulk_insert(conn, TICKETS, cols, same)
-    n_tickets = len(ids)
-    got = _ticket_keys(conn, import_id)
+    got = (list(zip(ids, new_tids, strict=True)) if new_tids is not None
+           else _ticket_keys(conn, import_id))
     keys, tids_got = zip(*got, strict=True) if n_tickets else ((), ())
     tid_of = pd.Series(tids_got, index=pd.Index(keys, dtype=object), dtype=np.int64)
     ev = log.events
@@ -249,12 +267,16 @@ def write_log(
 def _columns(frame: pd.DataFrame, convs: list[tuple[str, Callable[[pd.Series], list[Any]]]],
              cols: dict[str, list[Any]], same: dict[str, Any]) -> None:
     """Each column of ``frame`` in ``convs`` into ``cols`` (converted), or, when it is null
-    on every row, into ``same`` as one NULL."""
+    on every row, into ``same`` as one NULL, and a flag equal on every row as that flag."""
     for c, conv in convs:
-        if frame[c].isna().all():
+        col = frame[c]
+        if col.isna().all():
             same[c] = None
+        elif pd.api.types.is_bool_dtype(col.dtype) and col.notna().all() and (
+                col.nunique() == 1):
+            same[c] = bool(col.iloc[0])
         else:
-            cols[c] = conv(frame[c])
+            cols[c] = conv(col)
 
 
 def _literal(value: Any) -> str | None:
@@ -268,12 +290,18 @@ def _literal(value: Any) -> str | None:
     return None
 
 
+#: Rows per INSERT statement of a bulk insert into SQLite (fewer if the statement would bind
+#: more parameters than the library allows).
+_ROWS_PER = 256
+
+
 def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]],
                  same: dict[str, Any]) -> None:
     """One bulk insert of plain Python values (``cols``, a list per column) and of values
     equal on every row (``same``): ``COPY`` on PostgreSQL, else executemany straight through
-    the DBAPI, with each row-constant NULL, boolean or integer written into the statement
-    (fewer parameters to bind per row)."""
+    the DBAPI (on SQLite of statements inserting up to :data:`_ROWS_PER` rows each), with
+    each row-constant NULL, boolean or integer written into the statement (fewer parameters
+    to bind per row)."""
     n = len(next(iter(cols.values()))) if cols else 0
     if n == 0:
         return
@@ -297,20 +325,29 @@ def _bulk_insert(conn: Connection, table: Table, cols: dict[str, list[Any]],
             fixed[k] = lit
     prep = conn.dialect.identifier_preparer
     names = [*bound, *fixed]
-    values = [mark] * len(bound) + list(fixed.values())
-    sql = (f"INSERT INTO {prep.format_table(table)} "
-           f"({', '.join(prep.quote(c) for c in names)}) VALUES ({', '.join(values)})")
-    tuples = zip(*bound.values(), strict=True)
+    one = f"({', '.join([mark] * len(bound) + list(fixed.values()))})"
+    head = (f"INSERT INTO {prep.format_table(table)} "
+            f"({', '.join(prep.quote(c) for c in names)}) VALUES ")
     if conn.dialect.name != "sqlite":  # pragma: no cover - other drivers take a list
-        conn.exec_driver_sql(sql, list(tuples))
+        conn.exec_driver_sql(head + one, list(zip(*bound.values(), strict=True)))
         return
-    # the DBAPI cursor of this transaction's connection takes the rows as they are made
-    # (no list of a million tuples for the garbage collector to walk)
+    # SQLite: the DBAPI cursor of this transaction's connection, with up to ROWS_PER rows a
+    # statement (one step inserts them all: fewer calls into SQLite than rows)
     raw = conn.connection.driver_connection
     assert raw is not None
+    width = len(bound)
+    per = max(1, min(_ROWS_PER, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    flat = np.empty((n, width), dtype=object)
+    for j, v in enumerate(bound.values()):
+        flat[:, j] = v
+    full = n // per * per
     cur = raw.cursor()
     try:
-        cur.executemany(sql, tuples)
+        if full:
+            cur.executemany(head + ",".join([one] * per),
+                            flat[:full].reshape(-1, width * per).tolist())
+        if full < n:
+            cur.execute(head + ",".join([one] * (n - full)), flat[full:].ravel().tolist())
     finally:
         cur.close()
 
@@ -336,7 +373,7 @@ def _copy(conn: Connection, table: Table, cols: dict[str, list[Any]]) -> None:
 def _store(engine: Engine, log: EventLog, report: QualityReport, by: str | None) -> QualityReport:
     """Write the kept log; a clash with ids in the store refuses the whole import first."""
     ids = log.tickets["ticket_id"].astype(str).tolist()
-    clash = existing_ids(engine, ids)
+    clash, have = existing_ids(engine, ids), _has_tickets(engine)
     if clash:
         raise ImportFailed(
             f"{report.source}: import refused, the store is unchanged: {len(clash)} of "
@@ -344,7 +381,7 @@ def _store(engine: Engine, log: EventLog, report: QualityReport, by: str | None)
             "an import never overwrites tickets (was this log imported before?)", report)
     report.measurable = measurability(log, synthesised=report.synthesised)
     written_at = now_ms()
-    with write_transaction(engine) as conn:
+    with _transaction(engine, fresh=not have) as conn:
         iid = insert_row(
             conn, IMPORTS, source=report.source, mapping=report.mapping,
             n_tickets=len(log.tickets), n_events=len(log.events),
@@ -365,6 +402,22 @@ def _store(engine: Engine, log: EventLog, report: QualityReport, by: str | None)
     logger.info("import %s: %d tickets, %d events, %d quarantined", report.source,
                 report.tickets_loaded, report.events_loaded, len(report.quarantined_tickets))
     return report
+
+
+def _has_tickets(engine: Engine) -> bool:
+    """Whether the store holds any ticket."""
+    with read_transaction(engine) as conn:
+        return conn.execute(select(TICKETS.c.tid).limit(1)).first() is not None
+
+
+def _transaction(engine: Engine, *, fresh: bool) -> Any:
+    """The import's one transaction: into a store without tickets (one created for this
+    import, say), a bulk load (foreign keys checked once before the commit, the event index
+    built after the rows; :func:`~fcsim.recorder.store.bulk_load_transaction`), else a plain
+    write transaction. Both are all or nothing."""
+    if fresh:
+        return bulk_load_transaction(engine, (TICKETS, EVENTS, QUARANTINE))
+    return write_transaction(engine)
 
 
 @contextmanager

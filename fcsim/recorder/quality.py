@@ -6,11 +6,12 @@ quarantined and why, and which clocks and indicators of ``KPI.md`` this log can 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Mapping as TMapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fcsim.eventlog import EventLog
@@ -152,22 +153,37 @@ _APPLIES = {
 
 
 def _applicable(tk: pd.DataFrame, key: str) -> int:
-    flag = {c: tk[c].fillna(False).astype(bool) for c in
-            ("emergency", "route_dispatch", "route_site_visit", "route_callback")}
-    appt = tk["mode"].astype(object) == "appointment"
-    mask = {
-        "all": pd.Series(True, index=tk.index),
-        "dispatch": flag["route_dispatch"] & ~flag["emergency"],
-        "emergency": flag["emergency"],
-        "immediate_visit": ~appt & flag["route_site_visit"],
-        "appointment_visit": appt & flag["route_site_visit"],
-        "appointment_call": appt & flag["route_site_visit"] & (
+    """The number of tickets of ``tk`` a clock of ``_APPLIES`` key ``key`` applies to (only
+    that key's mask is computed)."""
+    def flag(c: str) -> pd.Series:
+        return tk[c].fillna(False).astype(bool)
+
+    def appt() -> pd.Series:
+        return tk["mode"].astype(object) == "appointment"
+
+    masks: dict[str, Callable[[], pd.Series]] = {
+        "all": lambda: pd.Series(True, index=tk.index),
+        "dispatch": lambda: flag("route_dispatch") & ~flag("emergency"),
+        "emergency": lambda: flag("emergency"),
+        "immediate_visit": lambda: ~appt() & flag("route_site_visit"),
+        "appointment_visit": lambda: appt() & flag("route_site_visit"),
+        "appointment_call": lambda: appt() & flag("route_site_visit") & (
             (tk["appointment_at"] - tk["booked_at"]).dt.total_seconds() >= 900
         ).fillna(False).astype(bool),
-        "visit": flag["route_site_visit"],
-        "callback": flag["route_callback"],
-    }[key]
-    return int(mask.sum())
+        "visit": lambda: flag("route_site_visit"),
+        "callback": lambda: flag("route_callback"),
+    }
+    return int(masks[key]().sum())
+
+
+def _activity_counts(log: EventLog) -> pd.Series:
+    """Events per activity name (by the categorical's codes when it is one)."""
+    act = log.events["activity"]
+    if isinstance(act.dtype, pd.CategoricalDtype):
+        n = np.bincount(act.cat.codes.to_numpy() + 1, minlength=len(act.cat.categories) + 1)
+        return pd.Series(n[1:], index=pd.Index(act.cat.categories.astype(object),
+                                              dtype=object))
+    return act.astype(object).value_counts()
 
 
 def made_up(log: EventLog, synthesised: Iterable[str] | TMapping[str, int]) -> set[str]:
@@ -179,7 +195,7 @@ def made_up(log: EventLog, synthesised: Iterable[str] | TMapping[str, int]) -> s
     """
     if not isinstance(synthesised, TMapping):
         return set(synthesised)
-    total = log.events["activity"].astype(object).value_counts()
+    total = _activity_counts(log)
     per: dict[str, int] = {}
     for key, n in synthesised.items():
         a = str(key).split(" ")[0]
@@ -196,7 +212,7 @@ def measurability(
     half of their events) count as absent for the clocks.
     """
     fake_acts = made_up(log, synthesised)
-    counts = log.events["activity"].astype(object).value_counts()
+    counts = _activity_counts(log)
     logged = {a for a, n in counts.items() if n > 0}  # for the indicators (no times)
     present = logged - fake_acts  # for the clocks
     tk = log.tickets
@@ -237,7 +253,7 @@ def measurability(
     ind("callback_rate", n_cb > 0 and "slip_returned" in present,
         f"{n_cb} route_callback tickets",
         "needs route_callback tickets with `slip_returned` events")
-    durative = log.events["activity"].astype(object).isin(
+    durative = log.events["activity"].isin(
         ["recorded", "classified", "arrived", "diagnosed", "planned", "communicated",
          "work_completed", "callback", "callback_failed"])
     n_dur = int(durative.sum())

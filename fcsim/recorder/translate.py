@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from fcsim.eventlog import EventLog, EventLogError
+from fcsim.eventlog.schema import ACTIVITY_DTYPE, ROLE_DTYPE
 from fcsim.model.taxonomy import default_taxonomy
 from fcsim.recorder.mapping import Mapping, MappingError
 from fcsim.recorder.quality import QualityReport
@@ -127,6 +128,42 @@ def _objects(values: pd.Series) -> pd.Series:
     return pd.Series(values.to_numpy(dtype=object, na_value=None), dtype=object)
 
 
+#: The contract's activities: an activity column is carried as this categorical (codes, not
+#: strings, through the sorts, takes and concatenations of the translation).
+_ACT_CODE = {a: k for k, a in enumerate(ACTIVITY_DTYPE.categories)}
+
+
+def _act_col(codes: np.ndarray) -> pd.Categorical:
+    """The activity column of ``codes`` (positions in the contract's list; -1: none)."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), dtype=ACTIVITY_DTYPE)
+
+
+def _act_const(activity: str, n: int) -> pd.Categorical:
+    """``n`` times one activity."""
+    return _act_col(np.full(n, _ACT_CODE[activity], dtype=np.int64))
+
+
+def _act_objects(values: pd.Series) -> np.ndarray:
+    """An activity column as an object array of names (None: a neutral row)."""
+    cats = np.array([*values.cat.categories.to_numpy(dtype=object), None],
+                    dtype=object)  # code -1: None
+    return cats[values.cat.codes.to_numpy()]
+
+
+def _category(values: pd.Series) -> pd.Categorical:
+    """A text column as a categorical of its sorted distinct values (objects, no Arrow)."""
+    codes, uniq = pd.factorize(values.to_numpy(dtype=object), sort=True)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(
+        pd.Index(np.asarray(uniq, dtype=object), dtype=object)))
+
+
+def _nulls_like(values: pd.Series | None, n: int) -> pd.Categorical | None:
+    """``n`` empty values for a column like ``values`` (a categorical stays one)."""
+    if values is not None and isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int64), dtype=values.dtype)
+    return None
+
+
 def _dt(ms: np.ndarray) -> pd.Series:
     """``datetime64[ms, UTC]`` from UTC milliseconds (``_NAT``: missing)."""
     arr = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]")
@@ -165,11 +202,12 @@ def _mapped(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     case = _text(raw[c.ticket_id])
     ev = pd.DataFrame({
         "case": pd.Series(case, dtype=object), "src": codes, "ts": ts, "st": st,
-        "resource": _objects(raw[c.resource]) if c.resource else None,
-        "role": _objects(raw[c.role]) if c.role else None,
+        "resource": _category(raw[c.resource]) if c.resource else None,
+        "role": (_objects(raw[c.role]) if c.role else  # none: the contract's empty role
+                 pd.Categorical.from_codes(np.full(len(raw), -1), dtype=ROLE_DTYPE)),
         "seq_src": (pd.to_numeric(raw[c.seq], errors="coerce").to_numpy()
                     if c.seq else np.zeros(len(raw))),
-        "attempt_src": raw[c.attempt].to_numpy(dtype=object) if c.attempt else None,
+        **({"attempt_src": raw[c.attempt].to_numpy(dtype=object)} if c.attempt else {}),
         "row": np.arange(len(raw)),
     })
     src_names = pd.Series(np.asarray(names, dtype=object)[codes], dtype=object)
@@ -196,7 +234,9 @@ def _expand(ev: pd.DataFrame, targets: dict[str, list[str] | None], m: Mapping) 
     starts = np.cumsum(reps) - reps
     sub = np.arange(len(out)) - np.repeat(starts, reps)
     src_out = src[np.repeat(np.arange(len(ev)), reps)]
-    out["activity"] = pd.Series(table[src_out, sub], dtype=object)
+    code_tab = np.array([[-1 if a is None else _ACT_CODE[a] for a in row] for row in table],
+                        dtype=np.int64).reshape(table.shape)
+    out["activity"] = _act_col(code_tab[src_out, sub])
     out["sub"] = sub
     is_hand = np.array([a in hand for a in names], dtype=bool)
     out["handover"] = is_hand[src_out] if len(names) else np.zeros(len(out), dtype=bool)
@@ -215,8 +255,9 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
     perm = np.lexsort((ev["sub"].to_numpy(), ev["row"].to_numpy(), ev["tie"].to_numpy(),
                        ev["seq_src"].to_numpy(), ev["ts"].to_numpy(), rank))
     order = np.arange(len(ev), dtype=float)  # the walk's order: the final order
+    ev["crank"] = rank
     case = ev["case"].to_numpy(dtype=object)[perm]
-    act = ev["activity"].to_numpy(dtype=object, na_value=None)[perm]
+    act = _act_objects(ev["activity"])[perm]
     if m.columns.attempt:
         ev = ev.iloc[perm].reset_index(drop=True)
         ev["order"] = order
@@ -229,7 +270,7 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
         ev["attempt"] = att.fillna(1).astype(np.int64).to_numpy()
         ev["part"] = 0
         return ev, set()
-    cand = candidate_tickets(case, act)
+    cand = candidate_tickets(rank[perm], act)
     q = m.quality
     ts = ev["ts"].to_numpy()[perm]
     res = walk_passes(case, act, ts, candidates=cand,
@@ -243,9 +284,11 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
     if res.synth:
         pos = np.array([p for p, _, _ in res.synth], dtype=np.int64)
         synth = pd.DataFrame({
-            "case": case[pos], "src": -1, "ts": ts[pos], "st": _NAT,
-            "resource": None, "role": None, "seq_src": 0.0, "attempt_src": None,
-            "row": -1, "activity": "rejected", "sub": 0, "handover": False,
+            "case": pd.Series(case[pos], dtype=object), "src": -1, "ts": ts[pos], "st": _NAT,
+            "resource": _nulls_like(ev["resource"], len(pos)),
+            "role": _nulls_like(ev["role"], len(pos)), "seq_src": 0.0,
+            "row": -1, "activity": _act_const("rejected", len(pos)), "sub": 0,
+            "handover": False, "crank": rank[perm][pos],
             "tie": -1, "attempt": [a for _, _, a in res.synth],
             "part": [p for _, p, _ in res.synth], "order": pos.astype(float) - 0.5,
         })
@@ -283,7 +326,7 @@ def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFra
     late = h[later]
     for k, a in enumerate(m.handover.later):
         x = late.copy()
-        x["activity"] = a
+        x["activity"] = _act_const(a, len(x))
         x["sub"] = k
         x["tie"] = m.tie_rank().get(a, 0)
         parts.append(x)
@@ -293,15 +336,14 @@ def _handover(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFra
 def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     """The mapping's keep rules (first / last occurrence) per ticket and pass."""
     drop = np.zeros(len(ev), dtype=bool)
-    tcode = None
+    codes = ev["activity"].cat.codes.to_numpy()
+    tcode = ev["tk"].to_numpy()
     for act, rule in m.keep.items():
         if rule == "all":
             continue
-        is_act = (ev["activity"] == act).to_numpy(dtype=bool)
+        is_act = codes == _ACT_CODE[act]
         if not is_act.any():
             continue
-        if tcode is None:  # the ticket as an integer
-            tcode, _ = pd.factorize(ev["ticket_id"])
         at = np.flatnonzero(is_act)
         sub = pd.DataFrame({"t": tcode[at], "a": ev["attempt"].to_numpy()[at],
                             "o": ev["order"].to_numpy()[at], "i": at})
@@ -314,12 +356,18 @@ def _keep(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     return ev[~drop] if drop.any() else ev
 
 
-def _synth(rows: pd.DataFrame, activity: str, tie: int, order: np.ndarray) -> pd.DataFrame:
-    """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order."""
+def _synth(rows: pd.DataFrame, activity: str, tie: int, order: np.ndarray,
+           like: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a synthesised ``activity`` placed at ``order`` in the walk's order (columns
+    typed like those of ``like``)."""
     return pd.DataFrame({
-        "ticket_id": rows["ticket_id"].to_numpy(), "case": rows["case"].to_numpy(),
-        "activity": activity, "ts": rows["ts"].to_numpy(dtype=np.int64), "st": _NAT,
-        "resource": None, "role": None, "seq_src": 0.0, "row": -1, "sub": 0, "tie": tie,
+        "ticket_id": _objects(rows["ticket_id"]), "case": _objects(rows["case"]),
+        "tk": rows["tk"].to_numpy(), "crank": rows["crank"].to_numpy(),
+        "activity": _act_const(activity, len(rows)), "ts": rows["ts"].to_numpy(dtype=np.int64),
+        "st": _NAT,
+        "resource": _nulls_like(like["resource"], len(rows)),
+        "role": _nulls_like(like["role"], len(rows)), "seq_src": 0.0, "row": -1, "sub": 0,
+        "tie": tie,
         "attempt": rows["attempt"].to_numpy(), "part": rows["part"].to_numpy(),
         "order": order,
     })
@@ -331,6 +379,7 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     ev, targets = _mapped(raw, m, path, report)
     ev = _expand(ev, targets, m)
     ev, quarantined = _passes(ev, m, report)
+    n_cases = int(ev["crank"].max()) + 1 if len(ev) else 0
     part = ev["part"].to_numpy(dtype=np.int64)
     ids = ev["case"].to_numpy(dtype=object)
     if (part > 0).any():
@@ -338,34 +387,37 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
         k = part > 0
         ids[k] = ids[k] + np.char.add("~", (part[k] + 1).astype(str)).astype(object)
     ev["ticket_id"] = pd.Series(ids, index=ev.index, dtype=object)
+    # the ticket as an integer (case rank, part): the key of the steps below
+    ev["tk"] = ev["crank"].to_numpy(dtype=np.int64) * (int(part.max(initial=0)) + 1) + part
     if m.handover is not None:
         ev = _handover(ev, m, report)
-    first_row = ev.groupby("ticket_id", sort=False)["ts"].min()
+    first_row = ev.groupby("tk", sort=False)["ts"].min()
     ev = ev[ev["activity"].notna().to_numpy()].reset_index(drop=True)
     ev = _keep(ev, m, report)
     extras: list[pd.DataFrame] = []
+    acode = ev["activity"].cat.codes.to_numpy()
     if m.synthesise_received == "first_event":
-        have = ev.loc[(ev["activity"] == "received").to_numpy(), "ticket_id"].unique()
-        firsts = ev.drop_duplicates("ticket_id")[["ticket_id", "case", "part"]]
-        need = firsts[~firsts["ticket_id"].isin(have).to_numpy()]
+        have = ev["tk"].to_numpy()[acode == _ACT_CODE["received"]]
+        firsts = ev.drop_duplicates("tk")[["ticket_id", "case", "part", "tk", "crank"]]
+        need = firsts[~firsts["tk"].isin(have).to_numpy()]
         if len(need):
-            rows = need.assign(ts=first_row.reindex(need["ticket_id"]).to_numpy(), attempt=1)
-            extras.append(_synth(rows, "received", -3, np.full(len(rows), -np.inf)))
+            rows = need.assign(ts=first_row.reindex(need["tk"]).to_numpy(), attempt=1)
+            extras.append(_synth(rows, "received", -3, np.full(len(rows), -np.inf), ev))
             report.synthesised["received"] = len(need)
     if m.reopen.record:
-        opened = ev[(ev["activity"] == "rejected").to_numpy()][
-            ["ticket_id", "case", "part", "attempt", "ts", "order"]].copy()
+        opened = ev[acode == _ACT_CODE["rejected"]][
+            ["ticket_id", "case", "part", "tk", "crank", "attempt", "ts", "order"]].copy()
         opened["attempt"] += 1
-        has = ev[(ev["activity"] == "recorded").to_numpy()][["ticket_id", "attempt"]]
-        later = ev[["ticket_id", "attempt"]].drop_duplicates()
-        opened = opened.merge(later, on=["ticket_id", "attempt"])  # attempt k+1 exists
-        opened = opened.merge(has.drop_duplicates(), on=["ticket_id", "attempt"], how="left",
+        has = ev[acode == _ACT_CODE["recorded"]][["tk", "attempt"]]
+        later = ev[["tk", "attempt"]].drop_duplicates()
+        opened = opened.merge(later, on=["tk", "attempt"])  # attempt k+1 exists
+        opened = opened.merge(has.drop_duplicates(), on=["tk", "attempt"], how="left",
                               indicator=True)
         need_rec = opened[opened["_merge"] == "left_only"].drop(columns="_merge")
-        need_rec = need_rec.drop_duplicates(["ticket_id", "attempt"])
+        need_rec = need_rec.drop_duplicates(["tk", "attempt"])
         if len(need_rec):
             extras.append(_synth(need_rec, "recorded", -2,
-                                 need_rec["order"].to_numpy() + 0.25))
+                                 need_rec["order"].to_numpy() + 0.25, ev))
             report.synthesised["recorded (reopened pass)"] = len(need_rec)
     if m.reopen.accept_at_close:
         extras.append(_accept_at_close(ev, m, report))
@@ -373,11 +425,12 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     extras = [x for x in extras if len(x)]
     if extras:
         ev = pd.concat([ev, *extras], ignore_index=True)
-    n_cases = pd.unique(_text(raw[c.ticket_id]))
-    no_events = int((~pd.Series(n_cases, dtype=object).isin(ev["case"].unique())).sum())
+    # every case of the source has a rank (the keep rules keep a row of each case)
+    no_events = n_cases - int(np.count_nonzero(np.bincount(ev["crank"].to_numpy(),
+                                                           minlength=n_cases)))
     if no_events:
         report.notes.append(f"{no_events} ticket(s) with no mapped event were not loaded")
-    rank, ids = pd.factorize(ev["ticket_id"], sort=True)  # the ids' string order, as ints
+    rank, ids = _string_rank(ev["tk"].to_numpy(), ev["ticket_id"].to_numpy(dtype=object))
     perm = np.lexsort((ev["sub"].to_numpy(), ev["order"].to_numpy(),
                        ev["attempt"].to_numpy(), rank))  # stable
     ev = ev.iloc[perm].reset_index(drop=True)
@@ -389,9 +442,16 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
             f"{int(dup.sum())} events share their timestamp with another event of the same "
             "ticket; ordered by the mapping's tie_order"
         )
-    ev["seq"] = (pd.to_numeric(ev["seq_src"]) if c.seq else
-                 ev.groupby("ticket_id", sort=False).cumcount())
-    if m.roles:
+    ev["seq"] = (pd.to_numeric(ev["seq_src"]) if c.seq else  # a count: the contract's int32
+                 ev.groupby("ticket_id", sort=False).cumcount().astype(np.int32))
+    roles = list(ROLE_DTYPE.categories)
+    if m.roles and not c.role and all(r in roles for r in m.roles.values()):
+        # the contract's role categorical, one look-up per activity
+        by_act = np.array([roles.index(m.roles[a]) if a in m.roles else -1
+                           for a in ACTIVITY_DTYPE.categories] + [-1], dtype=np.int64)
+        ev["role"] = pd.Categorical.from_codes(by_act[ev["activity"].cat.codes.to_numpy()],
+                                               dtype=ROLE_DTYPE)
+    elif m.roles:
         codes, acts = pd.factorize(ev["activity"])
         role_of = np.array([m.roles.get(a) for a in acts] + [None], dtype=object)  # -1: None
         fill = pd.Series(role_of[codes], index=ev.index, dtype=object)
@@ -399,53 +459,74 @@ def _events(raw: pd.DataFrame, m: Mapping, path: Path, report: QualityReport
     ev["timestamp"] = _dt(ev["ts"].to_numpy())
     ev["started_at"] = _dt(ev["st"].to_numpy())
     ev["scenario"] = None
-    ev["replication"] = None
-    ev["attempt"] = ev["attempt"].astype(np.int64)
+    ev["replication"] = pd.array(np.full(len(ev), pd.NA), dtype="Int32")
+    att = ev["attempt"].to_numpy(dtype=np.int64)
+    small = len(att) == 0 or (att.min() >= 1 and att.max() <= np.iinfo(np.int16).max)
+    ev["attempt"] = att.astype(np.int16) if small else att  # the contract's width when it fits
     cols = ["ticket_id", "case", "seq", "activity", "started_at", "timestamp", "resource",
             "role", "attempt", "scenario", "replication", "part"]
     return ev[cols], quarantined
 
 
+def _string_rank(key: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Per row, the rank of its id in the ids' string order, and those ids in order, from an
+    integer ``key`` equal where the id is (each distinct id turned and sorted once)."""
+    inverse, uniq = pd.factorize(key)
+    first = np.empty(len(uniq), dtype=np.int64)
+    first[inverse] = np.arange(len(key))  # a row of each key (all rows of a key agree)
+    rank_u, names = pd.factorize(pd.Index([str(t) for t in ids[first]], dtype=object),
+                                 sort=True)
+    return rank_u[inverse], [str(t) for t in names]
+
+
 def _accept_at_close(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> pd.DataFrame:
     """``accepted`` just before a final ``closed`` whose pass has no acceptance decision (the
     rows to add)."""
-    closes = ev[(ev["activity"] == "closed").to_numpy()].sort_values("order", kind="stable")
-    last = closes.drop_duplicates("ticket_id", keep="last")
-    decided = ev[ev["activity"].isin(["accepted", "rejected"]).to_numpy()][
-        ["ticket_id", "attempt"]]
-    last = last.merge(decided.drop_duplicates(), on=["ticket_id", "attempt"], how="left",
+    acode = ev["activity"].cat.codes.to_numpy()
+    closes = ev[acode == _ACT_CODE["closed"]].sort_values("order", kind="stable")
+    last = closes.drop_duplicates("tk", keep="last")
+    decided = ev[(acode == _ACT_CODE["accepted"]) | (acode == _ACT_CODE["rejected"])][
+        ["tk", "attempt"]]
+    last = last.merge(decided.drop_duplicates(), on=["tk", "attempt"], how="left",
                       indicator=True)
     need = last[last["_merge"] == "left_only"]
     if len(need):
         tie = m.tie_rank()
         report.synthesised["accepted (closed without a reopen)"] = len(need)
         return _synth(need, "accepted", tie["closed"] - 1 if "closed" in tie else 0,
-                      need["order"].to_numpy() - 0.5)
+                      need["order"].to_numpy() - 0.5, ev)
     return need.iloc[:0]
 
 
 def _joined(df: pd.DataFrame, cols: str | list[str]) -> pd.Series:
     if isinstance(cols, str):
         return df[cols]
-    parts = [df[c].astype(object) for c in cols]
-    out = parts[0].astype(str)
-    for p in parts[1:]:
-        out = out + _SEP + p.astype(str)
-    null = pd.concat([p.isna() for p in parts], axis=1).any(axis=1)
-    return out.where(~null, None)
+    parts = [df[c].to_numpy(dtype=object) for c in cols]
+    null = np.logical_or.reduce([pd.isna(p) for p in parts])
+    out = np.array([_SEP.join(map(str, v)) for v in zip(*parts, strict=True)], dtype=object)
+    out[null] = None
+    return pd.Series(out, index=df.index, dtype=object)
+
+
+def _last_rows(raw: pd.DataFrame, col: str | list[str], case_codes: np.ndarray,
+               n_cases: int) -> np.ndarray:
+    """Per case code, the last row where ``col`` (each of several columns) is not empty;
+    -1 where there is none."""
+    cols = [col] if isinstance(col, str) else col
+    filled = np.logical_and.reduce([raw[c].notna().to_numpy() for c in cols])
+    rows = np.flatnonzero(filled)
+    last = np.full(n_cases, -1, dtype=np.int64)
+    np.maximum.at(last, case_codes[rows], rows)
+    return last
 
 
 def _last_value(raw: pd.DataFrame, col: str | list[str], case_codes: np.ndarray,
                 case_names: pd.Index) -> pd.Series:
     """Per case (index: the case id as a string), the value of ``col`` (several columns
     joined) on its last row where it is not empty; cases without one are left out."""
-    cols = [col] if isinstance(col, str) else col
-    filled = np.logical_and.reduce([raw[c].notna().to_numpy() for c in cols])
-    rows = np.flatnonzero(filled)
-    back = case_codes[rows][::-1]
-    which, first_back = np.unique(back, return_index=True)  # the last row of each case
-    last = rows[::-1][first_back]
-    values = _joined(raw.iloc[last].reset_index(drop=True), col).to_numpy(dtype=object)
+    last = _last_rows(raw, col, case_codes, len(case_names))
+    which = np.flatnonzero(last >= 0)
+    values = _joined(raw.iloc[last[which]].reset_index(drop=True), col).to_numpy(dtype=object)
     index = pd.Index([str(v) for v in np.asarray(case_names, dtype=object)[which]],
                      dtype=object)
     return pd.Series(values, index=index, dtype=object)
@@ -455,17 +536,26 @@ def _ticket_values(cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | No
                    m: Mapping) -> dict[str, pd.Series]:
     spec = m.tickets
     out: dict[str, pd.Series] = {}
-    case_codes, case_names = (pd.factorize(raw[m.columns.ticket_id]) if table is None
-                              else (None, None))
+    at = case_codes = None
+    if table is None:  # each ticket's case as a code of the source's case column
+        case_codes, case_names = pd.factorize(raw[m.columns.ticket_id])
+        at = pd.Index(_text(pd.Series(case_names, dtype=object)), dtype=object).get_indexer(
+            pd.Index(cases, dtype=object))
     for fld, col in spec.columns.items():
         if table is not None:
             assert spec.key is not None
             t = table.drop_duplicates(spec.key, keep="last")
             s = pd.Series(_joined(t, col).to_numpy(), index=t[spec.key].astype(str))
+            s = s.reindex(cases)
         else:
-            assert case_codes is not None and case_names is not None
-            s = _last_value(raw, col, case_codes, case_names)
-        s = s.reindex(cases)
+            assert case_codes is not None and at is not None
+            last = _last_rows(raw, col, case_codes, len(case_names))
+            rows = np.where(at >= 0, last[np.maximum(at, 0)], -1)
+            vals = np.full(len(cases), np.nan, dtype=object)  # as a reindex leaves a gap
+            has = rows >= 0
+            vals[has] = _joined(raw.iloc[rows[has]].reset_index(drop=True), col).to_numpy(
+                dtype=object)
+            s = pd.Series(vals, dtype=object)
         if fld in spec.values:
             vm = spec.values[fld]
             s = s.map(lambda v, vm=vm: vm.get(v, v) if v is not None and v == v else v)
@@ -478,10 +568,7 @@ def _ticket_values(cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | No
 
 def _tickets(ids: list[str], cases: list[str], raw: pd.DataFrame, table: pd.DataFrame | None,
              m: Mapping, path: Path) -> pd.DataFrame:
-    uniq = list(dict.fromkeys(cases))
-    vals_u = _ticket_values(uniq, raw, table, m)
-    at = pd.Index(uniq).get_indexer(cases)
-    vals = {k: v.iloc[at].reset_index(drop=True) for k, v in vals_u.items()}
+    vals = _ticket_values(cases, raw, table, m)  # one value per ticket (of its case)
     where = m.path or m.name
     for req in ("category", "emergency", "mode"):
         if req not in vals:
@@ -503,7 +590,8 @@ def _tickets(ids: list[str], cases: list[str], raw: pd.DataFrame, table: pd.Data
     if "department" not in vals:
         vals["department"] = vals["category"].map(
             lambda c: tax[c].department if c in tax else None)
-    tk = pd.DataFrame({"ticket_id": ids, **{k: v.to_numpy() for k, v in vals.items()}})
+    tk = pd.DataFrame({"ticket_id": pd.Series(ids, dtype=object),
+                       **{k: v.to_numpy() for k, v in vals.items()}})
     for col in ("booked_at", "appointment_at"):
         if col in tk:
             tk[col] = _timestamps(tk[col].astype("string"), m, f"{path}: tickets.{col}")
@@ -565,7 +653,7 @@ def translate(
         issues.append(t_issues)
     ev, quarantined = _events(raw, m, path, report)
     tick = ev.drop_duplicates("ticket_id")[["ticket_id", "case"]]
-    tk = _tickets(tick["ticket_id"].tolist(), tick["case"].astype(str).tolist(), raw, table,
+    tk = _tickets(tick["ticket_id"].tolist(), _text(tick["case"]).tolist(), raw, table,
                   m, path)
     if m.source.timezone != "UTC":
         report.notes.append(f"naive source timestamps read as {m.source.timezone}")
