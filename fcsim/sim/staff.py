@@ -199,28 +199,36 @@ class StaffPool:
         """A request (granted at once when a member is free and nobody waits)."""
         now = self.env.now
         req = StaffRequest(self, priority, now if key is None else key, prefer, ticket)
-        if not self._queue:  # the usual case, inline
+        alone = not self._queue
+        if alone:  # the usual case, inline
             i = self._free_member(priority, prefer)
             if i >= 0:
                 self.busy[i] = True
                 req.member, req.granted = i, True
                 return req
-        self.enqueue(req, req.key)
+        self._wait(req, alone)
         return req
 
     def enqueue(self, req: StaffRequest, key: float) -> None:
         """Queue ``req`` at ``key`` (granted at once when a member is free and nobody waits)."""
         req.key = key
-        if not self._queue:
+        alone = not self._queue
+        if alone:
             i = self._free_member(req.priority, req.prefer)
             if i >= 0:
                 self.busy[i] = True
                 req.member, req.granted = i, True
                 return
+        self._wait(req, alone)
+
+    def _wait(self, req: StaffRequest, alone: bool) -> None:
+        """Put ``req`` in the queue. ``alone``: nobody else waited and no member could take
+        it, so only a preemption may serve it now."""
         req.event = ev = self.env.event()
-        heapq.heappush(self._queue, (req.priority, key, next(self._count), req, ev))
+        heapq.heappush(self._queue, (req.priority, req.key, next(self._count), req, ev))
         self.n_waiting += 1
-        self._dispatch()
+        if not alone or req.priority == EMERGENCY:
+            self._dispatch()
 
     def release(self, req: StaffRequest) -> None:
         """Free the request's member for good (its job is done), or withdraw it."""
