@@ -19,6 +19,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from fcsim.eventlog.frames import category_objects
 from fcsim.eventlog.log import EventLog
 from fcsim.model.activities import DURATIVE, Activity
 from fcsim.model.lifecycle import (
@@ -152,9 +153,7 @@ def _facts_key(f: TicketFacts) -> int:
 def _activity_objects(values: pd.Series) -> np.ndarray:
     """An activity column as an object array (a take from the categories when it is one)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        cats = np.array([*values.cat.categories.to_numpy(dtype=object), None],
-                        dtype=object)  # code -1: None
-        return cats[values.cat.codes.to_numpy()]
+        return category_objects(values)
     return values.astype(object).to_numpy()
 
 

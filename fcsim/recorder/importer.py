@@ -29,6 +29,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Table, func, insert, select, update
 
 from fcsim.eventlog import EventLog
+from fcsim.eventlog.frames import category_objects
 from fcsim.recorder.checks import RecorderError
 from fcsim.recorder.mapping import Mapping, QualitySpec, load_mapping
 from fcsim.recorder.quality import QualityReport, Quarantined, measurability
@@ -167,9 +168,7 @@ def _ms_list(values: pd.Series) -> list[int | None]:
 
 def _obj_list(values: pd.Series) -> list[Any]:
     if isinstance(values.dtype, pd.CategoricalDtype):  # a take from the categories
-        cats = np.concatenate([values.cat.categories.to_numpy(dtype=object),
-                               np.array([None], dtype=object)])  # code -1: None
-        return cats[values.cat.codes.to_numpy()].tolist()
+        return category_objects(values).tolist()
     arr = values.to_numpy(dtype=object, na_value=None)
     return arr.tolist()
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from fcsim.eventlog import EventLog, EventLogError
+from fcsim.eventlog.frames import category_objects
 from fcsim.eventlog.schema import ACTIVITY_DTYPE, ROLE_DTYPE
 from fcsim.model.taxonomy import default_taxonomy
 from fcsim.recorder.mapping import Mapping, MappingError
@@ -143,13 +144,6 @@ def _act_const(activity: str, n: int) -> pd.Categorical:
     return _act_col(np.full(n, _ACT_CODE[activity], dtype=np.int64))
 
 
-def _act_objects(values: pd.Series) -> np.ndarray:
-    """An activity column as an object array of names (None: a neutral row)."""
-    cats = np.array([*values.cat.categories.to_numpy(dtype=object), None],
-                    dtype=object)  # code -1: None
-    return cats[values.cat.codes.to_numpy()]
-
-
 def _category(values: pd.Series) -> pd.Categorical:
     """A text column as a categorical of its sorted distinct values (objects, no Arrow)."""
     codes, uniq = pd.factorize(values.to_numpy(dtype=object), sort=True)
@@ -257,7 +251,7 @@ def _passes(ev: pd.DataFrame, m: Mapping, report: QualityReport) -> tuple[pd.Dat
     order = np.arange(len(ev), dtype=float)  # the walk's order: the final order
     ev["crank"] = rank
     case = ev["case"].to_numpy(dtype=object)[perm]
-    act = _act_objects(ev["activity"])[perm]
+    act = category_objects(ev["activity"])[perm]  # None: a neutral row
     if m.columns.attempt:
         ev = ev.iloc[perm].reset_index(drop=True)
         ev["order"] = order
