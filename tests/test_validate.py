@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +165,43 @@ def test_ngram_distance_zero_on_itself_and_slice_by_first_event() -> None:
     assert len(a.tickets) + len(b.tickets) == len(log.tickets)
     first = a.events.groupby("ticket_id")["timestamp"].min()
     assert (first < mid).all()
+
+
+def test_ngram_distance_is_the_same_whatever_the_string_hashing() -> None:
+    """The distance is one float sum over the n-grams; with the processes' string hashing
+    (``PYTHONHASHSEED``) free to order them, its last bits would differ between runs. Four
+    processes with different hash seeds print the same ``repr``; it equals the definition
+    summed with exact fractions."""
+    import itertools
+    import subprocess
+    import sys
+    from fractions import Fraction
+
+    code = ("from fcsim.scenarios import load_scenario; from fcsim.sim import simulate; "
+            "from fcsim.validate.distances import ngram_distance; "
+            "a = simulate(load_scenario('apartment'), seed=3, days=14); "
+            "b = simulate(load_scenario('apartment'), seed=4, days=14); "
+            "print(repr(ngram_distance(a, b)))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": str(h)}
+                           ).stdout.strip() for h in (1, 2, 3, 4)}
+    assert len(outs) == 1, outs
+    a = simulate(load_scenario("apartment"), seed=3, days=14)
+    b = simulate(load_scenario("apartment"), seed=4, days=14)
+
+    def grams(log: EventLog) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = {}
+        for _, g in log.events.groupby("ticket_id", observed=True, sort=False):
+            seq = ["^", *g["activity"].astype(str), "$"]
+            for pair in itertools.pairwise(seq):
+                out[pair] = out.get(pair, 0) + 1
+        return out
+
+    ga, gb = grams(a), grams(b)
+    ta, tb = sum(ga.values()), sum(gb.values())
+    exact = sum(abs(Fraction(ga.get(k, 0), ta) - Fraction(gb.get(k, 0), tb))
+                for k in set(ga) | set(gb)) / 2
+    assert float(outs.pop()) == pytest.approx(float(exact), rel=1e-12)
 
 
 @pytest.mark.slow

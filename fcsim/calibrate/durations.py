@@ -139,6 +139,11 @@ def _anderson_darling(cdf: np.ndarray) -> float:
 
 
 def _fit_family(family: str, x: np.ndarray) -> FamilyFit:
+    with np.errstate(over="ignore"):  # a nearly constant sample: a huge shape (AIC judges it)
+        return _fitted(family, x)
+
+
+def _fitted(family: str, x: np.ndarray) -> FamilyFit:
     theta = _mle(family, x)
     d = _scipy(family, theta)
     ll = float(np.sum(d.logpdf(x)))

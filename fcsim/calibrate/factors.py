@@ -20,14 +20,19 @@ values left out), one-way random-effects ANOVA (unbalanced: ``n0 = (N − Σnᵢ
 ``σ_b²/(σ_b² + σ_w²)`` and the F-test's p-value. The simulator gives each member a lognormal
 speed factor ``exp(σ_b Z − σ_b²/2)`` (:mod:`fcsim.sim.duration_factors`).
 
-The stage distributions stay the fitted marginal ones: the factors add their spread on top of
-it (the mean is kept), so a stage's simulated variance is somewhat larger than observed — the
-price of not de-convolving each stage's distribution.
+**De-convolution** (:func:`deconvolve`): the simulator multiplies a stage's drawn duration by
+its hour factor and by the member's speed factor, so the distributions are fitted to the
+samples with those effects divided out — each value by its hour's factor (activities whose
+factors are used) and by ``exp(b̂ᵣ)``, ``b̂ᵣ = nᵣσ_b² / (nᵣσ_b² + σ_w²) · ȳᵣ`` the best linear
+unbiased predictor of its resource's effect (``ȳᵣ`` its mean centred log-duration) — then
+scaled back to each sample's own mean. Without it, the factors would add their spread on top
+of a distribution that already holds it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -36,8 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["MIN_HOUR_N", "MIN_RES_N", "SHRINK_N", "HourFit", "ResourceFit", "hour_factors",
-           "random_effects", "resource_sigma"]
+__all__ = ["MIN_HOUR_N", "MIN_RES_N", "SHRINK_N", "HourFit", "ResourceFit", "deconvolve",
+           "hour_factors", "random_effects", "resource_effects", "resource_sigma"]
 
 #: fewest values for an hour of its own
 MIN_HOUR_N = 10
@@ -92,9 +97,14 @@ class ResourceFit:
                 "variance_share": self.share, "p_value": self.p_value}
 
 
+def _is_work(samples: pd.DataFrame) -> pd.Series:
+    """Positive staff-work samples with a known start: the ones the factors are fitted on."""
+    return ((samples["value_min"] > 0) & samples["start_ms"].notna()
+            & ~samples["activity"].astype(str).isin(_NOT_WORK))
+
+
 def _positive(samples: pd.DataFrame) -> pd.DataFrame:
-    s = samples[(samples["value_min"] > 0) & samples["start_ms"].notna()]
-    return s[~s["activity"].astype(str).isin(_NOT_WORK)]
+    return samples[_is_work(samples)]
 
 
 def _local_hour(start_ms: pd.Series, tz: tzinfo) -> np.ndarray:
@@ -165,18 +175,29 @@ def random_effects(y: np.ndarray, groups: np.ndarray, *, conf: float = 0.95
     return (math.sqrt(sb2), (lo, hi), math.sqrt(msw), float(stats.f.sf(f, k - 1, n - k)), k)
 
 
-def resource_sigma(samples: pd.DataFrame, *, min_n: int = 30) -> list[ResourceFit]:
-    """Between-resource σ per role of the stage's resource (module docstring)."""
-    s = _positive(samples)
+RoleLogs = tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _role_logs(samples: pd.DataFrame) -> Iterator[RoleLogs]:
+    """Per role: the work samples' positions in ``samples``, their log-durations centred by
+    their stage's mean, their resources, and which resources have at least
+    :data:`MIN_RES_N` values."""
+    s = _positive(samples.reset_index(drop=True))
     s = s[s["resource"].notna() & s["role"].notna()]
-    out: list[ResourceFit] = []
     for role, g in s.groupby(s["role"].astype(str), sort=True):
         y = np.log(g["value_min"].to_numpy(float))
         y = y - pd.Series(y).groupby(g["stage"].astype(str).to_numpy()).transform("mean") \
             .to_numpy()
         res = g["resource"].astype(str).to_numpy()
         counts = pd.Series(res).value_counts()
-        keep = np.isin(res, counts.index[counts >= MIN_RES_N])
+        yield (str(role), g.index.to_numpy(), y, res,
+               np.isin(res, counts.index[counts >= MIN_RES_N]))
+
+
+def resource_sigma(samples: pd.DataFrame, *, min_n: int = 30) -> list[ResourceFit]:
+    """Between-resource σ per role of the stage's resource (module docstring)."""
+    out: list[ResourceFit] = []
+    for role, _at, y, res, keep in _role_logs(samples):
         if keep.sum() < min_n:
             continue
         sb, ci, sw, p, k = random_effects(y[keep], res[keep])
@@ -187,3 +208,44 @@ def resource_sigma(samples: pd.DataFrame, *, min_n: int = 30) -> list[ResourceFi
                                share=sb * sb / (sb * sb + sw * sw) if sw > 0 else math.nan,
                                p_value=p))
     return out
+
+
+def resource_effects(samples: pd.DataFrame, fit: ResourceFit) -> dict[str, float]:
+    """Each resource of ``fit``'s role with at least :data:`MIN_RES_N` values: the best linear
+    unbiased predictor of its effect on the log-durations, ``nᵣσ_b² / (nᵣσ_b² + σ_w²) · ȳᵣ``."""
+    for role, _at, y, res, keep in _role_logs(samples):
+        if role != fit.role:
+            continue
+        g = pd.Series(y[keep]).groupby(res[keep]).agg(["size", "mean"])
+        sb2, sw2 = fit.sigma ** 2, fit.sigma_within ** 2
+        shrink = g["size"] * sb2 / (g["size"] * sb2 + sw2) if sb2 + sw2 > 0 else 0.0 * g["size"]
+        return {str(r): float(v) for r, v in (shrink * g["mean"]).items()}
+    return {}
+
+
+def deconvolve(samples: pd.DataFrame, tz: tzinfo, hours: Sequence[HourFit],
+               resources: Sequence[ResourceFit]) -> pd.DataFrame:
+    """``samples`` with the used hour factors (``hours`` whose evidence helps) and the
+    resource effects of ``resources`` divided out of each work value, then the work values of
+    every (field, category) scaled back to their own sum, so that each sample keeps its mean
+    (module docstring). Other rows are unchanged; nothing to divide returns ``samples``."""
+    work = _is_work(samples).to_numpy()
+    div = np.ones(len(samples))
+    act = samples["activity"].astype(str).to_numpy()
+    for h in hours:
+        m = work & (act == h.activity)
+        if h.helps and m.any():
+            div[m] *= np.asarray(h.factors)[_local_hour(samples["start_ms"][m], tz)]
+    for fit in resources:
+        eff = resource_effects(samples, fit)
+        for role, at, _y, res, keep in _role_logs(samples):
+            if role == fit.role:
+                div[at[keep]] *= np.exp([eff[r] for r in res[keep]])
+    if np.all(div == 1.0):
+        return samples
+    raw = samples["value_min"].to_numpy(float)
+    value = np.where(work, raw / div, raw)
+    keys = [samples["field"].astype(str).to_numpy(), samples["category"].astype(str).to_numpy()]
+    back = (pd.Series(np.where(work, raw, 0.0)).groupby(keys).transform("sum")
+            / pd.Series(np.where(work, value, 0.0)).groupby(keys).transform("sum")).to_numpy()
+    return samples.assign(value_min=np.where(work, value * back, raw))

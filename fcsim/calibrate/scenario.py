@@ -14,7 +14,8 @@ resolution, appointment lead and pre-call times, satisfaction, ``reject_decay``,
 rates contain it). Holidays are detected or given (:mod:`fcsim.calibrate.holidays`), a weekly
 trend is tested and extrapolated to a forecast window when significant
 (:mod:`fcsim.calibrate.trend`), and ``durations="hour"|"hour+resource"`` adds
-``[duration_factors]`` (:mod:`fcsim.calibrate.factors`); the evidence of each is in
+``[duration_factors]`` (:mod:`fcsim.calibrate.factors`), the stage distributions then
+being fitted with those factors divided out; the evidence of each is in
 :attr:`Calibration.evidence` and above its key.
 """
 
@@ -316,10 +317,12 @@ def _waiting(samples: pd.DataFrame) -> dict[str, Any]:
 
 def _duration_factors(samples: pd.DataFrame, durations: str, zone: tzinfo,
                       data: dict[str, Any], com: dict[str, str], evidence: dict[str, Any],
-                      *, min_n: int) -> None:
+                      *, min_n: int) -> pd.DataFrame:
     """``[duration_factors]``: hour factors (where AIC prefers them) and, with
-    ``hour+resource``, each staff group's σ of its role."""
-    from fcsim.calibrate.factors import hour_factors, resource_sigma
+    ``hour+resource``, each staff group's σ of its role; returns the samples with the
+    factors the simulator will apply divided out (:func:`fcsim.calibrate.factors.
+    deconvolve`), for the stage distributions."""
+    from fcsim.calibrate.factors import ResourceFit, deconvolve, hour_factors, resource_sigma
 
     hours = hour_factors(samples, zone, min_n=min_n)
     evidence["hour_factors"] = {h.activity: h.evidence() for h in hours}
@@ -332,6 +335,7 @@ def _duration_factors(samples: pd.DataFrame, durations: str, zone: tzinfo,
         "shrunk by n/(n+30), mean 1 over the sample; an activity gets them when AIC of its "
         "log-durations prefers hour means\n" + ("\n".join(lines) or "no activity with enough "
                                                  "values"))
+    applied: dict[str, ResourceFit] = {}  # the roles whose σ a staff group carries
     if durations == "hour+resource":
         fits = {r.role: r for r in resource_sigma(samples, min_n=min_n)}
         evidence["resource"] = {k: r.evidence() for k, r in fits.items()}
@@ -340,6 +344,7 @@ def _duration_factors(samples: pd.DataFrame, durations: str, zone: tzinfo,
             role = str(g["role"].value if hasattr(g["role"], "value") else g["role"])
             if role in fits and math.isfinite(fits[role].sigma):
                 sig[gname] = round(fits[role].sigma, 4)
+                applied[role] = fits[role]
         table["resource_sigma"] = sig
         com["duration_factors.resource_sigma"] = (
             "between-resource σ of log-durations (one-way random-effects ANOVA, stage means "
@@ -349,6 +354,7 @@ def _duration_factors(samples: pd.DataFrame, durations: str, zone: tzinfo,
                 f"resources, n {r.n}" for r in fits.values()) if fits else
             "between-resource σ: the log names no resources with enough values")
     data["duration_factors"] = table
+    return deconvolve(samples, zone, hours, list(applied.values()))
 
 
 def _clean(x: Any) -> Any:
@@ -560,9 +566,13 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         if cfg["emergency_p"] + cfg["appointment_p"] > 1:
             cfg["appointment_p"] = 1 - cfg["emergency_p"]
     samples = stage_samples(log)
+    measured = samples  # what the distributions are fitted to: the samples with the
+    if durations != "plain" and not samples.empty:  # duration factors divided out
+        measured = _duration_factors(samples, durations, zone, data, com, evidence,
+                                     min_n=min_n)
     fits: dict[tuple[str, str], DurationFit] = {}
     drows: list[dict[str, Any]] = []
-    for (field, cat), g in samples.groupby(["field", "category"], sort=True):
+    for (field, cat), g in measured.groupby(["field", "category"], sort=True):
         waiting = bool(g["includes_waiting"].any())
         if cat and cat not in new_cats:
             continue
@@ -571,7 +581,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         if len(g) < min_n and cat:  # pool over the categories of the same route
             rs = new_cats[cat]["route_site_visit"]
             pooled = sorted(c for c in new_cats if new_cats[c]["route_site_visit"] == rs)
-            g = samples[(samples["field"] == field) & samples["category"].isin(pooled)]
+            g = measured[(measured["field"] == field) & measured["category"].isin(pooled)]
         if len(g) < min_n:
             warn(f"{key}: only {len(g)} value(s) (< {min_n}): base value kept")
             continue
@@ -602,10 +612,8 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         stages = sorted(set(samples.loc[samples["includes_waiting"], "field"]))
         warn(f"durations measured between events, including waiting: {stages}")
     if dependence == "joint" and not samples.empty:
-        _joint(log, samples, new_cats, com, min_n=min_n)
+        _joint(log, measured, new_cats, com, min_n=min_n)
     evidence["waiting"] = _waiting(samples)
-    if durations != "plain" and not samples.empty:
-        _duration_factors(samples, durations, zone, data, com, evidence, min_n=min_n)
     close_wait = samples.loc[samples["stage"] == "close", "includes_waiting"]
     if len(close_wait) and bool(close_wait.any()):
         data["policy"]["close_timer"] = True
