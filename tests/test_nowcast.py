@@ -369,3 +369,80 @@ def test_nowcast_backtest_cli(run_dir, tmp_path) -> None:  # type: ignore[no-unt
     assert s["origins"] == 23 and set(s) >= {"model", "elapsed_fraction", "historical_median",
                                               "goals", "upcoming"}
     assert set(s["model"]) >= {"auc", "brier", "exceedance_q95", "per_clock"}
+
+
+# --- [duration_factors] in forward runs -----------------------------------------------------
+
+# the diagnosis takes twice as long when it starts between 10:00 and 11:00 local time
+_HOURLY = [2.0 if h == 10 else 1.0 for h in range(24)]
+
+
+def _with_factors(sc: Scenario, hour: list[float] | None, sigma: float = 0.0) -> Scenario:
+    data = sc.to_data()
+    data["duration_factors"] = {"hour": {"diagnosed": hour} if hour else {},
+                                "resource_sigma": {"engineering": sigma} if sigma else {}}
+    return scenario_from_dict(data)
+
+
+@pytest.mark.parametrize("cut", [600.5, 604.0, 650.0])
+def test_forward_runs_apply_the_hour_factors_of_the_trace(cut: float) -> None:
+    """A trace whose diagnoses started in the local hour 10 took twice the fixed 6 minutes:
+    continued from a cut before they start (or after they end), the forward runs reproduce
+    the trace event for event — the factor of the job's local start hour is applied."""
+    sc = _with_factors(_deterministic(TIGHT_PLAN, TIGHT_ON_SITE), _HOURLY)
+    log = _trace(sc, SPREAD)
+    ev = log.events
+    eng = [f"apartment-r0-00000{i}" for i in range(3)]  # received 600, 603, 606
+    diag = ev[ev["activity"] == "diagnosed"].set_index("ticket_id")["timestamp"]
+    arr = ev[ev["activity"] == "arrived"].set_index("ticket_id")["timestamp"]
+    assert ((diag[eng] - arr[eng]) == pd.Timedelta(minutes=12)).all()
+    end = _at(cut) + pd.Timedelta(minutes=H)
+    open_ids = {o.ticket_id for o in snapshot(log, _at(cut), sc).tickets}
+    fut = ev[(ev["timestamp"] > _at(cut)) & (ev["timestamp"] <= end)
+             & ev["ticket_id"].isin(open_ids)]
+    want = {(r.ticket_id, int(r.attempt), ACTIVITY_CODES[Activity(r.activity)],
+             to_ms(r.timestamp)) for r in fut.itertuples()}
+    assert want
+    for got in _forward_events(sc, log, cut, R=2):
+        assert got == want
+
+
+def test_forward_runs_give_each_member_a_speed_factor_of_its_own() -> None:
+    """σ 0.5 on the engineers: each replication's diagnoses last 6 min times one of that
+    replication's member factors exp(σZ − σ²/2), Z from the stream keyed by (seed,
+    replication, group); the factors differ between replications; neutral factors change
+    nothing."""
+    import zlib
+
+    base = _deterministic(TIGHT_PLAN, TIGHT_ON_SITE)
+    log = _trace(base, SPREAD)
+    snap = snapshot(log, _at(606.5), base)  # three engineering tickets, none diagnosed yet
+    sc = _with_factors(base, None, sigma=0.5)
+    plan = plan_forward(sc, snap, 3 * H)
+    seed, R = 11, 4
+    e = run_forward(plan, draw_inputs(plan, R, seed=seed)).events
+    df = pd.DataFrame(e)
+    code = {a: ACTIVITY_CODES[a] for a in (Activity.ARRIVED, Activity.DIAGNOSED)}
+    n_eng = len(plan.rosters["engineering"].names)
+    seen = []
+    for r in range(R):
+        z = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+            seed, spawn_key=(zlib.crc32(b"nowcast.forward.duration_factor"), r,
+                             zlib.crc32(b"engineering"))))).standard_normal(n_eng)
+        factors = np.exp(0.5 * z - 0.125)
+        d = df[df["rep"] == r]
+        t_arr = d[d["act"] == code[Activity.ARRIVED]].set_index("n")["ts"]
+        t_diag = d[d["act"] == code[Activity.DIAGNOSED]].set_index("n")["ts"]
+        ratios = ((t_diag - t_arr.reindex(t_diag.index)) / 6.0).to_numpy()
+        assert len(ratios) == 3
+        assert np.min(np.abs(ratios[:, None] - factors[None, :]), axis=1).max() < 1e-9
+        seen.append(tuple(np.round(ratios, 9)))
+    assert len(set(seen)) > 1
+    neutral = _with_factors(base, [1.0] * 24)
+    p0, p1 = plan_forward(base, snap, H), plan_forward(neutral, snap, H)
+    e0 = run_forward(p0, draw_inputs(p0, 2, seed=3)).events
+    e1 = run_forward(p1, draw_inputs(p1, 2, seed=3)).events
+    keys = ("rep", "n", "att", "act", "ts")  # the same events (a scaled visit is logged
+    rows0 = sorted(zip(*(e0[k].tolist() for k in keys), strict=True))  # step by step)
+    rows1 = sorted(zip(*(e1[k].tolist() for k in keys), strict=True))
+    assert rows0 == rows1 and len(rows0) > 20

@@ -30,7 +30,7 @@ from fcsim.sim.perform import CUSTOMER_STEPS, Step
 from fcsim.sim.sink import ACT
 from fcsim.sim.streams import Streams
 
-__all__ = ["JobFactors", "build_factors", "member_factors"]
+__all__ = ["JobFactors", "build_factors", "job_factors", "member_factors", "speed_factors"]
 
 
 def member_factors(streams: Streams, group: str, n: int, sigma: float) -> np.ndarray:
@@ -38,7 +38,12 @@ def member_factors(streams: Streams, group: str, n: int, sigma: float) -> np.nda
     keyed stream ``duration_factor.<group>`` (member ``i`` reads row ``i``)."""
     if sigma <= 0 or n == 0:
         return np.ones(n)
-    z = streams.rng(f"duration_factor.{group}").standard_normal(n)
+    return speed_factors(streams.rng(f"duration_factor.{group}"), n, sigma)
+
+
+def speed_factors(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+    """``n`` lognormal speed factors of mean 1, ``exp(σ Z − σ²/2)``, ``Z`` from ``rng``."""
+    z = rng.standard_normal(n)
     return np.exp(sigma * z - sigma * sigma / 2.0)
 
 
@@ -88,6 +93,13 @@ def build_factors(cfg: DurationFactors | None, streams: Streams,
         sigma = cfg.resource_sigma.get(group, 0.0)
         if sigma > 0:
             member[list(codes)] = member_factors(streams, group, len(codes), sigma)
+    return job_factors(cfg, member, start, tz, midnights)
+
+
+def job_factors(cfg: DurationFactors, member: np.ndarray, start: datetime, tz: tzinfo,
+                midnights: Sequence[float]) -> JobFactors:
+    """:class:`JobFactors` of ``cfg``'s hour rows and the members' factors ``member`` (by
+    resource code), for a run that starts at ``start`` with local ``midnights`` (minutes)."""
     local = start.astimezone(tz)
     since = local.hour * 60.0 + local.minute + local.second / 60.0
     mids = list(midnights)

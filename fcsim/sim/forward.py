@@ -19,6 +19,13 @@ same :class:`ForwardInputs` differ only by the change: a paired comparison with 
 random numbers. No numpy generator is created per replication (they cost ~25 µs each), and
 what every replication shares — rosters, hour slots, meetings, bounds — is built once
 (:class:`ForwardPlan`).
+
+**Duration factors.** A scenario's ``[duration_factors]`` apply as in a full run
+(:mod:`fcsim.sim.duration_factors`): a job is scaled by the factor of its local start hour and
+by its member's speed factor, drawn per replication from a stream keyed by (seed,
+replication, group). A stage in progress at the snapshot is continued with its residual on
+the unscaled distribution, scaled like a job that starts at the snapshot (the member and hour
+it started with are not known to the forward run): an approximation for that one stage.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from fcsim.scenarios.calendar import hourly_rates
 from fcsim.scenarios.config import Scenario
 from fcsim.sim.context import CategoryRuntime, Context
 from fcsim.sim.draws import CallbackTry, Meeting, Pass
+from fcsim.sim.duration_factors import JobFactors, job_factors, speed_factors
 from fcsim.sim.live_roster import GroupRoster, forward_rosters
 from fcsim.sim.ownership import Ownership
 from fcsim.sim.perform import NEVER
@@ -68,6 +76,7 @@ _RELAYED = np.array([s in (Source.PROPERTY_RELAY, Source.INTERNAL_NEED,
 _SOURCES = [s.value for s in Source]
 _PURPOSE = {"pass": 1, "callback": 2, "meeting": 3}
 _make_pass = partial(tuple.__new__, Pass)
+_FACTOR_KEY = zlib.crc32(b"nowcast.forward.duration_factor")
 EPS = 1e-7  # minutes: a step that ends within this of now has ended
 
 
@@ -475,6 +484,26 @@ def _idle(o: Any, x: Pass, end: float) -> bool:
     return o.appointment_at - x.precall > end
 
 
+def _factors(plan: ForwardPlan, seed: int, r: int, by_group: Mapping[str, StaffPool],
+             mgr: StaffPool) -> JobFactors:
+    """Replication ``r``'s ``[duration_factors]``: the hour rows, and each member's speed
+    factor from a stream keyed by (seed, replication, group) — member ``i`` of a group reads
+    row ``i``, so a variant with one more member keeps everyone else's factor, and no other
+    draw of the run moves."""
+    cfg = plan.scenario.duration_factors
+    assert cfg is not None
+    member = np.ones(max([*(max(p.codes) for p in by_group.values() if p.codes),
+                          *mgr.codes]) + 1)
+    for g, pool in by_group.items():
+        sigma = cfg.resource_sigma.get(g, 0.0)
+        if sigma > 0 and pool.codes:
+            rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+                seed, spawn_key=(_FACTOR_KEY, r, zlib.crc32(g.encode())))))
+            member[pool.codes] = speed_factors(rng, len(pool.codes), sigma)
+    snap = plan.snapshot
+    return job_factors(cfg, member, snap.start, plan.scenario.scenario.tz, plan.midnights)
+
+
 def run_forward(plan: ForwardPlan, inputs: ForwardInputs, *,
                 keep_records: bool = False) -> ForwardResult:
     """Run ``inputs.replications`` replications of ``plan`` to its horizon.
@@ -546,6 +575,8 @@ def _replication(plan: ForwardPlan, inputs: ForwardInputs, r: int, snap_cat: lis
                 quality=sc.quality, outcomes=sc.outcomes,
                 desk_preemptible=plan.desk_preemptible, meetings=plan.meetings,
                 midnights=plan.midnights)
+    if sc.duration_factors is not None:
+        c.factors = _factors(plan, inputs.seed, r, by_group, mgr)
     c.ownership = Ownership(c, desk)
     trail = _Trail(c)
     rest = inputs.rest[r]
