@@ -119,6 +119,9 @@ def test_validation_table_intervals_are_replication_percentiles() -> None:
     for cat in ("engineering", "cleaning"):
         n = (obs.tickets["category"].astype(str) == cat).sum()
         assert t.loc[f"arrivals_per_week:{cat}", "observed"] == pytest.approx(n / weeks)
+        assert t.loc[f"arrivals_per_week:{cat}", "n_observed"] == n  # the count, not a share
+    arrivals = t[t["kind"] == "arrivals"]
+    assert arrivals["measurable"].all() and (arrivals["n_observed"] < 20).any()
     # a denominator below 20 is not measurable, with the reason
     small = t[(t["n_observed"] < 20) & (t["kind"] != "arrivals")]
     assert (~small["measurable"]).all()

@@ -94,10 +94,12 @@ def _pi(values: np.ndarray) -> tuple[float, float, float]:
 
 
 def _row(measure: str, kind: str, obs: float, n_obs: float, sims: np.ndarray,
-         reason: str | None) -> dict[str, Any]:
+         reason: str | None, *, share: bool = True) -> dict[str, Any]:
+    """One row; ``n_obs`` is a share's denominator, or (``share`` false) the observed count
+    of a rate, which is measurable however small."""
     m, lo, hi = _pi(sims)
     measurable = reason is None
-    if measurable and not n_obs >= MIN_DENOMINATOR:  # nan fails too
+    if measurable and share and not n_obs >= MIN_DENOMINATOR:  # nan fails too
         shown = int(n_obs) if np.isfinite(n_obs) else 0
         measurable, reason = False, f"observed denominator {shown} < {MIN_DENOMINATOR}"
     if measurable and not np.isfinite(m):
@@ -167,7 +169,7 @@ def validation_table(observed: EventLog, simulated: EventLog, *, start: Any, end
         per = as_[as_["category"].astype(str) == cat].groupby(["_s", "_r"]).size()
         sims = np.array([per.get(r, 0) for r in reps] if reps else [0] * n_rep, float)
         rows.append(_row(f"arrivals_per_week:{cat}", "arrivals", n_o / weeks,
-                         math.inf, sims / weeks, None))  # a count: always measurable
+                         n_o, sims / weeks, None, share=False))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
