@@ -333,8 +333,9 @@ def _duration_factors(samples: pd.DataFrame, durations: str, zone: tzinfo,
     com["duration_factors.hour"] = (
         "hour-of-day factors (local hour of the stage's start): hour median / overall median, "
         "shrunk by n/(n+30), mean 1 over the sample; an activity gets them when AIC of its "
-        "log-durations prefers hour means\n" + ("\n".join(lines) or "no activity with enough "
-                                                 "values"))
+        "log-durations prefers hour means; the stage distributions are fitted with the used "
+        "factors divided out (each sample's mean kept)\n"
+        + ("\n".join(lines) or "no activity with enough values"))
     applied: dict[str, ResourceFit] = {}  # the roles whose σ a staff group carries
     if durations == "hour+resource":
         fits = {r.role: r for r in resource_sigma(samples, min_n=min_n)}
@@ -348,7 +349,8 @@ def _duration_factors(samples: pd.DataFrame, durations: str, zone: tzinfo,
         table["resource_sigma"] = sig
         com["duration_factors.resource_sigma"] = (
             "between-resource σ of log-durations (one-way random-effects ANOVA, stage means "
-            "removed), a lognormal speed factor of mean 1 per member\n" + "\n".join(
+            "removed), a lognormal speed factor of mean 1 per member; the stage distributions "
+            "are fitted with each resource's predicted effect (BLUP) divided out\n" + "\n".join(
                 f"{r.role}: σ {r.sigma:.3g} [{r.sigma_ci[0]:.3g}, {r.sigma_ci[1]:.3g}] (95 %), "
                 f"variance share {r.share:.3g}, F-test p {r.p_value:.2g}, {r.resources} "
                 f"resources, n {r.n}" for r in fits.values()) if fits else
