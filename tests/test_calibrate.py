@@ -80,6 +80,33 @@ def test_degenerate_samples() -> None:
         fit_duration([1.0, -1.0])
 
 
+def test_a_family_that_loses_the_mean_is_not_chosen() -> None:
+    """Log-uniform values over 16 e-folds: the lognormal has the lowest AIC, but its mean
+    exp(μ + σ²/2) (closed form) lies far outside the sample mean's 99.9 % interval, so the
+    best family that keeps the mean is chosen, with a note; with the lognormal alone, the
+    empirical distribution (it keeps the mean) with the reason."""
+    x = np.exp(np.linspace(-10.0, 6.0, 200))
+    lx = np.log(x)
+    ln_mean = math.exp(lx.mean() + lx.var() / 2)
+    half = float(stats.norm.ppf(0.9995)) * x.std(ddof=1) / math.sqrt(x.size)
+    lo, hi = x.mean() - half, x.mean() + half
+    assert not lo <= ln_mean <= hi
+    fit = fit_duration(x)
+    assert fit.fits[0].family == "lognormal" and fit.dist["dist"] != "lognormal"
+    assert fit.best is not None
+    chosen = (fit.best.params["scale"] * math.gamma(1 + 1 / fit.best.params["shape"])
+              if fit.best.family == "weibull" else fit.best.params["mean"])
+    assert lo <= chosen <= hi
+    assert fit.best.aic == min(f.aic for f in fit.fits if f.family != "lognormal"
+                               and lo <= (f.params["scale"] * math.gamma(
+                                   1 + 1 / f.params["shape"]) if f.family == "weibull"
+                                   else f.params["mean"]) <= hi)
+    assert any("lowest AIC" in n for n in fit.notes)
+    only = fit_duration(x, families=("lognormal",))
+    assert only.dist["dist"] == "empirical" and "keeps the sample's mean" in only.reason
+    assert np.mean(only.dist["values"]) == pytest.approx(x.mean(), rel=1e-5)
+
+
 def test_wilson_row_has_exact_ends() -> None:
     r = _row("x", "misroute_p", 0, 30)
     assert r["ci_low"] == 0.0 and 0 < r["ci_high"] < 0.2 and r["value"] == 0.0

@@ -474,3 +474,37 @@ def test_cli_takes_a_holiday_calendar_and_writes_the_evidence(tmp_path: Path) ->
     cal.write_text("15/01/2025\n", encoding="utf-8")
     with pytest.raises(SystemExit, match=r"cal.txt: line 1: '15/01/2025' is not an ISO date"):
         main(["calibrate", str(tmp_path / "log"), "--out", str(out), "--holidays", str(cal)])
+
+
+# --- remote work that the customer accepts or rejects -----------------------------------------
+
+def test_remote_acceptance_and_its_rejections_are_calibrated_and_reproduced() -> None:
+    """A department working without a visit whose customers reject 20 % of the first passes
+    (neutral quality odds, so the rate is exactly reject_p): calibrated, the category gets
+    remote_acceptance and a reject_p whose 99.9 % Wilson interval holds 0.2 (half-width
+    < 0.05); the calibrated model, run, produces second passes again (its pass rate is one
+    the validation can judge)."""
+    data = _quiet()
+    data["scenario"] = {**data["scenario"], "days": 60.0}  # type: ignore[dict-item]
+    data["categories"] = {"it": {
+        "department": "it", "rate_per_unit_day": 2.0, "route_site_visit": False,
+        "route_callback": False, "remote_acceptance": True, "reject_p": 0.2,
+        "misroute_p": 0.0, "record_error_p": 0.0, "block_p": 0.0,
+        "work_min": {"dist": "lognormal", "mean": 30.0, "cv": 0.5}}}
+    data["quality"] = {"reject_odds_per_waiting": 1.0, "reject_odds_per_late_hour": 1.0}
+    log = simulate(scenario_from_dict(data), seed=4, days=60)
+    ev = log.events
+    first = ev[(ev["attempt"] == 1) & ev["activity"].isin(["accepted", "rejected"])]
+    n, k = len(first), int((first["activity"] == "rejected").sum())
+    assert n > 1000
+    cal = calibrate(log, load_scenario("apartment"))
+    it = cal.scenario.categories["it"]
+    assert it.remote_acceptance and not it.route_site_visit
+    assert it.reject_p == pytest.approx(k / n, rel=1e-5)
+    z = stats.norm.ppf(0.9995)
+    centre = (k + z * z / 2) / (n + z * z)
+    half = z * math.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+    assert centre - half <= 0.2 <= centre + half and half < 0.05
+    again = simulate(cal.scenario, seed=1, days=20)
+    assert (again.events["activity"] == "rejected").any()
+    assert (again.events["attempt"] == 2).any()

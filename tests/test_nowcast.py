@@ -443,3 +443,35 @@ def test_forward_runs_give_each_member_a_speed_factor_of_its_own() -> None:
     rows0 = sorted(zip(*(e0[k].tolist() for k in keys), strict=True))  # step by step)
     rows1 = sorted(zip(*(e1[k].tolist() for k in keys), strict=True))
     assert rows0 == rows1 and len(rows0) > 20
+
+
+def test_forward_runs_continue_remote_work_that_the_customer_rejects_then_accepts() -> None:
+    """A department working without a visit whose customer rejects the first pass
+    (remote_acceptance, reject_p 1, decay 0): cut while its work runs, while the customer
+    decides, after the rejection, and after the acceptance (only the close left), the
+    forward runs reproduce the trace."""
+    data = _deterministic(TIGHT_PLAN, TIGHT_ON_SITE).to_data()
+    data["categories"]["it"] = {**data["categories"]["consultation"], "department": "it",
+                                "route_dispatch": True, "route_site_visit": False,
+                                "route_callback": False, "remote_acceptance": True,
+                                "reject_p": 1.0, "reject_decay": 0.0,
+                                "work_min": {"dist": "fixed", "value": 20.0}}
+    sc = scenario_from_dict(data)
+    log = _trace(sc, [(600.0, "it")])
+    ev = log.events.set_index("activity")["timestamp"]
+    assert list(log.events["activity"].astype(str)) == [
+        "received", "recorded", "classified", "dispatched", "work_completed", "rejected",
+        "recorded", "classified", "dispatched", "work_completed", "accepted", "closed"]
+
+    def minutes(ts: pd.Timestamp) -> float:
+        return (ts - T0).total_seconds() / 60.0
+
+    done = [minutes(t) for t in log.events.loc[log.events["activity"] == "work_completed",
+                                               "timestamp"]]
+    stages = []
+    for cut in (minutes(ev["dispatched"].iloc[0]) + 5.0, done[0] + 0.01,
+                minutes(ev["rejected"]) + 0.01, done[1] + 0.01, minutes(ev["accepted"]) + 0.01):
+        stages.append(snapshot(log, _at(cut), sc).stages()["stage"].iloc[0])
+        _continues_exactly(sc, log, cut)
+    assert stages == [Stage.REMOTE.value, Stage.ACCEPTANCE.value, Stage.INTAKE.value,
+                      Stage.ACCEPTANCE.value, Stage.CLOSING.value]

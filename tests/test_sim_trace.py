@@ -378,3 +378,38 @@ def test_consultation_answered_at_the_desk() -> None:
     assert _trace(log, "trace-r0-000001") == [
         ("received", None, 5.5, 1), ("recorded", 7, 8, 1), ("classified", 8, 8.5, 1),
         ("closed", None, 9, 1)]
+
+
+def test_remote_work_accepted_or_rejected_when_the_category_says_so() -> None:
+    # A department that works without a visit (no technician pool), its customer rejecting
+    # the first pass (reject_p 1, decay 0). With remote_acceptance: record 0-1, classify
+    # 1-1.5, dispatch 2; work 20 -> completed 22; the customer's decision after 2 min:
+    # rejected 24. Pass 2 through the desk: record 24-25, classify 25-25.5, dispatch 26;
+    # completed 46, accepted 48; the desk closes 48-48.5. Outside the seed's paper process
+    # (only site work is accepted): the live level refuses it, the import level accepts it.
+    remote = {"department": "it", "rate_per_unit_day": 0.0, "route_site_visit": False,
+              "route_callback": False, "work_min": 20.0, "reject_p": 1.0, "reject_decay": 0.0}
+    sc = _scenario({"it": {**remote, "remote_acceptance": True}})
+    arr = Arrivals(np.array([0.0]), np.array([0]), np.array([False]), np.array([False]),
+                   np.array([SOURCES.index(Source.CUSTOMER_CALL)], np.int8), np.array([1]))
+    log = EventLog(*build_frames([simulate_record(sc, seed=1, arrivals=arr)]), None)
+    t = "trace-r0-000000"
+    assert _trace(log, t) == [
+        ("received", None, 0, 1), ("recorded", 0, 1, 1), ("classified", 1, 1.5, 1),
+        ("dispatched", None, 2, 1), ("work_completed", None, 22, 1), ("rejected", None, 24, 1),
+        ("recorded", 24, 25, 2), ("classified", 25, 25.5, 2), ("dispatched", None, 26, 2),
+        ("work_completed", None, 46, 2), ("accepted", None, 48, 2), ("closed", None, 48.5, 2),
+    ]
+    roles = {a: (r, o) for a, r, o in _resources(log, t)}
+    assert roles["accepted"] == roles["rejected"] == (None, "customer")
+    assert roles["work_completed"] == (None, "technician")
+    assert validate_log(log, level="import").empty
+    assert set(validate_log(log)["code"]) == {"route_violation", "missing_prerequisite"}
+    # without remote_acceptance (the default, the seed's process) reject_p has no say
+    plain = _run(_scenario({"it": remote}), [(0.0, 0, False, Source.CUSTOMER_CALL)])
+    assert _trace(plain, t) == [
+        ("received", None, 0, 1), ("recorded", 0, 1, 1), ("classified", 1, 1.5, 1),
+        ("dispatched", None, 2, 1), ("closed", None, 22.5, 1),
+    ]
+    with pytest.raises(ValueError, match="remote_acceptance needs"):
+        _scenario({"repair": _cat(remote_acceptance=True)})

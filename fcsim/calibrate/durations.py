@@ -4,14 +4,18 @@
 them by AIC and reports, for each, the Kolmogorov–Smirnov statistic and p-value and the
 Anderson–Darling statistic against the fitted distribution (both computed with the fitted
 parameters, so the p-value is optimistic: it is a screen, not a test). The family with the
-lowest AIC wins. Its parameters come in the scenario's parameterisation (lognormal and gamma:
-``mean`` and ``cv``; Weibull: ``shape`` and ``scale``; exponential: ``mean``) with 95 % Wald
-intervals from the observed information (delta method).
+lowest AIC wins among those whose mean lies in the sample mean's 99.9 % interval (normal
+approximation, ``x̄ ± 3.29 s/√n`` on the positive values): the mean carries the load a stage
+puts on its staff, and a heavy-tailed fit (a lognormal of huge σ) can hold a mean many times
+the sample's while fitting its bulk best. Its parameters come in the scenario's
+parameterisation (lognormal and gamma: ``mean`` and ``cv``; Weibull: ``shape`` and ``scale``;
+exponential: ``mean``) with 95 % Wald intervals from the observed information (delta
+method).
 
 An empirical distribution (the means of 200 equal-count groups of the sorted sample) is used
 only with a stated reason: more than 5 % of the values are exactly 0 (no continuous family has
-an atom there), or every family is rejected (KS p < ``reject_p``) on at least 50 values. A
-sample whose values are all equal gives a fixed duration.
+an atom there), every family is rejected (KS p < ``reject_p``) on at least 50 values, or no
+family keeps the sample's mean. A sample whose values are all equal gives a fixed duration.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from scipy import stats
 
 from fcsim.kpi.stats import Z95
 
-__all__ = ["FAMILIES", "DurationFit", "FamilyFit", "fit_duration"]
+__all__ = ["FAMILIES", "DurationFit", "FamilyFit", "family_mean", "fit_duration"]
 
 FAMILIES: tuple[str, ...] = ("lognormal", "gamma", "weibull", "exponential")
+_Z999 = float(stats.norm.ppf(0.9995))
 _N_QUANTILES = 200
 
 
@@ -215,4 +220,27 @@ def fit_duration(values: Sequence[float] | np.ndarray, *,
                            reason=f"every family rejected by KS (best {best.family}: "
                                   f"D = {best.ks:.3f}, p = {best.ks_p:.1e}, n = {n})",
                            notes=tuple(notes))
-    return DurationFit(n, n_zero, mean, _table(best), best, fits, notes=tuple(notes))
+    lo, hi = _mean_band(pos)
+    keeps = [f for f in fits if lo <= family_mean(f) <= hi]
+    if not keeps:
+        return DurationFit(n, n_zero, mean, _empirical(x), best, fits,
+                           reason=f"no family keeps the sample's mean (best {best.family}: "
+                                  f"mean {family_mean(best):.4g} outside [{lo:.4g}, {hi:.4g}])",
+                           notes=tuple(notes))
+    if keeps[0] is not best:
+        notes.append(f"{best.family} (lowest AIC) not chosen: its mean {family_mean(best):.4g} "
+                     f"lies outside the sample mean's 99.9 % interval [{lo:.4g}, {hi:.4g}]")
+    return DurationFit(n, n_zero, mean, _table(keeps[0]), keeps[0], fits, notes=tuple(notes))
+
+
+def _mean_band(pos: np.ndarray) -> tuple[float, float]:
+    """The positive sample's mean ± 3.29 standard errors (99.9 %, normal approximation)."""
+    m, se = float(pos.mean()), float(pos.std(ddof=1)) / math.sqrt(pos.size)
+    return m - _Z999 * se, m + _Z999 * se
+
+
+def family_mean(fit: FamilyFit) -> float:
+    """The mean of a fitted family (minutes)."""
+    if fit.family == "weibull":
+        return fit.params["scale"] * math.gamma(1.0 + 1.0 / fit.params["shape"])
+    return fit.params["mean"]

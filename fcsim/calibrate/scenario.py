@@ -124,6 +124,17 @@ def _route_flags(log: EventLog) -> dict[str, tuple[bool, bool, bool]]:
     return out
 
 
+def _remote_decisions(log: EventLog) -> dict[str, tuple[int, int]]:
+    """Per category: its tickets with a customer's decision (``accepted``/``rejected``) and
+    all its tickets — a department's remote work that the customer accepts or rejects."""
+    ev, tk = log.events, log.tickets
+    act = ev["activity"].astype(str)
+    decided = set(ev.loc[act.isin(["accepted", "rejected"]), "ticket_id"].astype(str))
+    cat = tk["category"].astype(str)
+    has = tk["ticket_id"].astype(str).isin(decided)
+    return {str(c): (int(has[cat == c].sum()), int((cat == c).sum())) for c in cat.unique()}
+
+
 def _departments(log: EventLog) -> dict[str, str]:
     tk = log.tickets
     dep = tk["department"].astype(object)
@@ -492,6 +503,7 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
         f"not calibrated: {n_days} whole days (< 14): Poisson")
     flags = _route_flags(log)
     depts = _departments(log)
+    decisions = _remote_decisions(log)
     new_cats: dict[str, dict[str, Any]] = {}
     for c, ca in arr.categories.items():
         if c in base.categories:
@@ -506,6 +518,13 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
                 cfg["department"] = depts[c]
             warn(f"category {c!r} is not in base {base.name!r}: its other numbers come from "
                  f"{tname!r}")
+        if cfg["route_dispatch"] and not cfg["route_site_visit"]:
+            k, n = decisions.get(c, (0, 0))
+            cfg["remote_acceptance"] = n > 0 and k / n >= 0.5
+            com[f"categories.{_key(c)}.remote_acceptance"] = (
+                f"{k} of {n} tickets carry the customer's decision on the department's remote "
+                "work: " + ("accepted or rejected (a rejection opens a second pass)"
+                            if cfg["remote_acceptance"] else "not modelled (fewer than half)"))
         prof = f"cal_{c}"
         data["profiles"][prof] = {"hourly": [round(x, 4) for x in ca.hourly],
                                   "weekly": [round(x, 4) for x in ca.weekly]}

@@ -220,8 +220,8 @@ def stage_of(
                      callback_tries=count[A.CALLBACK_FAILED])
     if A.SLIP_RETURNED in first:
         return state(Stage.CALLBACK, first[A.SLIP_RETURNED])
-    if A.ACCEPTED in first:
-        return state(Stage.SLIP, first[A.ACCEPTED])
+    if A.ACCEPTED in first:  # remote work accepted: only the close is left
+        return state(Stage.SLIP if route_site_visit else Stage.CLOSING, first[A.ACCEPTED])
     if A.WORK_COMPLETED in first:
         return state(Stage.ACCEPTANCE, last[A.WORK_COMPLETED])
     if n_blk > n_esc:

@@ -189,6 +189,10 @@ class CategoryConfig(_Frozen):
                             description="failed acceptance of a punctual, unhurried first pass")
     reject_decay: float = Field(default=1.0, ge=0, le=1,
                                 description="pass k starts from reject_p × decay**(k-1)")
+    remote_acceptance: bool = Field(
+        default=False, description="work done without a site visit ends with the customer's "
+        "acceptance, which may reject it (a second pass); outside the seed's paper process, "
+        "where only site work is accepted — for models of real logs that record it")
     record_error_p: float = Field(default=0.0, ge=0, le=1,
                                   description="a record error when nobody waits for the desk")
     charge_p: float = Field(default=0.0, ge=0, le=1, description="share of paid jobs")
@@ -218,6 +222,9 @@ class CategoryConfig(_Frozen):
                                  f"non-negative minutes, got {list(r)}")
         if self.route_site_visit and not self.route_dispatch:
             raise ValueError("route_site_visit needs route_dispatch = true")
+        if self.remote_acceptance and not (self.route_dispatch and not self.route_site_visit):
+            raise ValueError("remote_acceptance needs route_dispatch = true and "
+                             "route_site_visit = false (site work is always accepted)")
         shares = list(self.sources.values())
         if not shares or any(not 0 <= s <= 1 for s in shares) or abs(sum(shares) - 1) > 1e-9:
             raise ValueError(f"sources shares must be in [0, 1] and sum to 1, got {self.sources}")

@@ -48,6 +48,7 @@ class CategoryRuntime:
     tech: StaffPool | None
     draws: TicketDraws
     bounds: dict[bool, Sequence[Bounds]]  # by emergency, in CLOCK_NAMES order
+    remote_acceptance: bool = False  # remote work ends with the customer's acceptance
     may_err: bool = field(init=False)  # the desk can misrecord or misclassify it
 
     def __post_init__(self) -> None:
@@ -65,7 +66,7 @@ class CategoryRuntime:
                    meeting_resolves_p=cfg.meeting_resolves_p, reject_p=cfg.reject_p,
                    reject_decay=cfg.reject_decay, record_error_p=cfg.record_error_p,
                    charge_p=cfg.charge_p, materials=materials, tech=tech, draws=draws,
-                   bounds=bounds)
+                   bounds=bounds, remote_acceptance=cfg.remote_acceptance)
 
 
 @dataclass

@@ -3,7 +3,9 @@
 ``receive → record, classify, dispatch (emergency: report) → [bounce a misroute] → sign and
 attend → diagnose, plan, communicate → process (blocked → escalate → meetings) → acceptance
 (rejected → a second pass through the desk) → slip returned → callback (not satisfied → a
-second pass) → close``. The stages live in :mod:`fcsim.sim.intake`, :mod:`fcsim.sim.site` and
+second pass) → close``; a department that works without a visit handles it remotely (with
+``remote_acceptance``: completed, then accepted or rejected by the customer, a rejection
+opening a second pass). The stages live in :mod:`fcsim.sim.intake`, :mod:`fcsim.sim.site` and
 :mod:`fcsim.sim.closing`; the rules that decide outcomes in :mod:`fcsim.sim.outcomes`; who owns
 the ticket at the desk in :mod:`fcsim.sim.ownership`.
 """
@@ -75,7 +77,9 @@ def ticket_from(c: Context, t: Ticket, at: str = INTAKE, *, prefer: int = -1,
             at = DISPATCHED
         if at == DISPATCHED:
             if not t.cat.route_site_visit:
-                yield from handled_remotely(c, t)
+                if (yield from handled_remotely(c, t)):
+                    at = INTAKE
+                    continue  # rejected after remote work: back to the desk
                 yield from close(c, t)
                 break
             prefer = -1

@@ -25,7 +25,7 @@ from fcsim.sim.intake import close_here, redispatch, relay
 from fcsim.sim.perform import NEVER, SILENT, perform
 from fcsim.sim.procedure import CALLBACK, DISPATCHED, INTAKE, VISIT, finish, ticket_from
 from fcsim.sim.sink import ACT, ROLE
-from fcsim.sim.site import acceptance, escalate, meetings
+from fcsim.sim.site import acceptance, escalate, meetings, remote_decision
 from fcsim.sim.staff import APPOINTMENT, EMERGENCY, ROUTINE
 from fcsim.sim.ticket import Ticket
 
@@ -122,6 +122,9 @@ def resume(c: Context, t: ResumedTicket) -> Generator[simpy.Event, Any, None]:
         yield from ticket_from(c, t, VISIT, key=key, resume_after=_VISIT_AFTER[stage])
     elif stage in (S.BLOCKED, S.ESCALATED, S.MEETING):
         yield from _blocked(c, t)
+    elif stage in (S.ACCEPTANCE, S.SLIP) and not t.cat.route_site_visit:
+        rejected = yield from remote_decision(c, t)  # remote work: the customer's decision
+        yield from ticket_from(c, t, INTAKE if rejected else CALLBACK)
     elif stage in (S.ACCEPTANCE, S.SLIP):
         yield from _accept(c, t)
     elif stage == S.CALLBACK:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_ATTEMPTS", "acceptance", "acceptance_steps", "accepted", "attend",
            "blocked_work", "call_ahead", "diagnose_plan_communicate", "escalate",
-           "handled_remotely", "meetings", "rejects", "site_visit"]
+           "handled_remotely", "meetings", "rejects", "remote_decision", "site_visit"]
 
 NAN = math.nan
 MAX_ATTEMPTS = 10
@@ -53,6 +53,7 @@ REFERRED = A[Activity.REFERRED_TO_MEETING]
 ACCEPTED, REJECTED, SLIP_RETURNED = A[Activity.ACCEPTED], A[Activity.REJECTED], \
     A[Activity.SLIP_RETURNED]
 TECH, SUP, MGR = ROLE[Role.TECHNICIAN], ROLE[Role.SUPERVISOR], ROLE[Role.MANAGER]
+CUSTOMER = ROLE[Role.CUSTOMER]
 _SKIP: Step = (SILENT, 0.0, False)  # a step done before a snapshot
 
 
@@ -278,14 +279,32 @@ def rejects(c: Context, t: Ticket) -> bool:
     return x.u_reject < p
 
 
-def handled_remotely(c: Context, t: Ticket) -> Generator[simpy.Event, Any, None]:
-    """Dispatched to a department that handles it without a visit (no technician pool)."""
-    x = t.x
+def handled_remotely(c: Context, t: Ticket) -> Generator[simpy.Event, Any, bool]:
+    """Dispatched to a department that handles it without a visit (no technician pool).
+
+    With the category's ``remote_acceptance`` (a model of a real log that records it; the
+    seed accepts site work only) the work's completion is logged and the customer accepts
+    or rejects it as site work is (:func:`rejects`, after ``acceptance`` minutes); returns
+    True when rejected (the next pass has opened)."""
+    x, env = t.x, c.env
     if x.u_block < t.cat.block_p:
         before = x.work * x.u_block_at
-        yield c.env.timeout(before)
-        c.emit(t.n, BLOCKED, NAN, c.env.now, -1, TECH, t.attempt)
+        yield env.timeout(before)
+        c.emit(t.n, BLOCKED, NAN, env.now, -1, TECH, t.attempt)
         yield from escalate(c, t, None)
-        yield c.env.timeout(x.work - before)
+        yield env.timeout(x.work - before)
     else:
-        yield c.env.timeout(x.work)
+        yield env.timeout(x.work)
+    if not t.cat.remote_acceptance:
+        return False
+    c.emit(t.n, WORK_COMPLETED, NAN, env.now, -1, TECH, t.attempt)
+    return (yield from remote_decision(c, t))
+
+
+def remote_decision(c: Context, t: Ticket) -> Generator[simpy.Event, Any, bool]:
+    """The customer's decision on remote work, ``acceptance`` minutes after its completion;
+    True when rejected (the next pass has opened)."""
+    rejected = rejects(c, t)
+    yield c.env.timeout(t.x.acceptance)
+    c.emit(t.n, REJECTED if rejected else ACCEPTED, NAN, c.env.now, -1, CUSTOMER, t.attempt)
+    return accepted(t, rejected, c.env.now)
