@@ -508,3 +508,9 @@ def test_remote_acceptance_and_its_rejections_are_calibrated_and_reproduced() ->
     again = simulate(cal.scenario, seed=1, days=20)
     assert (again.events["activity"] == "rejected").any()
     assert (again.events["attempt"] == 2).any()
+    # remote work is a delay that no duration factor scales: no factor is fitted on it and
+    # its distribution is not de-convolved
+    hourly = calibrate(log, load_scenario("apartment"), durations="hour+resource")
+    assert "work_completed" not in hourly.evidence["hour_factors"]
+    assert "technician" not in hourly.evidence.get("resource", {})
+    assert hourly.scenario.categories["it"].work_min == it.work_min

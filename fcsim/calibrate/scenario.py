@@ -589,8 +589,13 @@ def calibrate(log: EventLog, base: Scenario, *, name: str | None = None,
     samples = stage_samples(log)
     measured = samples  # what the distributions are fitted to: the samples with the
     if durations != "plain" and not samples.empty:  # duration factors divided out
-        measured = _duration_factors(samples, durations, zone, data, com, evidence,
-                                     min_n=min_n)
+        # a remote department's work is a delay, not a member's job: no factor scales it
+        remote = [c for c, cfg in new_cats.items()
+                  if cfg["route_dispatch"] and not cfg["route_site_visit"]]
+        delay = (samples["stage"] == "work") & samples["category"].isin(remote)
+        scaled = _duration_factors(samples[~delay], durations, zone, data, com, evidence,
+                                   min_n=min_n)
+        measured = pd.concat([scaled, samples[delay]]).sort_index()
     fits: dict[tuple[str, str], DurationFit] = {}
     drows: list[dict[str, Any]] = []
     for (field, cat), g in measured.groupby(["field", "category"], sort=True):
