@@ -263,3 +263,28 @@ def test_stage_samples_read_fixed_durations_exactly() -> None:
     assert p.loc["outcomes.unreachable_p", "k"] == int((act == "callback_failed").sum())
     assert p.loc["outcomes.unreachable_p", "n"] == int(act.isin(["callback",
                                                                  "callback_failed"]).sum())
+
+
+def test_remote_passes_split_into_work_decision_and_close() -> None:
+    """Hand-built remote passes (dispatched, no visit): with a completion, work is dispatch →
+    completed and the decision a stage of its own; without one, work runs to the customer's
+    decision (a rejected pass included), and the close is measured from the acceptance."""
+    from logbuilder import LogBuilder
+
+    b = LogBuilder(t0="2026-03-02T08:00:00+00:00")
+    m = 60.0  # seconds a minute
+    (b.ticket("A", category="it", route=(True, False, False))
+     .at(0, "received").at(1 * m, "recorded").at(2 * m, "classified").at(3 * m, "dispatched")
+     .at(33 * m, "work_completed").at(35 * m, "accepted").at(40 * m, "closed"))
+    (b.ticket("B", category="it", route=(True, False, False))
+     .at(0, "received").at(1 * m, "recorded").at(2 * m, "classified").at(3 * m, "dispatched")
+     .at(13 * m, "rejected").at(14 * m, "recorded").at(15 * m, "dispatched")
+     .at(75 * m, "accepted").at(76 * m, "closed"))
+    s = stage_samples(b.build()).set_index(["ticket_id", "attempt", "stage"])["value_min"]
+    assert s[("A", 1, "work")] == pytest.approx(30.0)
+    assert s[("A", 1, "acceptance")] == pytest.approx(2.0)
+    assert s[("A", 1, "close")] == pytest.approx(5.0)
+    assert s[("B", 1, "work")] == pytest.approx(10.0)  # to the rejection
+    assert s[("B", 2, "work")] == pytest.approx(60.0)
+    assert s[("B", 2, "close")] == pytest.approx(1.0)
+    assert ("B", 2, "acceptance") not in s.index  # no completion: no decision stage

@@ -206,18 +206,19 @@ def stage_samples(log: EventLog, *, started_known: bool | None = None) -> pd.Dat
                 p["t_work_completed"] - p["pre_ms"], start, w, "work_completed",
                 p["t_communicated"])
     parts.append(wc)
-    # handled by the department without a visit: last dispatch → completed (then the
-    # customer's decision and the close), or → closed where no completion is logged
+    # handled by the department without a visit: last dispatch → completed, else → the
+    # customer's decision, else → closed; the decision and the close after it are stages
     remote = p["route_dispatch"] & ~p["route_site_visit"]
     done = p["t_work_completed"].notna()
-    parts.append(_frame("work", p, remote & ~done, p["t_closed"], p["tl_dispatched"], True))
+    decided = p["t_accepted"].where(p["t_accepted"].notna(), p["t_rejected"])
+    parts.append(_frame("work", p, remote & ~done, decided.where(decided.notna(), p["t_closed"]),
+                        p["tl_dispatched"], True))
     parts.append(_frame("work", p, remote & done, p["t_work_completed"], p["tl_dispatched"],
                         True, "work_completed"))
-    decided = p["t_accepted"].where(p["t_accepted"].notna(), p["t_rejected"])
     parts.append(_frame("acceptance", p, p["route_site_visit"] | (remote & done), decided,
                         p["t_work_completed"], gap_wait))
-    parts.append(_frame("close", p, remote & done, p["t_closed"], p["t_accepted"], gap_wait,
-                        "closed"))
+    parts.append(_frame("close", p, remote & p["t_accepted"].notna(), p["t_closed"],
+                        p["t_accepted"], gap_wait, "closed"))
     parts.append(_frame("slip_return", p, p["route_site_visit"], p["t_slip_returned"],
                         p["t_accepted"], gap_wait, "slip_returned"))
     parts.append(_frame("close", p, p["route_callback"], p["t_closed"], p["tl_cb"], gap_wait,
