@@ -42,7 +42,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["MIN_HOUR_N", "MIN_RES_N", "SHRINK_N", "HourFit", "ResourceFit", "deconvolve",
-           "hour_factors", "random_effects", "resource_effects", "resource_sigma"]
+           "hour_factors", "random_effects", "resource_sigma"]
 
 #: fewest values for an hour of its own
 MIN_HOUR_N = 10
@@ -210,17 +210,15 @@ def resource_sigma(samples: pd.DataFrame, *, min_n: int = 30) -> list[ResourceFi
     return out
 
 
-def resource_effects(samples: pd.DataFrame, fit: ResourceFit) -> dict[str, float]:
-    """Each resource of ``fit``'s role with at least :data:`MIN_RES_N` values: the best linear
-    unbiased predictor of its effect on the log-durations, ``nᵣσ_b² / (nᵣσ_b² + σ_w²) · ȳᵣ``."""
-    for role, _at, y, res, keep in _role_logs(samples):
-        if role != fit.role:
-            continue
-        g = pd.Series(y[keep]).groupby(res[keep]).agg(["size", "mean"])
-        sb2, sw2 = fit.sigma ** 2, fit.sigma_within ** 2
-        shrink = g["size"] * sb2 / (g["size"] * sb2 + sw2) if sb2 + sw2 > 0 else 0.0 * g["size"]
-        return {str(r): float(v) for r, v in (shrink * g["mean"]).items()}
-    return {}
+def _blup(y: np.ndarray, res: np.ndarray, fit: ResourceFit) -> dict[str, float]:
+    """Per resource (with at least :data:`MIN_RES_N` values): the best linear unbiased
+    predictor of its effect, ``nᵣσ_b² / (nᵣσ_b² + σ_w²) · ȳᵣ`` of the centred log-durations."""
+    g = pd.Series(y).groupby(res).agg(["size", "mean"])
+    sb2, sw2 = fit.sigma ** 2, fit.sigma_within ** 2
+    if sb2 <= 0:  # no between-resource spread: no effect to predict
+        return {str(r): 0.0 for r in g.index}
+    shrink = g["size"] * sb2 / (g["size"] * sb2 + sw2)
+    return {str(r): float(v) for r, v in (shrink * g["mean"]).items()}
 
 
 def deconvolve(samples: pd.DataFrame, tz: tzinfo, hours: Sequence[HourFit],
@@ -236,10 +234,11 @@ def deconvolve(samples: pd.DataFrame, tz: tzinfo, hours: Sequence[HourFit],
         m = work & (act == h.activity)
         if h.helps and m.any():
             div[m] *= np.asarray(h.factors)[_local_hour(samples["start_ms"][m], tz)]
-    for fit in resources:
-        eff = resource_effects(samples, fit)
-        for role, at, _y, res, keep in _role_logs(samples):
-            if role == fit.role:
+    fits = {f.role: f for f in resources}
+    if fits:  # one pass over the roles' centred log-durations
+        for role, at, y, res, keep in _role_logs(samples):
+            if role in fits:
+                eff = _blup(y[keep], res[keep], fits[role])
                 div[at[keep]] *= np.exp([eff[r] for r in res[keep]])
     if np.all(div == 1.0):
         return samples

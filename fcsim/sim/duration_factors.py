@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 
 import numpy as np
@@ -30,21 +30,22 @@ from fcsim.sim.perform import CUSTOMER_STEPS, Step
 from fcsim.sim.sink import ACT
 from fcsim.sim.streams import Streams
 
-__all__ = ["JobFactors", "build_factors", "job_factors", "member_factors", "speed_factors"]
+__all__ = ["JobFactors", "build_factors", "job_factors", "member_speeds"]
 
 
-def member_factors(streams: Streams, group: str, n: int, sigma: float) -> np.ndarray:
-    """The ``n`` members' speed factors of ``group``: ``exp(σ Z − σ²/2)``, ``Z`` from the
-    keyed stream ``duration_factor.<group>`` (member ``i`` reads row ``i``)."""
-    if sigma <= 0 or n == 0:
-        return np.ones(n)
-    return speed_factors(streams.rng(f"duration_factor.{group}"), n, sigma)
-
-
-def speed_factors(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
-    """``n`` lognormal speed factors of mean 1, ``exp(σ Z − σ²/2)``, ``Z`` from ``rng``."""
-    z = rng.standard_normal(n)
-    return np.exp(sigma * z - sigma * sigma / 2.0)
+def member_speeds(cfg: DurationFactors, pools: Mapping[str, Sequence[int]], n_resources: int,
+                  rng_of: Callable[[str], np.random.Generator]) -> np.ndarray:
+    """Each resource code's speed factor: ``exp(σ Z − σ²/2)`` (mean 1) for the members of a
+    group with ``σ > 0`` — member ``i`` reads row ``i`` of its group's generator
+    ``rng_of(group)`` — and 1 for everyone else. ``pools`` maps each staff group to its
+    members' resource codes (in member order)."""
+    member = np.ones(n_resources)
+    for group, codes in pools.items():
+        sigma = cfg.resource_sigma.get(group, 0.0)
+        if sigma > 0 and len(codes):
+            z = rng_of(group).standard_normal(len(codes))
+            member[list(codes)] = np.exp(sigma * z - sigma * sigma / 2.0)
+    return member
 
 
 class JobFactors:
@@ -82,17 +83,12 @@ class JobFactors:
 def build_factors(cfg: DurationFactors | None, streams: Streams,
                   pools: Mapping[str, Sequence[int]], n_resources: int, start: datetime,
                   tz: tzinfo, midnights: Sequence[float]) -> JobFactors | None:
-    """The run's :class:`JobFactors`, or ``None`` without ``[duration_factors]``.
-
-    ``pools`` maps each staff group to its members' resource codes (in member order).
-    """
+    """The run's :class:`JobFactors`, or ``None`` without ``[duration_factors]``; a group's
+    members draw from the keyed stream ``duration_factor.<group>`` (:func:`member_speeds`)."""
     if cfg is None:
         return None
-    member = np.ones(n_resources)
-    for group, codes in pools.items():
-        sigma = cfg.resource_sigma.get(group, 0.0)
-        if sigma > 0:
-            member[list(codes)] = member_factors(streams, group, len(codes), sigma)
+    member = member_speeds(cfg, pools, n_resources,
+                           lambda group: streams.rng(f"duration_factor.{group}"))
     return job_factors(cfg, member, start, tz, midnights)
 
 

@@ -49,7 +49,7 @@ from fcsim.scenarios.calendar import hourly_rates
 from fcsim.scenarios.config import Scenario
 from fcsim.sim.context import CategoryRuntime, Context
 from fcsim.sim.draws import CallbackTry, Meeting, Pass
-from fcsim.sim.duration_factors import JobFactors, job_factors, speed_factors
+from fcsim.sim.duration_factors import JobFactors, job_factors, member_speeds
 from fcsim.sim.live_roster import GroupRoster, forward_rosters
 from fcsim.sim.ownership import Ownership
 from fcsim.sim.perform import NEVER
@@ -492,16 +492,12 @@ def _factors(plan: ForwardPlan, seed: int, r: int, by_group: Mapping[str, StaffP
     draw of the run moves."""
     cfg = plan.scenario.duration_factors
     assert cfg is not None
-    member = np.ones(max([*(max(p.codes) for p in by_group.values() if p.codes),
-                          *mgr.codes]) + 1)
-    for g, pool in by_group.items():
-        sigma = cfg.resource_sigma.get(g, 0.0)
-        if sigma > 0 and pool.codes:
-            rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-                seed, spawn_key=(_FACTOR_KEY, r, zlib.crc32(g.encode())))))
-            member[pool.codes] = speed_factors(rng, len(pool.codes), sigma)
-    snap = plan.snapshot
-    return job_factors(cfg, member, snap.start, plan.scenario.scenario.tz, plan.midnights)
+    pools = {g: p.codes for g, p in by_group.items()}
+    n = max(c for codes in (*pools.values(), mgr.codes) for c in codes) + 1
+    member = member_speeds(cfg, pools, n, lambda g: np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence(seed, spawn_key=(_FACTOR_KEY, r, zlib.crc32(g.encode()))))))
+    return job_factors(cfg, member, plan.snapshot.start, plan.scenario.scenario.tz,
+                       plan.midnights)
 
 
 def run_forward(plan: ForwardPlan, inputs: ForwardInputs, *,
