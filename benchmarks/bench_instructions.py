@@ -11,8 +11,9 @@ and the fixed costs of a run cancel out. Reported: instructions per apartment ti
 machine's L1: deterministic for a given cache, not across caches).
 
 Needs ``valgrind`` (Debian: ``apt-get install valgrind``); about five minutes (ten with
-``--cache-sim``; ``--quick``: 2 and 4 days, 500 and 1,000 customers, about a minute, only to
-show that it works: start-up noise dominates such short runs). Usage:
+``--cache-sim``; ``--quick``: the apartment at 2 and 4 days, no ``mmc``, 500 and 1,000 bare
+customers, about a minute, only to show that it works: start-up noise dominates such short
+runs). Usage:
 ``python benchmarks/bench_instructions.py [--quick] [--days A B] [--customers A B]
 [--cache-sim]`` — writes ``benchmarks/results/instructions.json``. No assertion.
 """
@@ -33,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 _SIM = ("import sys; from fcsim.scenarios import load_scenario; from fcsim.sim import simulate; "
         "log = simulate(load_scenario(sys.argv[2]), seed=1, days=float(sys.argv[1])); "
         "print(len(log.tickets))")
-_BARE = ("import sys; sys.path.insert(0, sys.argv[2]); from bench_sim import bare_mmc; "
+_BARE = ("import sys; sys.path.insert(0, sys.argv[2]); from bare import bare_mmc; "
          "bare_mmc(int(sys.argv[1]), 0.24, 0.1, 3, 1); print(sys.argv[1])")
 _COUNTS = {"instructions": re.compile(r"Collected : (\d+)"),
            "d1_misses": re.compile(r"D1  misses: +([\d,]+)")}
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         raise SystemExit("valgrind is needed (Debian: apt-get install valgrind)")
     a, b = (str(d) for d in args.days)
     apt, n_apt = marginal(_SIM, a, b, "apartment", cache_sim=args.cache_sim)
-    mmc, n_mmc = marginal(_SIM, a, b, "mmc", cache_sim=args.cache_sim)
+    mmc, n_mmc = ({}, 0) if args.quick else marginal(_SIM, a, b, "mmc", cache_sim=args.cache_sim)
     bare, n_bare = marginal(_BARE, *(str(c) for c in args.customers), str(HERE),
                             cache_sim=args.cache_sim)
     result: dict[str, object] = {
@@ -89,13 +90,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     }
     for name in bare:
         result[f"apartment_{name}_per_ticket"] = apt[name]
-        result[f"mmc_{name}_per_customer"] = mmc[name]
         result[f"bare_{name}_per_customer"] = bare[name]
         result[f"apartment_{name}_ratio"] = apt[name] / bare[name]
-        result[f"mmc_{name}_ratio"] = mmc[name] / bare[name]
-        print(f"{name} per apartment ticket {apt[name]:,.0f}, per mmc customer "
-              f"{mmc[name]:,.0f}, per bare M/M/c customer {bare[name]:,.0f}: ratios "
-              f"{apt[name] / bare[name]:.2f} and {mmc[name] / bare[name]:.2f}")
+        line = (f"{name}: per apartment ticket {apt[name]:,.0f}, per bare M/M/c customer "
+                f"{bare[name]:,.0f}, ratio {apt[name] / bare[name]:.2f}")
+        if mmc:
+            result[f"mmc_{name}_per_customer"] = mmc[name]
+            result[f"mmc_{name}_ratio"] = mmc[name] / bare[name]
+            line += (f"; per mmc customer {mmc[name]:,.0f}, ratio "
+                     f"{mmc[name] / bare[name]:.2f}")
+        print(line)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
