@@ -7,8 +7,8 @@ callgrind: each workload runs in a fresh interpreter at two sizes, and the diffe
 by the difference in tickets (customers) is the marginal count per ticket — start-up, imports
 and the fixed costs of a run cancel out. Reported: instructions per apartment ticket, per
 ``mmc`` customer and per bare M/M/c customer, and the two ratios to the bare customer; with
-``--cache-sim`` also the level-1 data-cache misses (callgrind's cache simulation of this
-machine's L1: deterministic for a given cache, not across caches).
+``--cache-sim`` also the level-1 instruction- and data-cache misses (callgrind's simulation
+of this machine's L1 caches: deterministic for given caches, not across caches).
 
 Needs ``valgrind`` (Debian: ``apt-get install valgrind``); about five minutes (ten with
 ``--cache-sim``; ``--quick``: the apartment at 2 and 4 days, no ``mmc``, 500 and 1,000 bare
@@ -37,6 +37,7 @@ _SIM = ("import sys; from fcsim.scenarios import load_scenario; from fcsim.sim i
 _BARE = ("import sys; sys.path.insert(0, sys.argv[2]); from bare import bare_mmc; "
          "bare_mmc(int(sys.argv[1]), 0.24, 0.1, 3, 1); print(sys.argv[1])")
 _COUNTS = {"instructions": re.compile(r"Collected : (\d+)"),
+           "i1_misses": re.compile(r"I1  misses: +([\d,]+)"),
            "d1_misses": re.compile(r"D1  misses: +([\d,]+)")}
 
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     ap.add_argument("--quick", action="store_true", help="tiny sizes (CI: it works)")
     ap.add_argument("--days", nargs=2, type=float, default=None, metavar=("A", "B"))
     ap.add_argument("--customers", nargs=2, type=int, default=None, metavar=("A", "B"))
-    ap.add_argument("--cache-sim", action="store_true", help="also count L1 data-cache misses")
+    ap.add_argument("--cache-sim", action="store_true", help="also count L1 cache misses")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "instructions.json")
     args = ap.parse_args(argv)
     args.days = args.days or ((2.0, 4.0) if args.quick else (30.0, 120.0))
