@@ -1,7 +1,7 @@
 """The simulator's cost in instructions, a figure that does not depend on the machine.
 
 ``bench_sim.py`` times an apartment ticket against a bare SimPy M/M/c customer; the ratio
-moves with the machine (the same code gives 4.5-4.8x on one 2-core machine and 5.5-5.8x on
+moves with the machine (the same code gives 4.5-4.9x on one 2-core machine and 5.5-6.1x on
 another, see ``docs/scenarios.md``). This script counts instructions instead, with valgrind's
 callgrind: each workload runs in a fresh interpreter at two sizes, and the difference divided
 by the difference in tickets (customers) is the marginal count per ticket — start-up, imports
@@ -42,7 +42,7 @@ _COUNTS = {"instructions": re.compile(r"Collected : (\d+)"),
 
 
 def count(code: str, *args: str, cache_sim: bool = False) -> tuple[dict[str, int], int]:
-    """Instructions (and D1 misses) of ``python -c code args`` under callgrind, and the
+    """Instructions (and L1 cache misses) of ``python -c code args`` under callgrind, and the
     integer the code prints."""
     env = {**os.environ, "PYTHONPATH": str(HERE.parent), "PYTHONHASHSEED": "0"}
     r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
