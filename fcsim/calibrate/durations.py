@@ -143,12 +143,8 @@ def _anderson_darling(cdf: np.ndarray) -> float:
     return float(-n - np.sum((2 * i - 1) * (np.log(u) + np.log1p(-u[::-1]))) / n)
 
 
+@np.errstate(over="ignore")  # a nearly constant sample: a huge shape (AIC judges it)
 def _fit_family(family: str, x: np.ndarray) -> FamilyFit:
-    with np.errstate(over="ignore"):  # a nearly constant sample: a huge shape (AIC judges it)
-        return _fitted(family, x)
-
-
-def _fitted(family: str, x: np.ndarray) -> FamilyFit:
     theta = _mle(family, x)
     d = _scipy(family, theta)
     ll = float(np.sum(d.logpdf(x)))

@@ -130,9 +130,9 @@ def _remote_decisions(log: EventLog) -> dict[str, tuple[int, int]]:
     ev, tk = log.events, log.tickets
     act = ev["activity"].astype(str)
     decided = set(ev.loc[act.isin(["accepted", "rejected"]), "ticket_id"].astype(str))
-    cat = tk["category"].astype(str)
     has = tk["ticket_id"].astype(str).isin(decided)
-    return {str(c): (int(has[cat == c].sum()), int((cat == c).sum())) for c in cat.unique()}
+    per = has.groupby(tk["category"].astype(str).to_numpy()).agg(["sum", "size"])
+    return {str(c): (int(k), int(n)) for c, (k, n) in per.iterrows()}
 
 
 def _departments(log: EventLog) -> dict[str, str]:
